@@ -1,0 +1,128 @@
+// Throughput of one MLP training step (784-200-200-10, the Fashion-MNIST model) against the
+// bare Eigen matrix products of the same shapes, to show how much of the step is overhead.
+//
+//   BM_MlpTrainStep/B   Mlp::train_batch on a preallocated random batch of B samples.
+//                       Counters: samples/s; FLOP/s (Mlp::train_flops, which counts 2mnk per
+//                       product plus the elementwise work); gemm_ratio = that FLOP/s divided by
+//                       the FLOP/s of the products alone, timed right after on the same thread.
+//   BM_GemmReference/B  Only the products a step does: forward W_l A_{l-1} for each layer,
+//                       backward dW_l = dZ_l A_{l-1}^T for each layer and dA_{l-1} = W_l^T dZ_l
+//                       for l >= 2. FLOP/s counts 2mnk per product.
+//
+// Run with --benchmark_min_time=0.2; both are single-threaded (EIGEN_DONT_PARALLELIZE).
+
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "engine/ml/mlp.hpp"
+
+namespace swarm::ml {
+namespace {
+
+const std::vector<int> kLayers{784, 200, 200, 10};
+
+Matrix random_matrix(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng) {
+  Matrix m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) {
+    m.data()[i] = static_cast<float>(rng() >> 40) * 0x1p-24f;  // [0, 1)
+  }
+  return m;
+}
+
+// The matrix products of one training step on a batch, on preallocated operands.
+class GemmWorkload {
+ public:
+  GemmWorkload(const std::vector<int>& sizes, int batch) : sizes_(sizes) {
+    std::mt19937_64 rng(1);
+    const size_t L = sizes.size() - 1;
+    w_.resize(L + 1);
+    a_.resize(L + 1);
+    dz_.resize(L + 1);
+    dw_.resize(L + 1);
+    da_.resize(L + 1);
+    a_[0] = random_matrix(sizes[0], batch, rng);
+    for (size_t l = 1; l <= L; ++l) {
+      w_[l] = random_matrix(sizes[l], sizes[l - 1], rng) * 0.01f;
+      a_[l].resize(sizes[l], batch);
+      dz_[l] = random_matrix(sizes[l], batch, rng);
+      dw_[l].resize(sizes[l], sizes[l - 1]);
+      da_[l - 1].resize(sizes[l - 1], batch);
+      flops_ += 2 * uint64_t(sizes[l]) * sizes[l - 1] * batch * (l >= 2 ? 3 : 2);
+    }
+  }
+
+  void run() {
+    const size_t L = sizes_.size() - 1;
+    for (size_t l = 1; l <= L; ++l) a_[l].noalias() = w_[l] * a_[l - 1];
+    for (size_t l = L; l >= 1; --l) {
+      if (l >= 2) da_[l - 1].noalias() = w_[l].transpose() * dz_[l];
+      dw_[l].noalias() = dz_[l] * a_[l - 1].transpose();
+    }
+    benchmark::ClobberMemory();
+  }
+
+  uint64_t flops() const { return flops_; }
+
+ private:
+  std::vector<int> sizes_;
+  std::vector<Matrix> w_, a_, dz_, dw_, da_;
+  uint64_t flops_ = 0;
+};
+
+void BM_MlpTrainStep(benchmark::State& state) {
+  const int batch = static_cast<int>(state.range(0));
+  Mlp model(kLayers);
+  std::mt19937_64 rng(1);
+  model.init(rng);
+  Matrix x = random_matrix(kLayers.front(), batch, rng);
+  std::vector<uint8_t> y(batch);
+  for (auto& label : y) label = static_cast<uint8_t>(rng() % kLayers.back());
+  SgdOptions options;  // momentum 0.9, no weight decay
+  options.lr = 0.01f;
+  model.train_batch(x, y, options, nullptr);  // sizes the workspaces
+
+  uint64_t flops = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(model.train_batch(x, y, options, &flops));
+  }
+  const std::chrono::duration<double> train_time = std::chrono::steady_clock::now() - start;
+
+  // The reference products, timed now on the same thread for as many iterations.
+  GemmWorkload gemm(kLayers, batch);
+  gemm.run();
+  const auto gemm_start = std::chrono::steady_clock::now();
+  for (benchmark::IterationCount i = 0; i < state.iterations(); ++i) gemm.run();
+  const std::chrono::duration<double> gemm_time = std::chrono::steady_clock::now() - gemm_start;
+
+  const double train_rate = static_cast<double>(flops) / train_time.count();
+  const double gemm_rate =
+      static_cast<double>(gemm.flops()) * static_cast<double>(state.iterations()) /
+      gemm_time.count();
+  state.counters["samples/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * batch,
+                         benchmark::Counter::kIsRate);
+  state.counters["FLOP/s"] =
+      benchmark::Counter(static_cast<double>(flops), benchmark::Counter::kIsRate);
+  state.counters["gemm_ratio"] = train_rate / gemm_rate;
+}
+BENCHMARK(BM_MlpTrainStep)->Arg(10)->Arg(32)->Arg(64);
+
+void BM_GemmReference(benchmark::State& state) {
+  GemmWorkload gemm(kLayers, static_cast<int>(state.range(0)));
+  gemm.run();
+  for (auto _ : state) gemm.run();
+  state.counters["FLOP/s"] =
+      benchmark::Counter(static_cast<double>(gemm.flops()) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GemmReference)->Arg(10)->Arg(32)->Arg(64);
+
+}  // namespace
+}  // namespace swarm::ml
+
+BENCHMARK_MAIN();

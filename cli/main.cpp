@@ -1,0 +1,34 @@
+// swarm: the command line of swarmsim.
+
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/run_command.hpp"
+#include "engine/controller.hpp"
+#include "engine/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"swarmsim: run federated-learning swarms (Manta-style task graphs) on real data.\n"
+               "Try `swarm run` for the default run: 10 nodes training an MLP on Fashion-MNIST."};
+  app.set_version_flag("--version", SWARM_VERSION);
+  app.require_subcommand(1);
+  int exit_code = 0;
+  swarm::cli::add_run_command(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  } catch (const swarm::TaskFailed& e) {
+    std::fprintf(stderr, "swarm: error: %s\n", e.what());
+    return 1;
+  } catch (const swarm::Error& e) {
+    std::fprintf(stderr, "swarm: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "swarm: internal error: %s\n", e.what());
+    return 1;
+  }
+  return exit_code;
+}

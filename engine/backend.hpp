@@ -1,0 +1,70 @@
+#pragma once
+// The boundary between the controller and whatever runs task instances: in this process
+// (InProcessBackend), in a simulated world (sim/), or on real nodes (deploy/). The controller
+// starts instances and consumes completions; it never assumes they arrive in start order,
+// promptly, or successfully.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/state.hpp"
+#include "engine/swarm.hpp"
+
+namespace swarm {
+
+// One task instance to run: which task, where, in which iteration.
+struct InstanceSpec {
+  uint64_t id = 0;  // unique in a run, increasing in start order
+  int task = -1;    // index in the SwarmGraph
+  std::string alias;
+  std::string module;
+  NodeId node = 0;
+  int iteration = 0;
+  uint64_t seed = 0;  // seed of the instance's RNG stream
+};
+
+enum class InstanceStatus {
+  Ok,      // ran to the end; its output is applied
+  Failed,  // the task code threw; `error` says why
+  Lost,    // the node crashed, left, or the instance was dropped (deadline, straggler policy)
+};
+
+const char* to_string(InstanceStatus s);
+
+struct Completion {
+  InstanceSpec spec;
+  InstanceStatus status = InstanceStatus::Ok;
+  InstanceOutput output;  // meaningful only when status == Ok
+  std::string error;
+  double start_s = 0;  // backend clock (wall or virtual seconds since the run began)
+  double end_s = 0;
+};
+
+// What the controller knows of a node when placing instances.
+struct NodeDescriptor {
+  NodeId id = 0;
+  double flops = 1e9;  // compute speed, used by Method::BestResources
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Nodes that can take an instance now, sorted by id.
+  virtual std::vector<NodeDescriptor> available_nodes() = 0;
+
+  // Starts an instance. `state` stays valid and unchanged until the next call to
+  // next_completion() returns (the controller applies outputs only between those calls).
+  virtual void start(const InstanceSpec& spec, const StateReader& state) = 0;
+
+  // Blocks until an instance started earlier completes and returns it; std::nullopt when no
+  // instance is in flight.
+  virtual std::optional<Completion> next_completion() = 0;
+
+  // Seconds since the run began on this backend's clock.
+  virtual double now_s() const = 0;
+};
+
+}  // namespace swarm

@@ -1,0 +1,55 @@
+#pragma once
+// A backend that runs instances in this process, on the host's wall clock. Instances started
+// between two next_completion() calls form a batch that runs in parallel on `threads` OpenMP
+// threads; their completions are then delivered in start order, so the run is identical
+// whatever the thread count.
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "engine/backend.hpp"
+#include "engine/module_registry.hpp"
+#include "engine/task_context.hpp"
+
+namespace swarm {
+
+// A node of an in-process run: its id, speed and datasets.
+struct LocalNode {
+  NodeId id = 0;
+  double flops = 1e9;
+  LocalData data;
+};
+
+class InProcessBackend : public Backend {
+ public:
+  // `registry` must outlive the backend. Throws UsageError if threads < 1, no node is given,
+  // or two nodes share an id.
+  InProcessBackend(const ModuleRegistry& registry, std::vector<LocalNode> nodes, int threads,
+                   std::shared_ptr<spdlog::logger> logger);
+
+  std::vector<NodeDescriptor> available_nodes() override;
+  void start(const InstanceSpec& spec, const StateReader& state) override;
+  std::optional<Completion> next_completion() override;
+  double now_s() const override;
+
+ private:
+  struct Pending {
+    InstanceSpec spec;
+    const StateReader* state;
+  };
+  void run_batch();
+
+  const ModuleRegistry& registry_;
+  std::vector<LocalNode> nodes_;  // sorted by id
+  int threads_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::vector<Pending> pending_;
+  std::deque<Completion> done_;
+  std::chrono::steady_clock::time_point epoch_;
+};
+
+}  // namespace swarm

@@ -1,0 +1,23 @@
+#pragma once
+// A seeded synthetic classification dataset for fast tests: one Gaussian cluster per class
+// around a random centre. Same seed, same bytes.
+
+#include <cstdint>
+#include <memory>
+
+#include "engine/ml/dataset.hpp"
+
+namespace swarm::ml {
+
+struct SyntheticOptions {
+  int64_t num_samples = 2000;
+  int num_features = 20;
+  int num_classes = 4;
+  float class_separation = 2.0f;  // distance scale of the class centres
+  float noise = 1.0f;             // standard deviation around a centre
+  uint64_t seed = 1;
+};
+
+std::shared_ptr<const DatasetStorage> make_synthetic(const SyntheticOptions& options);
+
+}  // namespace swarm::ml

@@ -1,0 +1,108 @@
+// End-to-end tests of the `swarm` binary: exit codes and messages a user sees.
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+Result swarm_cli(const std::string& args) {
+  const char* bin = std::getenv("SWARM_BIN");
+  std::string cmd = std::string(bin ? bin : "build/bin") + "/swarm " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+}  // namespace
+
+TEST_CASE("swarm run --synthetic prints a line per round and a summary", "[cli]") {
+  Result r = swarm_cli("run --synthetic --rounds 3 --nodes 4 --hidden 32 --threads 2");
+  INFO(r.out);
+  CHECK(r.code == 0);
+  CHECK(r.out.find("round  accuracy") != std::string::npos);
+  CHECK(r.out.find("\n    3  ") != std::string::npos);
+  CHECK(r.out.find("# 3 rounds in") != std::string::npos);
+}
+
+TEST_CASE("swarm run is reproducible for a seed", "[cli]") {
+  auto strip_times = [](const std::string& s) {
+    // Keep round, accuracy, loss and participants; drop the wall-clock column and summary.
+    std::string out;
+    size_t pos = 0;
+    while (pos < s.size()) {
+      size_t end = s.find('\n', pos);
+      std::string line = s.substr(pos, end - pos);
+      if (!line.empty() && line[0] != '#') out += line.substr(0, line.rfind("  ")) + "\n";
+      pos = end == std::string::npos ? s.size() : end + 1;
+    }
+    return out;
+  };
+  Result a = swarm_cli("run --synthetic --rounds 2 --nodes 3 --hidden 16 --seed 9 --threads 1");
+  Result b = swarm_cli("run --synthetic --rounds 2 --nodes 3 --hidden 16 --seed 9 --threads 2");
+  REQUIRE(a.code == 0);
+  REQUIRE(b.code == 0);
+  CHECK(strip_times(a.out) == strip_times(b.out));
+}
+
+TEST_CASE("bad command lines give one clear message and exit code 2", "[cli]") {
+  Result unknown = swarm_cli("run --rounds 3 --bogus");
+  CHECK(unknown.code == 2);
+  CHECK(unknown.out.find("--bogus") != std::string::npos);
+
+  Result range = swarm_cli("run --rounds 0");
+  CHECK(range.code == 2);
+  CHECK(range.out.find("--rounds") != std::string::npos);
+
+  Result nan = swarm_cli("run --lr abc");
+  CHECK(nan.code == 2);
+  CHECK(nan.out.find("--lr") != std::string::npos);
+
+  Result none = swarm_cli("");
+  CHECK(none.code == 2);
+
+  Result too_many = swarm_cli("run --synthetic --nodes 20000");
+  CHECK(too_many.code == 2);
+  CHECK(too_many.out.find("20000") != std::string::npos);
+
+  Result clients = swarm_cli("run --synthetic --rounds 2 --clients-per-round 1.5");
+  CHECK(clients.code != 0);
+  CHECK(clients.out.find("clients_per_round") != std::string::npos);
+}
+
+TEST_CASE("a missing or corrupt data folder names the file", "[cli]") {
+  Result missing = swarm_cli("run --data /nonexistent/fmnist");
+  CHECK(missing.code == 2);
+  CHECK(missing.out.find("/nonexistent/fmnist") != std::string::npos);
+
+  auto dir = std::filesystem::temp_directory_path() / "swarm_cli_corrupt";
+  std::filesystem::create_directories(dir);
+  for (const char* f : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                        "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+    std::ofstream(dir / f) << "not an idx file";
+  }
+  Result corrupt = swarm_cli("run --data " + dir.string());
+  CHECK(corrupt.code == 2);
+  CHECK(corrupt.out.find("train-images-idx3-ubyte") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("--help explains the command", "[cli]") {
+  Result r = swarm_cli("run --help");
+  CHECK(r.code == 0);
+  CHECK(r.out.find("--rounds") != std::string::npos);
+  CHECK(r.out.find("Fashion-MNIST") != std::string::npos);
+}

@@ -1,0 +1,133 @@
+#include "engine/fl/fl_swarm.hpp"
+
+#include <catch2/catch.hpp>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "engine/controller.hpp"
+#include "engine/fl/modules.hpp"
+#include "engine/ml/synthetic.hpp"
+
+using namespace swarm;
+
+namespace {
+
+struct Metrics : ControllerObserver {
+  std::vector<Dict> rounds;
+  void on_iteration_end(const IterationReport&, const SwarmState& state) override {
+    rounds.push_back(to_dict(*state.global("metrics")));
+  }
+};
+
+struct FlRun {
+  std::vector<Dict> rounds;
+  std::vector<std::vector<NodeId>> workers;  // per round
+  Blob final_model;
+};
+
+FlRun run_fl(const fl::FlConfig& cfg, int nodes, int threads, uint64_t seed = 3) {
+  ml::SyntheticOptions so;
+  so.num_samples = 3000;
+  so.num_features = 16;
+  so.num_classes = 4;
+  so.seed = 11;
+  auto data = ml::make_synthetic(so);
+  std::vector<uint32_t> tr, te;
+  for (uint32_t i = 0; i < data->size(); ++i) (i % 5 == 0 ? te : tr).push_back(i);
+  ml::DatasetView train(data, tr), test(data, te);
+
+  ModuleRegistry reg;
+  fl::register_modules(reg);
+  fl::FLSwarm s(cfg);
+  SwarmGraph g = s.build(reg);
+  auto logger = std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>());
+  InProcessBackend backend(reg, fl::make_iid_nodes(train, test, nodes, seed), threads, logger);
+  Controller c(g, backend, {.seed = seed, .max_iterations = 100});
+  Metrics m;
+  struct Workers : ControllerObserver {
+    FlRun* run;
+    void on_instance_start(const InstanceSpec& s) override {
+      if (s.alias != "worker") return;
+      if (run->workers.size() <= static_cast<size_t>(s.iteration)) run->workers.resize(s.iteration + 1);
+      run->workers[s.iteration].push_back(s.node);
+    }
+  } w;
+  FlRun out;
+  w.run = &out;
+  c.add_observer(&m);
+  c.add_observer(&w);
+  c.run();
+  out.rounds = m.rounds;
+  out.final_model = *c.state().global("global_model_params");
+  return out;
+}
+
+fl::FlConfig small_config() {
+  fl::FlConfig cfg;
+  cfg.layers = {16, 32, 4};
+  cfg.max_rounds = 5;
+  cfg.batch_size = 16;
+  cfg.lr = 0.05;
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("federated learning on synthetic data learns well above chance", "[fl]") {
+  FlRun r = run_fl(small_config(), 6, 2);
+  REQUIRE(r.rounds.size() == 5);
+  const double first = r.rounds.front()["accuracy"], last = r.rounds.back()["accuracy"];
+  CHECK(last > 0.8);  // chance is 0.25 with 4 classes
+  CHECK(last >= first);
+  CHECK(r.rounds.back()["round"] == 5);
+  CHECK(r.rounds.back()["participants"] == 6);
+}
+
+TEST_CASE("the run is identical with 1 and 2 threads", "[fl]") {
+  FlRun one = run_fl(small_config(), 4, 1), two = run_fl(small_config(), 4, 2);
+  CHECK(one.final_model == two.final_model);
+  REQUIRE(one.rounds.size() == two.rounds.size());
+  for (size_t i = 0; i < one.rounds.size(); ++i) CHECK(one.rounds[i] == two.rounds[i]);
+}
+
+TEST_CASE("the scheduler stops at the target accuracy", "[fl]") {
+  fl::FlConfig cfg = small_config();
+  cfg.max_rounds = 50;
+  cfg.target_accuracy = 0.7;
+  FlRun r = run_fl(cfg, 4, 2);
+  REQUIRE(r.rounds.size() < 50);
+  CHECK(r.rounds.back()["accuracy"].get<double>() >= 0.7);
+  for (size_t i = 0; i + 1 < r.rounds.size(); ++i) CHECK(r.rounds[i]["accuracy"].get<double>() < 0.7);
+}
+
+TEST_CASE("the scheduler samples clients_per_round workers for the next round", "[fl]") {
+  fl::FlConfig cfg = small_config();
+  cfg.clients_per_round = 3;
+  FlRun r = run_fl(cfg, 8, 2);
+  REQUIRE(r.workers.size() == 5);
+  CHECK(r.workers[0].size() == 8);  // first round: every node
+  std::set<std::vector<NodeId>> distinct;
+  for (size_t i = 1; i < r.workers.size(); ++i) {
+    CHECK(r.workers[i].size() == 3);
+    CHECK(r.rounds[i]["participants"] == 3);
+    distinct.insert(r.workers[i]);
+  }
+  CHECK(distinct.size() > 1);
+}
+
+TEST_CASE("IID nodes hold views of one shared copy", "[fl]") {
+  ml::SyntheticOptions so;
+  so.num_samples = 100;
+  auto data = ml::make_synthetic(so);
+  ml::DatasetView all(data);
+  auto nodes = fl::make_iid_nodes(all, all, 7, 1);
+  REQUIRE(nodes.size() == 7);
+  int64_t total = 0;
+  for (const auto& n : nodes) {
+    CHECK(&n.data.at("train").storage() == data.get());
+    CHECK(&n.data.at("test").storage() == data.get());
+    total += n.data.at("train").size();
+  }
+  CHECK(total == 100);
+  CHECK_THROWS_AS(fl::make_iid_nodes(all, all, 0, 1), UsageError);
+}

@@ -1,0 +1,291 @@
+#include "engine/ml/mlp.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "engine/error.hpp"
+#include "engine/ml/partition.hpp"
+#include "engine/ml/synthetic.hpp"
+
+namespace swarm::ml {
+namespace {
+
+// A batch of `batch` samples with features uniform in [-1, 1] and labels uniform in
+// [0, classes), from a fixed seed.
+void random_batch(int features, int classes, int batch, uint64_t seed, Matrix& x,
+                  std::vector<uint8_t>& y) {
+  std::mt19937_64 rng(seed);
+  x.resize(features, batch);
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    x.data()[i] = static_cast<float>(rng() >> 40) * 0x1p-23f - 1.0f;
+  }
+  y.resize(batch);
+  for (auto& label : y) label = static_cast<uint8_t>(rng() % classes);
+}
+
+// Mean softmax cross-entropy of an MLP with flat parameters p (params() layout: per layer
+// W column-major out x in, then b) in double precision, written independently of mlp.cpp.
+double reference_loss(const std::vector<int>& sizes, const std::vector<double>& p,
+                      const Matrix& x, const std::vector<uint8_t>& y) {
+  const size_t L = sizes.size() - 1;
+  double total = 0;
+  for (Eigen::Index j = 0; j < x.cols(); ++j) {
+    std::vector<double> a(x.rows());
+    for (Eigen::Index i = 0; i < x.rows(); ++i) a[i] = x(i, j);
+    size_t offset = 0;
+    for (size_t l = 1; l <= L; ++l) {
+      const size_t n_in = sizes[l - 1], n_out = sizes[l];
+      std::vector<double> z(n_out);
+      for (size_t o = 0; o < n_out; ++o) {
+        double s = p[offset + n_in * n_out + o];
+        for (size_t i = 0; i < n_in; ++i) s += p[offset + i * n_out + o] * a[i];
+        z[o] = (l < L) ? std::max(s, 0.0) : s;
+      }
+      offset += n_in * n_out + n_out;
+      a = std::move(z);
+    }
+    const double max = *std::max_element(a.begin(), a.end());
+    double sum = 0;
+    for (double v : a) sum += std::exp(v - max);
+    total += max + std::log(sum) - a[y[j]];
+  }
+  return total / static_cast<double>(x.cols());
+}
+
+Mlp initialised(std::vector<int> sizes, uint64_t seed) {
+  Mlp model(std::move(sizes));
+  std::mt19937_64 rng(seed);
+  model.init(rng);
+  return model;
+}
+
+std::vector<float> to_vector(std::span<const float> s) { return {s.begin(), s.end()}; }
+
+TEST_CASE("Mlp lays out W then b for each layer", "[ml][mlp]") {
+  Mlp model({5, 4, 3});
+  // (4 x 5 + 4) + (3 x 4 + 3) = 24 + 15.
+  REQUIRE(model.num_params() == 39);
+  REQUIRE(model.layer_sizes() == std::vector<int>{5, 4, 3});
+  REQUIRE_THROWS_AS(Mlp({5}), UsageError);
+  REQUIRE_THROWS_AS(Mlp({5, 0, 3}), UsageError);
+}
+
+TEST_CASE("Mlp parameters round-trip through set_params", "[ml][mlp]") {
+  Mlp model = initialised({5, 4, 3}, 1);
+  std::vector<float> p(39);
+  for (size_t i = 0; i < p.size(); ++i) p[i] = 0.25f * static_cast<float>(i) - 3.0f;
+  model.set_params(p);
+  REQUIRE(to_vector(model.params()) == p);
+  REQUIRE_THROWS_AS(model.set_params(std::vector<float>(38)), UsageError);
+}
+
+TEST_CASE("Mlp gradient matches central finite differences", "[ml][mlp]") {
+  const std::vector<int> sizes{5, 4, 3};
+  Mlp model = initialised(sizes, 7);
+  // Non-zero biases, so that their gradients are exercised away from the initial state.
+  std::vector<float> p = to_vector(model.params());
+  for (size_t i = 0; i < p.size(); ++i) p[i] += 0.05f * static_cast<float>(i % 5) - 0.1f;
+  model.set_params(p);
+  Matrix x;
+  std::vector<uint8_t> y;
+  random_batch(5, 3, 6, 11, x, y);
+
+  std::vector<float> grad;
+  const double loss = model.loss_and_gradient(x, y, grad);
+  std::vector<double> pd(p.begin(), p.end());
+  // The reference computes the same function as the model: only float rounding (~1e-7
+  // relative on a loss of order 1) separates them.
+  REQUIRE(loss == Approx(reference_loss(sizes, pd, x, y)).epsilon(1e-5));
+
+  // Central differences of the double-precision reference with h = 1e-6: the truncation
+  // error is h^2/6 |f'''| ~ 1e-13 and the rounding error ~ 1e-16 |f| / h ~ 1e-10, so fd is the
+  // exact gradient to ~1e-9 (unless a ReLU input lies within ~h of 0, which a seeded batch
+  // avoids). The model's float gradient sums at most 6 x 4 products per entry, each with a
+  // relative error of a few float epsilons (6e-8), on entries of order <= 1: its error is
+  // below 1e-5. Hence the tolerance 1e-5 absolute plus 1e-4 relative.
+  const double h = 1e-6;
+  for (size_t i = 0; i < pd.size(); ++i) {
+    std::vector<double> plus = pd, minus = pd;
+    plus[i] += h;
+    minus[i] -= h;
+    const double fd = (reference_loss(sizes, plus, x, y) - reference_loss(sizes, minus, x, y)) /
+                      (2 * h);
+    INFO("parameter " << i << ": analytic " << grad[i] << ", finite difference " << fd);
+    REQUIRE(std::abs(grad[i] - fd) <= 1e-5 + 1e-4 * std::abs(fd));
+  }
+}
+
+TEST_CASE("Mlp SGD follows the PyTorch update", "[ml][mlp]") {
+  const std::vector<int> sizes{5, 4, 3};
+  Matrix x;
+  std::vector<uint8_t> y;
+  random_batch(5, 3, 8, 3, x, y);
+  Mlp probe(sizes);  // computes gradients at given parameters
+  auto gradient_at = [&](const std::vector<double>& p) {
+    probe.set_params(std::vector<float>(p.begin(), p.end()));
+    std::vector<float> g;
+    probe.loss_and_gradient(x, y, g);
+    return std::vector<double>(g.begin(), g.end());
+  };
+
+  SgdOptions options;
+  options.lr = 0.1f;
+  options.weight_decay = 0.01f;
+  Mlp model = initialised(sizes, 5);
+  std::vector<double> p0(model.params().begin(), model.params().end());
+
+  SECTION("without momentum: w -= lr (g + wd w)") {
+    options.momentum = 0;
+    auto g0 = gradient_at(p0);
+    model.train_batch(x, y, options, nullptr);
+    for (size_t i = 0; i < p0.size(); ++i) {
+      const double expected = p0[i] - options.lr * (g0[i] + options.weight_decay * p0[i]);
+      REQUIRE(model.params()[i] == Approx(expected).margin(1e-6));
+    }
+  }
+  SECTION("with momentum: v = m v + g + wd w; w -= lr v, over two steps") {
+    options.momentum = 0.9f;
+    const double m = options.momentum, lr = options.lr, wd = options.weight_decay;
+    auto g0 = gradient_at(p0);
+    std::vector<double> v1(p0.size()), p1(p0.size()), v2(p0.size()), p2(p0.size());
+    for (size_t i = 0; i < p0.size(); ++i) {
+      v1[i] = g0[i] + wd * p0[i];  // the velocity starts at zero
+      p1[i] = p0[i] - lr * v1[i];
+    }
+    auto g1 = gradient_at(p1);
+    for (size_t i = 0; i < p0.size(); ++i) {
+      v2[i] = m * v1[i] + g1[i] + wd * p1[i];
+      p2[i] = p1[i] - lr * v2[i];
+    }
+    model.train_batch(x, y, options, nullptr);
+    model.train_batch(x, y, options, nullptr);
+    for (size_t i = 0; i < p0.size(); ++i) {
+      REQUIRE(model.params()[i] == Approx(p2[i]).margin(1e-5));
+    }
+  }
+}
+
+TEST_CASE("A zero model predicts uniformly", "[ml][mlp]") {
+  Mlp model({2, 3, 2});
+  Matrix x;
+  std::vector<uint8_t> y;
+  random_batch(2, 2, 4, 1, x, y);
+  SgdOptions options;
+  uint64_t flops = 0;
+  // All logits are 0: each sample's loss is log 2, and train_batch returns the sum.
+  REQUIRE(model.train_batch(x, y, options, &flops) == Approx(4 * std::log(2.0)));
+}
+
+TEST_CASE("A training step lowers the loss on its batch", "[ml][mlp]") {
+  Mlp model = initialised({20, 16, 4}, 3);
+  Matrix x;
+  std::vector<uint8_t> y;
+  random_batch(20, 4, 32, 8, x, y);
+  std::vector<float> grad;
+  const double before = model.loss_and_gradient(x, y, grad);
+  SgdOptions options;
+  options.lr = 0.05f;
+  model.train_batch(x, y, options, nullptr);
+  const double after = model.loss_and_gradient(x, y, grad);
+  REQUIRE(after < before);
+}
+
+TEST_CASE("Mlp learns the synthetic dataset well above chance", "[ml][mlp]") {
+  SyntheticOptions data_options;  // 2000 samples, 20 features, 4 classes
+  auto parts = partition_iid(DatasetView(make_synthetic(data_options)), 2, 1);
+  Mlp model = initialised({20, 32, 4}, 1);
+  const EvalStats initial = model.evaluate(parts[1]);
+
+  SgdOptions options;
+  options.epochs = 5;
+  std::mt19937_64 rng(2);
+  const TrainStats trained = model.train(parts[0], options, rng);
+  REQUIRE(trained.samples == 5 * 1000);
+  REQUIRE(trained.mean_loss < std::log(4.0));
+
+  const EvalStats held_out = model.evaluate(parts[1]);
+  REQUIRE(held_out.samples == 1000);
+  REQUIRE(held_out.accuracy > 0.9);  // chance is 0.25
+  REQUIRE(held_out.loss < initial.loss);
+}
+
+TEST_CASE("Mlp training is deterministic given the seeds", "[ml][mlp]") {
+  SyntheticOptions data_options;
+  data_options.num_samples = 300;
+  DatasetView data(make_synthetic(data_options));
+  auto run = [&] {
+    Mlp model = initialised({20, 8, 4}, 4);
+    std::mt19937_64 rng(5);
+    SgdOptions options;
+    options.epochs = 2;
+    model.train(data, options, rng);
+    return to_vector(model.params());
+  };
+  REQUIRE(run() == run());
+}
+
+TEST_CASE("Mlp FLOP counts follow the formula", "[ml][mlp]") {
+  Mlp model = initialised({2, 3, 2}, 1);
+  // Per sample, forward (mlp.cpp): layer 1 2*2*3 + 3 = 15, ReLU 3, layer 2 2*3*2 + 2 = 14,
+  // softmax cross-entropy 4*2 + 4 = 12: 44.
+  REQUIRE(model.forward_flops(1) == 44);
+  REQUIRE(model.forward_flops(4) == 176);
+  // Per sample, backward: logit gradient 2 + 2 = 4; layer 2 dW 2*2*3 + db 2 = 14; dA_1
+  // 2*3*2 + mask 3 = 15; layer 1 dW 2*3*2 + db 3 = 15: 48. Parameters P = 3*2+3 + 2*3+2 = 17.
+  // Update per parameter: 2, + 2 with momentum, + 2 with weight decay.
+  SgdOptions plain;
+  plain.momentum = 0;
+  SgdOptions full;
+  full.weight_decay = 1e-4f;
+  REQUIRE(model.train_flops(4, plain) == 176 + 4 * 48 + 17 * 2);          // 402
+  REQUIRE(model.train_flops(4) == 176 + 4 * 48 + 17 * 4);                 // 436, default SGD
+  REQUIRE(model.train_flops(4, full) == 176 + 4 * 48 + 17 * 6);           // 470
+  REQUIRE(model.train_flops(2) == 2 * 44 + 2 * 48 + 17 * 4);              // 252
+
+  // 10 samples in batches of 4: 4, 4, 2 per epoch, over 2 epochs.
+  SyntheticOptions data_options;
+  data_options.num_samples = 10;
+  data_options.num_features = 2;
+  data_options.num_classes = 2;
+  DatasetView data(make_synthetic(data_options));
+  SgdOptions options;
+  options.batch_size = 4;
+  options.epochs = 2;
+  std::mt19937_64 rng(1);
+  const TrainStats stats = model.train(data, options, rng);
+  REQUIRE(stats.samples == 20);
+  REQUIRE(stats.flops == 2 * (2 * model.train_flops(4) + model.train_flops(2)));  // 2248
+  REQUIRE(stats.flops == 2248);
+
+  options.momentum = 0;
+  options.weight_decay = 0.1f;
+  REQUIRE(model.train(data, options, rng).flops ==
+          2 * (2 * model.train_flops(4, options) + model.train_flops(2, options)));
+
+  uint64_t flops = 7;
+  Matrix x;
+  std::vector<uint8_t> y;
+  random_batch(2, 2, 3, 1, x, y);
+  model.train_batch(x, y, options, &flops);
+  REQUIRE(flops == 7 + model.train_flops(3, options));
+
+  // Evaluation in batches of 4: 44 per sample.
+  REQUIRE(model.evaluate(data, 4).flops == 440);
+}
+
+TEST_CASE("Mlp rejects data of the wrong shape", "[ml][mlp]") {
+  SyntheticOptions data_options;  // 20 features, 4 classes
+  DatasetView data(make_synthetic(data_options));
+  std::mt19937_64 rng(1);
+  Mlp wrong_inputs({10, 4});
+  REQUIRE_THROWS_AS(wrong_inputs.train(data, SgdOptions{}, rng), UsageError);
+  Mlp too_few_classes({20, 3});
+  REQUIRE_THROWS_AS(too_few_classes.evaluate(data), UsageError);
+}
+
+}  // namespace
+}  // namespace swarm::ml
