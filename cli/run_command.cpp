@@ -113,7 +113,7 @@ int run(const RunOptions& o) {
   uint64_t bytes = 0, flops = 0;
   for (const IterationReport& r : report.iterations) {
     wall += r.wall_s;
-    bytes += r.bytes_read + r.bytes_written;
+    bytes += r.bytes_down + r.bytes_up;
     flops += r.flops;
   }
   const auto rounds = report.iterations.size();

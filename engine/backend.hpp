@@ -33,13 +33,24 @@ enum class InstanceStatus {
 
 const char* to_string(InstanceStatus s);
 
+// Why an instance was lost (InstanceStatus::Lost), as the `error` of its completion.
+namespace loss {
+inline constexpr const char* kCrash = "crash";          // the node crashed while computing
+inline constexpr const char* kTransfer = "transfer";    // the node dropped during a transfer
+inline constexpr const char* kOffline = "offline";      // the node became unavailable
+inline constexpr const char* kDeadline = "deadline";    // dropped by a round deadline
+inline constexpr const char* kOvercommit = "overcommit";  // not needed once enough finished
+inline constexpr const char* kCancelled = "cancelled";    // still running when the run ended
+}  // namespace loss
+
 struct Completion {
   InstanceSpec spec;
   InstanceStatus status = InstanceStatus::Ok;
   InstanceOutput output;  // meaningful only when status == Ok
-  std::string error;
-  double start_s = 0;  // backend clock (wall or virtual seconds since the run began)
+  std::string error;      // Failed: the exception's message; Lost: a loss:: cause
+  double start_s = 0;     // backend clock (wall or virtual seconds since the run began)
   double end_s = 0;
+  double wall_s = 0;      // host seconds spent running the task's code
 };
 
 // What the controller knows of a node when placing instances.
@@ -59,9 +70,13 @@ class Backend {
   // next_completion() returns (the controller applies outputs only between those calls).
   virtual void start(const InstanceSpec& spec, const StateReader& state) = 0;
 
-  // Blocks until an instance started earlier completes and returns it; std::nullopt when no
-  // instance is in flight.
-  virtual std::optional<Completion> next_completion() = 0;
+  // Blocks until an instance started earlier completes and returns it. Returns std::nullopt
+  // when no instance is in flight, or when the backend clock reached `until_s` first (the
+  // clock then reads `until_s`). Backends without control over time may ignore `until_s`.
+  virtual std::optional<Completion> next_completion(std::optional<double> until_s = std::nullopt) = 0;
+
+  // Abandons a started instance: no completion is delivered for it afterwards.
+  virtual void cancel(uint64_t instance_id) = 0;
 
   // Seconds since the run began on this backend's clock.
   virtual double now_s() const = 0;

@@ -1,6 +1,7 @@
 #include "engine/controller.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "engine/placement.hpp"
@@ -27,8 +28,23 @@ const char* to_string(InstanceStatus s) {
 }
 
 Controller::Controller(const SwarmGraph& graph, Backend& backend, ControllerOptions options)
-    : graph_(graph), backend_(backend), options_(options), state_(graph, all_node_ids(backend)) {
+    : graph_(graph),
+      backend_(backend),
+      options_(std::move(options)),
+      policies_(static_cast<size_t>(graph.num_tasks())),
+      state_(graph, all_node_ids(backend)) {
   if (options_.max_iterations < 1) throw UsageError("max_iterations must be >= 1");
+  for (const auto& [alias, p] : options_.stragglers) {
+    std::optional<int> t = graph_.find(alias);
+    if (!t) throw UsageError("straggler policy for unknown task '" + alias + "'");
+    if (p.kind == StragglerPolicy::Kind::Deadline && !(p.deadline_s > 0)) {
+      throw UsageError("task '" + alias + "': a deadline must be > 0 seconds");
+    }
+    if (p.kind == StragglerPolicy::Kind::OverCommit && !(p.factor >= 1)) {
+      throw UsageError("task '" + alias + "': an over-commit factor must be >= 1");
+    }
+    policies_[*t] = p;
+  }
 }
 
 RunReport Controller::run() {
@@ -40,16 +56,25 @@ RunReport Controller::run() {
       break;
     }
   }
+  // Instances carried over past the last iteration will never be used.
+  while (!running_.empty()) drop(running_.begin()->first, loss::kCancelled, nullptr, report.iterations.back());
   return report;
+}
+
+int Controller::running_count(int task) const {
+  return static_cast<int>(std::count_if(running_.begin(), running_.end(),
+                                        [task](const auto& r) { return r.second.task == task; }));
 }
 
 bool Controller::ready(int task, const std::vector<TaskRun>& runs) const {
   for (const auto& [pred, edge] : graph_.in_edges(task)) {
-    if (runs[pred].phase == Phase::Finished) continue;
-    if (edge.condition == Condition::Result && runs[pred].phase == Phase::Running &&
-        state_.result_count(pred, edge.tag) >= edge.min_results) {
+    if (edge.condition == Condition::Finished) {
+      if (runs[pred].phase != Phase::Finished) return false;
       continue;
     }
+    if (runs[pred].phase == Phase::Waiting) return false;
+    if (state_.result_count(pred, edge.tag) >= edge.min_results) continue;
+    if (runs[pred].phase == Phase::Finished && running_count(pred) == 0) continue;
     return false;
   }
   return true;
@@ -58,7 +83,15 @@ bool Controller::ready(int task, const std::vector<TaskRun>& runs) const {
 void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
                             IterationReport& report) {
   const TaskSpec& spec = graph_.task(task);
-  std::vector<NodeDescriptor> available = backend_.available_nodes();
+  // Nodes still running an instance of this task (carried over) are busy, and count
+  // against the task's cap.
+  std::vector<NodeDescriptor> available;
+  for (const NodeDescriptor& n : backend_.available_nodes()) {
+    bool busy = std::any_of(running_.begin(), running_.end(), [&](const auto& r) {
+      return r.second.task == task && r.second.node == n.id;
+    });
+    if (!busy) available.push_back(n);
+  }
   PlacementRequest request{&spec, available};
   if (auto it = scheduled_.find(task); it != scheduled_.end()) request.scheduled = &it->second;
   if (auto it = fixed_nodes_.find(task); it != fixed_nodes_.end()) request.fixed_nodes = &it->second;
@@ -66,10 +99,19 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
                                                   static_cast<uint64_t>(iteration),
                                                   static_cast<uint64_t>(task)}));
   std::vector<NodeId> nodes = place(request, rng);
+  if (!spec.options.maximum.is_unlimited() && !spec.options.maximum.is_fraction()) {
+    const auto cap = std::max<int64_t>(0, spec.options.maximum.resolve(INT64_MAX) - running_count(task));
+    if (static_cast<int64_t>(nodes.size()) > cap) nodes.resize(static_cast<size_t>(cap));
+  }
   if (spec.options.fixed && !fixed_nodes_.count(task) && !nodes.empty()) fixed_nodes_[task] = nodes;
 
-  runs[task].phase = nodes.empty() ? Phase::Finished : Phase::Running;
-  runs[task].pending = static_cast<int>(nodes.size());
+  TaskRun& run = runs[task];
+  run.phase = nodes.empty() ? Phase::Finished : Phase::Running;
+  run.pending = static_cast<int>(nodes.size());
+  run.start_s = backend_.now_s();
+  if (policy(task).kind == StragglerPolicy::Kind::OverCommit) {
+    run.keep = std::max(1, static_cast<int>(std::lround(nodes.size() / policy(task).factor)));
+  }
   for (NodeId node : nodes) {
     InstanceSpec inst;
     inst.id = next_instance_id_++;
@@ -81,9 +123,77 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
     inst.seed = derive_seed(options_.seed, {static_cast<uint64_t>(SeedDomain::kInstance),
                                             static_cast<uint64_t>(iteration),
                                             static_cast<uint64_t>(task), node});
+    running_.emplace(inst.id, inst);
     for (ControllerObserver* o : observers_) o->on_instance_start(inst);
     backend_.start(inst, state_);
     ++report.instances;
+  }
+}
+
+void Controller::drop(uint64_t id, const char* cause, std::vector<TaskRun>* runs,
+                      IterationReport& report) {
+  auto it = running_.find(id);
+  Completion c;
+  c.spec = it->second;
+  c.status = InstanceStatus::Lost;
+  c.error = cause;
+  c.start_s = c.end_s = backend_.now_s();
+  running_.erase(it);
+  backend_.cancel(id);
+  ++report.lost;
+  ++report.lost_by_cause[cause];
+  for (ControllerObserver* o : observers_) o->on_instance_end(c);
+  if (runs && c.spec.iteration == report.iteration) {
+    TaskRun& run = (*runs)[c.spec.task];
+    if (--run.pending == 0) run.phase = Phase::Finished;
+  }
+}
+
+void Controller::handle(Completion c, int iteration, std::vector<TaskRun>& runs,
+                        IterationReport& report, std::map<int, std::vector<NodeId>>& next_schedule) {
+  if (running_.erase(c.spec.id) == 0) return;  // dropped earlier; the backend raced the cancel
+  for (ControllerObserver* o : observers_) o->on_instance_end(c);
+  report.task_wall_s += c.wall_s;
+  switch (c.status) {
+    case InstanceStatus::Ok:
+      state_.apply(c.spec.task, c.spec.node, c.output);
+      ++report.completed;
+      report.flops += c.output.flops;
+      report.bytes_down += c.output.bytes_read;
+      report.bytes_up += c.output.bytes_written();
+      report.stop_requested |= c.output.stop;
+      for (auto& [alias, nodes] : c.output.schedule) {
+        auto& slot = next_schedule[*graph_.find(alias)];
+        slot.insert(slot.end(), nodes.begin(), nodes.end());
+      }
+      if (c.spec.iteration < iteration) {
+        ++report.stale;
+        report.max_staleness = std::max(report.max_staleness, iteration - c.spec.iteration);
+      }
+      break;
+    case InstanceStatus::Failed:
+      ++report.failed;
+      if (options_.abort_on_task_error) {
+        throw TaskFailed("task '" + c.spec.alias + "' failed on node " +
+                         std::to_string(c.spec.node) + " in iteration " +
+                         std::to_string(c.spec.iteration) + ": " + c.error);
+      }
+      break;
+    case InstanceStatus::Lost:
+      ++report.lost;
+      ++report.lost_by_cause[c.error];
+      break;
+  }
+  if (c.spec.iteration != iteration) return;  // carried over: its own iteration is over
+  TaskRun& run = runs[c.spec.task];
+  if (c.status == InstanceStatus::Ok) ++run.ok;
+  if (--run.pending == 0) run.phase = Phase::Finished;
+  if (run.keep >= 0 && run.ok >= run.keep && run.pending > 0) {
+    std::vector<uint64_t> extra;
+    for (const auto& [id, spec] : running_) {
+      if (spec.task == c.spec.task && spec.iteration == iteration) extra.push_back(id);
+    }
+    for (uint64_t id : extra) drop(id, loss::kOvercommit, &runs, report);
   }
 }
 
@@ -108,41 +218,35 @@ IterationReport Controller::run_iteration(int iteration) {
         }
       }
     }
-    if (std::all_of(runs.begin(), runs.end(), [](const TaskRun& r) { return r.phase == Phase::Finished; })) {
-      break;
+    if (runs[graph_.terminal()].phase == Phase::Finished) break;
+
+    // The earliest deadline among this iteration's running tasks, if any.
+    std::optional<double> until;
+    for (int t = 0; t < graph_.num_tasks(); ++t) {
+      if (runs[t].phase == Phase::Running && policy(t).kind == StragglerPolicy::Kind::Deadline) {
+        double d = runs[t].start_s + policy(t).deadline_s;
+        until = until ? std::min(*until, d) : d;
+      }
     }
-    std::optional<Completion> c = backend_.next_completion();
-    if (!c) {
+    std::optional<Completion> c = backend_.next_completion(until);
+    if (c) {
+      handle(std::move(*c), iteration, runs, report, next_schedule);
+      continue;
+    }
+    if (!until || backend_.now_s() < *until) {
       throw Error("backend reported no instance in flight while iteration " +
                   std::to_string(iteration) + " still waits for tasks");
     }
-    for (ControllerObserver* o : observers_) o->on_instance_end(*c);
-    TaskRun& run = runs[c->spec.task];
-    switch (c->status) {
-      case InstanceStatus::Ok:
-        state_.apply(c->spec.task, c->spec.node, c->output);
-        report.flops += c->output.flops;
-        report.bytes_read += c->output.bytes_read;
-        report.bytes_written += c->output.bytes_written();
-        report.stop_requested |= c->output.stop;
-        for (auto& [alias, nodes] : c->output.schedule) {
-          auto& slot = next_schedule[*graph_.find(alias)];
-          slot.insert(slot.end(), nodes.begin(), nodes.end());
-        }
-        break;
-      case InstanceStatus::Failed:
-        ++report.failed;
-        if (options_.abort_on_task_error) {
-          throw TaskFailed("task '" + c->spec.alias + "' failed on node " +
-                           std::to_string(c->spec.node) + " in iteration " +
-                           std::to_string(iteration) + ": " + c->error);
-        }
-        break;
-      case InstanceStatus::Lost:
-        ++report.lost;
-        break;
+    const double now = backend_.now_s();
+    std::vector<uint64_t> late;
+    for (const auto& [id, spec] : running_) {
+      const TaskRun& r = runs[spec.task];
+      if (spec.iteration == iteration && policy(spec.task).kind == StragglerPolicy::Kind::Deadline &&
+          now >= r.start_s + policy(spec.task).deadline_s) {
+        late.push_back(id);
+      }
     }
-    if (--run.pending == 0) run.phase = Phase::Finished;
+    for (uint64_t id : late) drop(id, loss::kDeadline, &runs, report);
   }
 
   for (auto& [task, nodes] : next_schedule) {

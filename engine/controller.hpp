@@ -3,12 +3,18 @@
 // iteration, until a task calls stop_swarm() or the iteration cap is reached.
 //
 // In one iteration a task starts when all its incoming edges are satisfied (Finished: every
-// instance of the predecessor completed, whatever its status; Result: `min_results` nodes of
-// the predecessor added the tag, or the predecessor finished). Its instances are placed by
-// place(); a task with no eligible node finishes at once with no instance. The iteration
-// ends when every task has finished. Outputs of completed instances are applied in the
-// order the backend delivers completions; a backend that delivers them in a deterministic
-// order makes the whole run deterministic.
+// instance the predecessor started in this iteration completed, whatever its status; Result:
+// `min_results` nodes of the predecessor added the tag in this iteration, or the predecessor
+// finished and none of its instances is still running). Its instances are placed by place();
+// a task with no eligible node finishes at once with no instance. The iteration ends when the
+// terminal task has finished. Instances still running then (possible only behind Result edges
+// or straggler policies) are carried over: they keep running, and when they complete their
+// output is applied in the iteration current at that time, counted as stale by the number of
+// iterations that passed (this is what buffered asynchronous aggregation such as FedBuff
+// needs). Outputs are applied in the order the backend delivers completions; a backend that
+// delivers them in a deterministic order makes the whole run deterministic.
+//
+// See docs/engine.md for the full rules.
 
 #include <chrono>
 #include <cstdint>
@@ -23,19 +29,45 @@
 
 namespace swarm {
 
+// What the controller does with the slow instances of a task.
+struct StragglerPolicy {
+  enum class Kind {
+    WaitAll,    // wait for every instance
+    Deadline,   // instances still running `deadline_s` after the task started are dropped
+    OverCommit  // of n instances placed, keep the first round(n / factor) that succeed and
+                // drop the others (FedScale's over-commitment; the sampler places n = K x factor)
+  };
+  Kind kind = Kind::WaitAll;
+  double deadline_s = 0;
+  double factor = 1.0;
+
+  static StragglerPolicy wait_all() { return {}; }
+  static StragglerPolicy deadline(double seconds) { return {Kind::Deadline, seconds, 1.0}; }
+  static StragglerPolicy over_commit(double factor) { return {Kind::OverCommit, 0, factor}; }
+};
+
 struct ControllerOptions {
   uint64_t seed = 1;
-  int max_iterations = 1000;       // hard cap, whatever the tasks decide
+  int max_iterations = 1000;        // hard cap, whatever the tasks decide
   bool abort_on_task_error = true;  // a task that throws ends the run with TaskFailed
+  std::map<std::string, StragglerPolicy> stragglers;  // by task alias; absent = WaitAll
 };
 
 // Per-iteration figures.
 struct IterationReport {
   int iteration = 0;
-  double start_s = 0, end_s = 0;  // backend clock
+  double start_s = 0, end_s = 0;  // backend clock (virtual seconds in simulation)
   double wall_s = 0;              // host wall clock spent on the iteration
-  int instances = 0, failed = 0, lost = 0;
-  uint64_t flops = 0, bytes_read = 0, bytes_written = 0;
+  double task_wall_s = 0;         // host seconds spent inside task code (summed over instances)
+  int instances = 0;              // started in this iteration
+  int completed = 0;              // applied in this iteration (including carried-over ones)
+  int failed = 0, lost = 0;
+  std::map<std::string, int> lost_by_cause;  // loss:: causes
+  uint64_t flops = 0;
+  uint64_t bytes_down = 0;  // globals and results read by completed instances
+  uint64_t bytes_up = 0;    // globals and results they wrote
+  int stale = 0;            // completions started in an earlier iteration
+  int max_staleness = 0;    // iterations since the stalest of them started
   bool stop_requested = false;
 };
 
@@ -50,6 +82,8 @@ class ControllerObserver {
  public:
   virtual ~ControllerObserver() = default;
   virtual void on_instance_start(const InstanceSpec&) {}
+  // Every instance ends exactly once: completed, failed, or lost (including dropped by a
+  // straggler policy or cancelled at the end of the run).
   virtual void on_instance_end(const Completion&) {}
   virtual void on_iteration_end(const IterationReport&, const SwarmState&) {}
 };
@@ -62,7 +96,8 @@ class TaskFailed : public Error {
 
 class Controller {
  public:
-  // `graph` and `backend` must outlive the controller.
+  // `graph` and `backend` must outlive the controller. Throws UsageError on bad options (a
+  // straggler policy for an unknown alias, a non-positive deadline, a factor < 1).
   Controller(const SwarmGraph& graph, Backend& backend, ControllerOptions options);
 
   void add_observer(ControllerObserver* observer) { observers_.push_back(observer); }
@@ -76,19 +111,30 @@ class Controller {
   enum class Phase { Waiting, Running, Finished };
   struct TaskRun {
     Phase phase = Phase::Waiting;
-    int pending = 0;
+    int pending = 0;   // instances of this iteration still running
+    int ok = 0;        // ... completed successfully
+    int keep = -1;     // OverCommit: successes after which the rest is dropped
+    double start_s = 0;
   };
 
   IterationReport run_iteration(int iteration);
   bool ready(int task, const std::vector<TaskRun>& runs) const;
   void start_task(int task, int iteration, std::vector<TaskRun>& runs, IterationReport& report);
+  void handle(Completion c, int iteration, std::vector<TaskRun>& runs, IterationReport& report,
+              std::map<int, std::vector<NodeId>>& next_schedule);
+  // Drops a running instance: cancels it in the backend and reports it lost for `cause`.
+  void drop(uint64_t id, const char* cause, std::vector<TaskRun>* runs, IterationReport& report);
+  int running_count(int task) const;
+  const StragglerPolicy& policy(int task) const { return policies_[task]; }
 
   const SwarmGraph& graph_;
   Backend& backend_;
   ControllerOptions options_;
+  std::vector<StragglerPolicy> policies_;  // by task index
   SwarmState state_;
   std::vector<ControllerObserver*> observers_;
   uint64_t next_instance_id_ = 0;
+  std::map<uint64_t, InstanceSpec> running_;  // every instance in flight, any iteration
   // Per task: the nodes schedule_next_iter() named for the coming iteration.
   std::map<int, std::vector<NodeId>> scheduled_;
   // Per fixed task: the nodes of its first placement.

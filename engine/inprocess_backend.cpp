@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include <omp.h>
-
 namespace swarm {
 
 InProcessBackend::InProcessBackend(const ModuleRegistry& registry, std::vector<LocalNode> nodes,
@@ -23,6 +21,12 @@ InProcessBackend::InProcessBackend(const ModuleRegistry& registry, std::vector<L
   }
 }
 
+const LocalNode* InProcessBackend::find(NodeId id) const {
+  auto it = std::lower_bound(nodes_.begin(), nodes_.end(), id,
+                             [](const LocalNode& a, NodeId v) { return a.id < v; });
+  return it != nodes_.end() && it->id == id ? &*it : nullptr;
+}
+
 std::vector<NodeDescriptor> InProcessBackend::available_nodes() {
   std::vector<NodeDescriptor> out;
   out.reserve(nodes_.size());
@@ -34,37 +38,32 @@ void InProcessBackend::start(const InstanceSpec& spec, const StateReader& state)
   pending_.push_back({spec, &state});
 }
 
+void InProcessBackend::cancel(uint64_t instance_id) {
+  auto is = [instance_id](const auto& x) { return x.spec.id == instance_id; };
+  std::erase_if(pending_, is);
+  std::erase_if(done_, is);
+}
+
 double InProcessBackend::now_s() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_).count();
 }
 
-void InProcessBackend::run_batch() {
-  std::vector<Completion> batch(pending_.size());
-  const auto n = static_cast<int64_t>(pending_.size());
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
-  for (int64_t i = 0; i < n; ++i) {
-    const Pending& p = pending_[i];
-    auto node = std::lower_bound(nodes_.begin(), nodes_.end(), p.spec.node,
-                                 [](const LocalNode& a, NodeId id) { return a.id < id; });
+std::optional<Completion> InProcessBackend::next_completion(std::optional<double>) {
+  if (done_.empty() && !pending_.empty()) {
     const double start = now_s();
-    const ModuleFn* fn = registry_.find(p.spec.module);
-    if (!fn || node == nodes_.end() || node->id != p.spec.node) {
-      batch[i].spec = p.spec;
-      batch[i].status = InstanceStatus::Failed;
-      batch[i].error = !fn ? "module '" + p.spec.module + "' is not registered"
-                           : "node " + std::to_string(p.spec.node) + " does not exist";
-    } else {
-      batch[i] = run_instance(*fn, p.spec, *p.state, node->data, *logger_);
+    DataProvider data = [this](NodeId id) {
+      const LocalNode* n = find(id);
+      if (!n) throw UsageError("node " + std::to_string(id) + " does not exist");
+      return n->data;
+    };
+    std::vector<Completion> batch = run_batch(registry_, pending_, data, threads_, *logger_);
+    pending_.clear();
+    for (Completion& c : batch) {
+      c.start_s = start;
+      c.end_s = start + c.wall_s;
+      done_.push_back(std::move(c));
     }
-    batch[i].start_s = start;
-    batch[i].end_s = now_s();
   }
-  pending_.clear();
-  for (Completion& c : batch) done_.push_back(std::move(c));
-}
-
-std::optional<Completion> InProcessBackend::next_completion() {
-  if (done_.empty() && !pending_.empty()) run_batch();
   if (done_.empty()) return std::nullopt;
   Completion c = std::move(done_.front());
   done_.pop_front();

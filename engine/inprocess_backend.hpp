@@ -1,8 +1,9 @@
 #pragma once
 // A backend that runs instances in this process, on the host's wall clock. Instances started
 // between two next_completion() calls form a batch that runs in parallel on `threads` OpenMP
-// threads; their completions are then delivered in start order, so the run is identical
-// whatever the thread count.
+// threads (run_batch); their completions are then delivered in start order, so the run is
+// identical whatever the thread count. Instances always run to their end: deadlines are not
+// enforced here (they are in simulation and on real nodes).
 
 #include <chrono>
 #include <deque>
@@ -12,8 +13,8 @@
 #include <spdlog/logger.h>
 
 #include "engine/backend.hpp"
+#include "engine/batch_runner.hpp"
 #include "engine/module_registry.hpp"
-#include "engine/task_context.hpp"
 
 namespace swarm {
 
@@ -33,21 +34,18 @@ class InProcessBackend : public Backend {
 
   std::vector<NodeDescriptor> available_nodes() override;
   void start(const InstanceSpec& spec, const StateReader& state) override;
-  std::optional<Completion> next_completion() override;
+  std::optional<Completion> next_completion(std::optional<double> until_s) override;
+  void cancel(uint64_t instance_id) override;
   double now_s() const override;
 
  private:
-  struct Pending {
-    InstanceSpec spec;
-    const StateReader* state;
-  };
-  void run_batch();
+  const LocalNode* find(NodeId id) const;
 
   const ModuleRegistry& registry_;
   std::vector<LocalNode> nodes_;  // sorted by id
   int threads_;
   std::shared_ptr<spdlog::logger> logger_;
-  std::vector<Pending> pending_;
+  std::vector<PendingInstance> pending_;
   std::deque<Completion> done_;
   std::chrono::steady_clock::time_point epoch_;
 };
