@@ -1,6 +1,7 @@
 #include "engine/fl/fl_swarm.hpp"
 
 #include <random>
+#include <unordered_set>
 
 #include "engine/error.hpp"
 #include "engine/fl/modules.hpp"
@@ -11,9 +12,20 @@
 namespace swarm::fl {
 
 FLSwarm::FLSwarm(const FlConfig& c) {
-  worker_ = task(Module{kWorker, c.image, {"train"}}, {.alias = "worker"});
-  aggregator_ = task(Module{kAggregator, c.image}, {.method = Method::Any, .maximum = 1, .alias = "aggregator"});
-  scheduler_ = task(Module{kScheduler, c.image, {"test"}}, {.maximum = 1, .alias = "scheduler"});
+  async_ = c.async;
+  buffer_size_ = c.buffer_size;
+  if (c.async && (c.buffer_size < 1 || c.concurrency < c.buffer_size)) {
+    throw UsageError("async FL needs 1 <= buffer_size <= concurrency (got buffer " +
+                     std::to_string(c.buffer_size) + ", concurrency " + std::to_string(c.concurrency) + ")");
+  }
+  worker_ = c.async ? task(Module{kWorker, c.image, {"train"}},
+                           {.method = Method::Any, .maximum = c.concurrency, .alias = "worker"})
+                    : task(Module{kWorker, c.image, {"train"}}, {.alias = "worker"});
+  // Aggregation and evaluation go to the fastest node (a server, in a mixed population).
+  aggregator_ = task(Module{kAggregator, c.image},
+                     {.method = Method::BestResources, .maximum = 1, .alias = "aggregator"});
+  scheduler_ = task(Module{kScheduler, c.image, {"test"}},
+                    {.method = Method::BestResources, .maximum = 1, .alias = "scheduler"});
 
   set_global("model", Dict{{"layers", c.layers}});
   set_global("hyperparameters", Dict{{"epochs", c.epochs},
@@ -23,8 +35,10 @@ FLSwarm::FLSwarm(const FlConfig& c) {
                                      {"weight_decay", c.weight_decay}});
   set_global("schedule", Dict{{"max_rounds", c.max_rounds},
                               {"target_accuracy", c.target_accuracy},
-                              {"clients_per_round", c.clients_per_round},
+                              {"clients_per_round", c.async ? -1.0 : c.clients_per_round},
+                              {"overcommit", c.overcommit},
                               {"worker_alias", "worker"}});
+  set_global("aggregation", Dict{{"strategy", c.async ? "fedbuff" : "fedavg"}, {"server_lr", c.server_lr}});
   ml::Mlp model(c.layers);
   std::mt19937_64 rng(derive_seed(c.seed, {static_cast<uint64_t>(SeedDomain::kInit)}));
   model.init(rng);
@@ -32,25 +46,53 @@ FLSwarm::FLSwarm(const FlConfig& c) {
 }
 
 TaskRef FLSwarm::execute() {
-  auto m = worker_();
-  m = aggregator_(m);
+  auto m = async_ ? aggregator_(on_result(worker_(), "update", buffer_size_)) : aggregator_(worker_());
   return scheduler_(m);
+}
+
+DataProvider iid_data(const ml::DatasetView& train, const ml::DatasetView& test, int64_t num_nodes,
+                      uint64_t seed) {
+  if (num_nodes < 1 || num_nodes > train.size()) {
+    throw UsageError("cannot split " + std::to_string(train.size()) + " training samples among " +
+                     std::to_string(num_nodes) + " nodes");
+  }
+  auto shards = std::make_shared<const std::vector<ml::DatasetView>>(ml::partition_iid(
+      train, static_cast<int>(num_nodes), derive_seed(seed, {static_cast<uint64_t>(SeedDomain::kPartition)})));
+  return [shards, test](NodeId id) {
+    if (id >= shards->size()) throw UsageError("node " + std::to_string(id) + " holds no data");
+    return LocalData{{"train", (*shards)[id]}, {"test", test}};
+  };
+}
+
+DataProvider sampled_data(const ml::DatasetView& train, const ml::DatasetView& test,
+                          int64_t samples_per_node, uint64_t seed) {
+  if (samples_per_node < 1 || samples_per_node > train.size()) {
+    throw UsageError("samples per node must be in [1, " + std::to_string(train.size()) + "]");
+  }
+  return [train, test, samples_per_node, seed](NodeId id) {
+    std::mt19937_64 rng(derive_seed(seed, {static_cast<uint64_t>(SeedDomain::kPartition), id}));
+    // Floyd's algorithm: a uniform k-subset of positions in O(k).
+    std::vector<uint32_t> picked;
+    std::unordered_set<uint32_t> seen;
+    const auto n = static_cast<uint64_t>(train.size());
+    for (uint64_t j = n - static_cast<uint64_t>(samples_per_node); j < n; ++j) {
+      auto t = static_cast<uint32_t>(std::uniform_int_distribution<uint64_t>(0, j)(rng));
+      if (!seen.insert(t).second) {
+        t = static_cast<uint32_t>(j);
+        seen.insert(t);
+      }
+      picked.push_back(train.indices()[t]);
+    }
+    return LocalData{{"train", ml::DatasetView(train.storage_ptr(), std::move(picked))}, {"test", test}};
+  };
 }
 
 std::vector<LocalNode> make_iid_nodes(const ml::DatasetView& train, const ml::DatasetView& test,
                                       int num_nodes, uint64_t seed) {
-  if (num_nodes < 1) throw UsageError("the number of nodes must be >= 1");
-  std::vector<ml::DatasetView> shards = ml::partition_iid(
-      train, num_nodes, derive_seed(seed, {static_cast<uint64_t>(SeedDomain::kPartition)}));
+  DataProvider data = iid_data(train, test, num_nodes, seed);
   std::vector<LocalNode> nodes;
-  nodes.reserve(shards.size());
-  for (size_t i = 0; i < shards.size(); ++i) {
-    LocalNode n;
-    n.id = static_cast<NodeId>(i);
-    n.data.emplace("train", std::move(shards[i]));
-    n.data.emplace("test", test);
-    nodes.push_back(std::move(n));
-  }
+  nodes.reserve(static_cast<size_t>(num_nodes));
+  for (int i = 0; i < num_nodes; ++i) nodes.push_back({static_cast<NodeId>(i), 1e9, data(static_cast<NodeId>(i))});
   return nodes;
 }
 

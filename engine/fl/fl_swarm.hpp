@@ -10,12 +10,18 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/batch_runner.hpp"
 #include "engine/inprocess_backend.hpp"
 #include "engine/ml/dataset.hpp"
 #include "engine/swarm.hpp"
 
 namespace swarm::fl {
 
+// Synchronous FL (FedAvg): every round, the sampled workers train, the aggregator waits for
+// all of them (or what the straggler policy keeps), the scheduler evaluates.
+// Asynchronous FL (FedBuff): `concurrency` workers train at any time; the aggregator runs as
+// soon as `buffer_size` updates are in (on_result edge); slower workers carry over into the
+// next rounds and their updates count as stale.
 struct FlConfig {
   std::vector<int> layers = {784, 200, 200, 10};
   int epochs = 1;
@@ -26,6 +32,11 @@ struct FlConfig {
   int max_rounds = 20;
   double target_accuracy = 1.1;   // > 1: never stop early
   double clients_per_round = -1;  // count, fraction in (0, 1), or -1 for every node
+  double overcommit = 1.0;        // the scheduler samples clients_per_round x overcommit
+  bool async = false;
+  int buffer_size = 10;           // async: updates per aggregation (K)
+  int concurrency = 20;           // async: workers training at once
+  double server_lr = 1.0;
   uint64_t seed = 1;              // initial model
   std::string image = "swarmsim-node:latest";
 };
@@ -37,6 +48,8 @@ class FLSwarm : public Swarm {
 
  private:
   TaskRef worker_, aggregator_, scheduler_;
+  bool async_ = false;
+  int buffer_size_ = 0;
 };
 
 // `num_nodes` nodes, each holding an IID shard of `train` as "train" and a view of the whole
@@ -44,5 +57,15 @@ class FLSwarm : public Swarm {
 // Throws UsageError if num_nodes < 1 or exceeds the training samples.
 std::vector<LocalNode> make_iid_nodes(const ml::DatasetView& train, const ml::DatasetView& test,
                                       int num_nodes, uint64_t seed);
+
+// The same split as make_iid_nodes, as a DataProvider (for populations of virtual nodes).
+DataProvider iid_data(const ml::DatasetView& train, const ml::DatasetView& test, int64_t num_nodes,
+                      uint64_t seed);
+
+// For populations larger than the dataset: node i's "train" is a uniform sample of
+// `samples_per_node` training samples drawn, when asked for, from node i's own seeded stream
+// (shards of different nodes may overlap). Holds nothing per node.
+DataProvider sampled_data(const ml::DatasetView& train, const ml::DatasetView& test,
+                          int64_t samples_per_node, uint64_t seed);
 
 }  // namespace swarm::fl

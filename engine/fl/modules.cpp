@@ -28,13 +28,12 @@ T entry(const Dict& dict, const char* global, const char* key) {
   }
 }
 
-ml::Mlp global_model(TaskContext& ctx) {
-  Dict model = ctx.globals().get_dict("model");
-  ml::Mlp mlp(entry<std::vector<int>>(model, "model", "layers"));
+// The global model's parameters, checked against the architecture in global "model".
+std::span<const float> global_params(TaskContext& ctx, const ml::Mlp& mlp, Blob& holder) {
+  holder = ctx.globals().get("global_model_params");
   std::span<const float> params;
-  Blob blob = ctx.globals().get("global_model_params");
   try {
-    params = tensor_values(blob);
+    params = tensor_values(holder);
   } catch (const FormatError& e) {
     throw TaskError(std::string("global 'global_model_params': ") + e.what());
   }
@@ -42,8 +41,12 @@ ml::Mlp global_model(TaskContext& ctx) {
     throw TaskError("global 'global_model_params' has " + std::to_string(params.size()) +
                     " values, the model needs " + std::to_string(mlp.num_params()));
   }
-  mlp.set_params(params);
-  return mlp;
+  return params;
+}
+
+ml::Mlp model_architecture(TaskContext& ctx) {
+  Dict model = ctx.globals().get_dict("model");
+  return ml::Mlp(entry<std::vector<int>>(model, "model", "layers"));
 }
 
 void worker(TaskContext& ctx) {
@@ -57,37 +60,80 @@ void worker(TaskContext& ctx) {
   if (sgd.epochs < 1 || sgd.batch_size < 1 || !(sgd.lr > 0)) {
     throw TaskError("hyperparameters: epochs and batch_size must be >= 1 and lr > 0");
   }
-  ml::Mlp mlp = global_model(ctx);
+  ml::Mlp mlp = model_architecture(ctx);
+  Blob holder;
+  std::span<const float> start = global_params(ctx, mlp, holder);
+  mlp.set_params(start);
   const ml::DatasetView& data = ctx.dataset("train");
   ml::TrainStats stats = mlp.train(data, sgd, ctx.rng());
   ctx.add_flops(stats.flops);
-  ctx.results().add("update", tensor_blob(mlp.params()));
-  ctx.results().add("stats", Dict{{"samples", data.size()}, {"loss", stats.mean_loss}});
+  // The update is the change the node made to the model it was given.
+  std::vector<float> delta(start.size());
+  std::span<const float> trained = mlp.params();
+  for (size_t i = 0; i < delta.size(); ++i) delta[i] = trained[i] - start[i];
+  ctx.results().add("update", tensor_blob(delta));
+  ctx.results().add("stats", Dict{{"samples", data.size()},
+                                  {"loss", stats.mean_loss},
+                                  {"iteration", ctx.iteration()}});
 }
 
+// Aggregation weight of an update by strategy. FedAvg (McMahan et al., 2017): the node's
+// sample count. FedBuff (Nguyen et al., 2022, "Federated Learning with Buffered Asynchronous
+// Aggregation", Algorithm 1 with the staleness scaling of Section 5): 1 / sqrt(1 + staleness),
+// staleness = aggregation iteration - iteration the update started from; the weights are
+// then divided by the buffer size K instead of by their sum.
 void aggregator(TaskContext& ctx) {
+  Dict cfg = ctx.globals().contains("aggregation") ? ctx.globals().get_dict("aggregation") : Dict::object();
+  const std::string strategy = cfg.value("strategy", std::string("fedavg"));
+  const double server_lr = cfg.value("server_lr", 1.0);
+  if (strategy != "fedavg" && strategy != "fedbuff") {
+    throw TaskError("global 'aggregation': unknown strategy '" + strategy + "' (expected fedavg or fedbuff)");
+  }
   std::map<NodeId, Blob> updates = ctx.results().select("update", Scope::Last);
   std::map<NodeId, Blob> stats = ctx.results().select("stats", Scope::Last);
   if (updates.empty()) {
     ctx.logger().warn("iteration {}: aggregator received no update; the model is unchanged",
                       ctx.iteration());
+    ctx.globals().set("aggregate", Dict{{"updates", 0}, {"mean_staleness", 0.0}, {"samples", 0}});
     return;
   }
   std::vector<std::span<const float>> views;
   std::vector<double> weights;
+  double staleness_sum = 0, samples = 0;
   for (const auto& [node, blob] : updates) {
     auto s = stats.find(node);
     if (s == stats.end()) throw TaskError("node " + std::to_string(node) + " sent an update without stats");
+    Dict st = to_dict(s->second);
+    const double n = entry<double>(st, "stats", "samples");
+    const int staleness = ctx.iteration() - entry<int>(st, "stats", "iteration");
     views.push_back(tensor_values(blob));
-    weights.push_back(to_dict(s->second).at("samples").get<double>());
     if (views.back().size() != views.front().size()) {
       throw TaskError("updates of different sizes (node " + std::to_string(node) + ")");
     }
+    weights.push_back(strategy == "fedavg" ? n : 1.0 / std::sqrt(1.0 + staleness));
+    staleness_sum += staleness;
+    samples += n;
   }
-  std::vector<float> averaged(views.front().size());
-  weighted_average(views, weights, averaged);
-  ctx.add_flops(2 * static_cast<uint64_t>(averaged.size()) * views.size());
-  ctx.globals().set("global_model_params", tensor_blob(averaged));
+  std::vector<float> mean(views.front().size());
+  weighted_average(views, weights, mean);
+  double scale = server_lr;
+  if (strategy == "fedbuff") {
+    // weighted_average divided by the sum of the weights; FedBuff divides by K.
+    double wsum = 0;
+    for (double w : weights) wsum += w;
+    scale *= wsum / static_cast<double>(weights.size());
+  }
+  ml::Mlp mlp = model_architecture(ctx);
+  Blob holder;
+  std::span<const float> current = global_params(ctx, mlp, holder);
+  std::vector<float> next(current.size());
+  const auto s = static_cast<float>(scale);
+  for (size_t i = 0; i < next.size(); ++i) next[i] = current[i] + s * mean[i];
+  ctx.add_flops(2 * static_cast<uint64_t>(next.size()) * (views.size() + 1));
+  ctx.globals().set("global_model_params", tensor_blob(next));
+  ctx.globals().set("aggregate", Dict{{"updates", views.size()},
+                                      {"mean_staleness", staleness_sum / views.size()},
+                                      {"samples", samples}});
 }
 
 // "clients_per_round": a count >= 1, a fraction in (0, 1), or -1 (every node).
@@ -107,26 +153,32 @@ void scheduler(TaskContext& ctx) {
   const int max_rounds = entry<int>(cfg, "schedule", "max_rounds");
   const double target = cfg.value("target_accuracy", 1.1);
   const std::string worker_alias = cfg.value("worker_alias", std::string("worker"));
+  const double overcommit = cfg.value("overcommit", 1.0);
+  if (!(overcommit >= 1)) throw TaskError("global 'schedule': overcommit must be >= 1");
+  const Maximum per_round = clients_per_round(cfg);
 
-  ml::Mlp mlp = global_model(ctx);
+  ml::Mlp mlp = model_architecture(ctx);
+  Blob holder;
+  mlp.set_params(global_params(ctx, mlp, holder));
   ml::EvalStats eval = mlp.evaluate(ctx.dataset("test"));
   ctx.add_flops(eval.flops);
   const int round = ctx.iteration() + 1;
-  const auto participants = static_cast<int64_t>(ctx.results().select("stats", Scope::All).size());
+  Dict aggregate = ctx.globals().contains("aggregate") ? ctx.globals().get_dict("aggregate") : Dict::object();
   ctx.globals().set("metrics", Dict{{"round", round},
                                      {"accuracy", eval.accuracy},
                                      {"loss", eval.loss},
-                                     {"participants", participants}});
+                                     {"participants", aggregate.value("updates", 0)},
+                                     {"mean_staleness", aggregate.value("mean_staleness", 0.0)}});
   if (eval.accuracy >= target || round >= max_rounds) {
     ctx.stop_swarm();
     return;
   }
+  if (per_round.is_unlimited()) return;  // every node stays eligible
 
-  // Next round's clients: a uniform sample of the swarm's nodes.
+  // Next round's clients: a uniform sample of the swarm's nodes, over-committed if asked.
   std::vector<NodeId> nodes(ctx.node_ids().begin(), ctx.node_ids().end());
-  const Maximum per_round = clients_per_round(cfg);
-  sample_in_place(nodes, static_cast<size_t>(per_round.resolve(static_cast<int64_t>(nodes.size()))),
-                  ctx.rng());
+  const int64_t k = per_round.resolve(static_cast<int64_t>(nodes.size()));
+  sample_in_place(nodes, static_cast<size_t>(std::llround(static_cast<double>(k) * overcommit)), ctx.rng());
   ctx.schedule_next_iter(std::move(nodes), worker_alias);
 }
 

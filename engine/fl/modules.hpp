@@ -1,20 +1,21 @@
 #pragma once
-// The native federated-learning modules.
+// The native federated-learning modules. Globals they use are listed in docs/formats.md.
 //
-//  fl.worker     reads globals "model" ({"layers": [...]}), "hyperparameters" ({"epochs",
-//                "batch_size", "lr", "momentum", "weight_decay"}) and "global_model_params"
-//                (a rank-1 tensor); trains a copy of the global model on its dataset "train";
-//                adds result "update" (its parameters, tensor) and "stats"
-//                ({"samples": n, "loss": mean training loss}).
-//  fl.aggregator selects "update" and "stats" from its predecessors and sets
-//                "global_model_params" to their FedAvg (weighted by samples).
-//  fl.scheduler  evaluates "global_model_params" on its dataset "test"; sets global "metrics"
-//                ({"round", "accuracy", "loss", "participants"}); stops the swarm once
-//                accuracy >= target_accuracy or the round cap is reached; otherwise samples
-//                the next round's workers with schedule_next_iter. Its settings are the global
-//                "schedule" ({"max_rounds", "target_accuracy", "clients_per_round",
-//                "worker_alias"}); clients_per_round is a count, a fraction in (0, 1), or -1
-//                for every node.
+//  fl.worker     trains a copy of the global model ("model" architecture,
+//                "global_model_params") on its dataset "train" with "hyperparameters";
+//                adds result "update" (trained - global parameters, a tensor) and "stats"
+//                ({"samples", "loss", "iteration" it started in}).
+//  fl.aggregator selects "update" and "stats" from its predecessors and moves the global
+//                model by server_lr x their weighted mean, weighted per global "aggregation"
+//                {"strategy": "fedavg" (by samples) | "fedbuff" (by staleness), "server_lr"};
+//                sets "aggregate" ({"updates", "mean_staleness", "samples"}).
+//  fl.scheduler  evaluates the global model on its dataset "test"; sets "metrics" ({"round",
+//                "accuracy", "loss", "participants", "mean_staleness"}); stops the swarm once
+//                accuracy >= target_accuracy or after max_rounds; else samples the next
+//                round's workers (clients_per_round x overcommit) with schedule_next_iter.
+//                Settings: global "schedule" ({"max_rounds", "target_accuracy",
+//                "clients_per_round" (count, fraction in (0, 1), or -1 = no sampling),
+//                "overcommit" (>= 1), "worker_alias"}).
 
 #include "engine/module_registry.hpp"
 

@@ -33,7 +33,7 @@ TEST_CASE("swarm run --synthetic prints a line per round and a summary", "[cli]"
   Result r = swarm_cli("run --synthetic --rounds 3 --nodes 4 --hidden 32 --threads 2");
   INFO(r.out);
   CHECK(r.code == 0);
-  CHECK(r.out.find("round  accuracy") != std::string::npos);
+  CHECK(r.out.find("round   virtual_s  accuracy") != std::string::npos);
   CHECK(r.out.find("\n    3  ") != std::string::npos);
   CHECK(r.out.find("# 3 rounds in") != std::string::npos);
 }

@@ -1,0 +1,63 @@
+// Cost of a max-min re-solve as the number of concurrent flows grows.
+//
+// N flows (half downloads, half uploads) run between N / 4 nodes and the server, so every
+// flow shares a server link with N / 2 others and a node link with a few; node bandwidths
+// spread over two decades so that the bottlenecks differ. Flows are huge and latencies zero,
+// so nothing completes and a new flow is active at once. One iteration adds a flow and asks
+// for the next event (one re-solve), then cancels it and asks again (a second re-solve):
+// "s/resolve" is the time of one of them, reported with an SI prefix (1.2m = 1.2 ms). The
+// constant model is measured the same way as a reference.
+
+#include <benchmark/benchmark.h>
+
+#include <memory>
+
+#include "sim/network.hpp"
+
+namespace {
+
+using namespace swarm::sim;
+
+std::unique_ptr<NetworkModel> loaded_network(bool maxmin, size_t flows) {
+  auto net = maxmin ? make_maxmin_network({}) : make_constant_network({});
+  const auto nodes = static_cast<uint32_t>(std::max<size_t>(1, flows / 4));
+  for (uint32_t n = 0; n < nodes; ++n) {
+    const double bw = 1e6 * (1.0 + static_cast<double>(n % 100));  // 1 MB/s .. 100 MB/s
+    net->set_node_links(n, {.up_bytes_per_s = bw, .down_bytes_per_s = 4 * bw,
+                            .latency = SimTime::zero()});
+  }
+  for (size_t f = 0; f < flows; ++f) {
+    net->start_flow(SimTime::zero(), static_cast<uint32_t>(f % nodes),
+                    f % 2 == 0 ? Direction::Download : Direction::Upload, 1e15);
+  }
+  benchmark::DoNotOptimize(net->next_event_time());
+  return net;
+}
+
+void resolve_loop(benchmark::State& state, bool maxmin) {
+  const auto flows = static_cast<size_t>(state.range(0));
+  auto net = loaded_network(maxmin, flows);
+  uint32_t node = 0;
+  const auto nodes = static_cast<uint32_t>(std::max<size_t>(1, flows / 4));
+  for (auto _ : state) {
+    const FlowId id = net->start_flow(SimTime::zero(), node, Direction::Upload, 1e15);
+    benchmark::DoNotOptimize(net->next_event_time());
+    net->cancel_flow(SimTime::zero(), id);
+    benchmark::DoNotOptimize(net->next_event_time());
+    node = (node + 1) % nodes;
+  }
+  state.counters["flows"] = static_cast<double>(flows);
+  state.counters["s/resolve"] = benchmark::Counter(
+      2.0 * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void BM_MaxMinResolve(benchmark::State& state) { resolve_loop(state, true); }
+BENCHMARK(BM_MaxMinResolve)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+void BM_ConstantStartCancel(benchmark::State& state) { resolve_loop(state, false); }
+BENCHMARK(BM_ConstantStartCancel)->Arg(100)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,370 @@
+// The max-min network model: active flows share links by max-min fairness.
+//
+// Resources are numbered: 0 is the server's uplink, 1 the server's downlink, 2 + 2n node
+// n's uplink and 3 + 2n its downlink. A download uses {server up, node down}, an upload
+// {node up, server down}.
+//
+// Rates are solved by progressive filling. Every resource r with n_r unfixed flows and
+// capacity c_r left offers the fair share c_r / n_r; the resource with the smallest share is
+// the bottleneck of its unfixed flows, which get that share, and each such flow gives the
+// share up on its other resource. Shares never decrease in this process (a resource of
+// share s >= x losing a flow fixed at x keeps (c - x) / (n - 1) >= s), so an indexed
+// min-heap of resources keyed by share, updated once per fixed flow, solves F flows over R
+// resources in O(F log R + R). Only resources that carry an active flow take part.
+//
+// Solving is lazy: a change (a flow becomes active, completes, is cancelled; a capacity
+// changes) marks the solution stale, and the next query solves once, however many flows
+// changed at the same time. The rates and completion times of the flows are a cache of that
+// solution, hence mutable.
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <set>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+#include "sim/network.hpp"
+
+namespace swarm::sim {
+namespace {
+
+constexpr double kDoneBytes = 1e-6;  // a flow with no more than this left is complete
+constexpr uint32_t kServerUp = 0;
+constexpr uint32_t kServerDown = 1;
+constexpr uint32_t kNotInHeap = std::numeric_limits<uint32_t>::max();
+
+uint32_t node_up(uint32_t node) { return 2 + 2 * node; }
+uint32_t node_down(uint32_t node) { return 3 + 2 * node; }
+
+class MaxMinNetwork final : public NetworkModel {
+ public:
+  explicit MaxMinNetwork(const ServerLinks& server) : server_(server) {
+    validate_links(server_);
+    capacity_ = {server.up_bytes_per_s, server.down_bytes_per_s};
+    grow_scratch();
+  }
+
+  void set_node_links(uint32_t node, const LinkSpec& links) override {
+    validate_links(node, links);
+    if (node >= nodes_.size()) {
+      nodes_.resize(static_cast<size_t>(node) + 1);
+      capacity_.resize(2 + 2 * nodes_.size(), 0.0);
+      grow_scratch();
+    }
+    // Rates in force so far apply up to the clock; the new capacities from there on.
+    solve_if_stale();
+    nodes_[node] = links;
+    capacity_[node_up(node)] = links.up_bytes_per_s;
+    capacity_[node_down(node)] = links.down_bytes_per_s;
+    stale_ = true;
+  }
+
+  FlowId start_flow(SimTime now, uint32_t node, Direction dir, double bytes) override {
+    if (node >= nodes_.size() || !nodes_[node]) {
+      throw UsageError("network: flow to node " + std::to_string(node) +
+                       ", which has no links declared");
+    }
+    if (!(std::isfinite(bytes) && bytes >= 0)) {
+      throw UsageError("network: flow of " + std::to_string(bytes) + " bytes to node " +
+                       std::to_string(node) + "; expected a finite number >= 0");
+    }
+    move_clock(now, "start_flow");
+    Flow flow;
+    flow.id = next_id_++;
+    if (dir == Direction::Download) {
+      flow.resources = {kServerUp, node_down(node)};
+    } else {
+      flow.resources = {node_up(node), kServerDown};
+    }
+    flow.remaining = bytes;
+    flow.active_at = add_saturated(add_saturated(now, nodes_[node]->latency), server_.latency);
+    index_.emplace(flow.id, static_cast<uint32_t>(flows_.size()));
+    flows_.push_back(flow);
+    if (flow.active_at > clock_) {
+      activations_.emplace(flow.active_at, flow.id);
+    } else {
+      activate(flows_.back());
+    }
+    return flow.id;
+  }
+
+  void cancel_flow(SimTime now, FlowId id) override {
+    move_clock(now, "cancel_flow");
+    auto it = index_.find(id);
+    if (it == index_.end()) return;
+    const Flow& flow = flows_[it->second];
+    if (flow.active) {
+      stale_ = true;
+    } else {
+      activations_.erase({flow.active_at, id});
+    }
+    remove(it->second);
+  }
+
+  std::optional<SimTime> next_event_time() const override {
+    solve_if_stale();
+    std::optional<SimTime> next;
+    if (next_done_ != SimTime::max()) next = next_done_;
+    if (!activations_.empty() && (!next || activations_.begin()->first < *next)) {
+      next = activations_.begin()->first;
+    }
+    return next;
+  }
+
+  std::vector<FlowId> advance(SimTime to) override {
+    check_advance(to, "advance");
+    progress_to(to);
+    std::vector<FlowId> done;
+    while (!activations_.empty() && activations_.begin()->first == to) {
+      const FlowId id = activations_.begin()->second;
+      activations_.erase(activations_.begin());
+      activate(flows_[index_.at(id)]);
+    }
+    for (size_t i = 0; i < flows_.size();) {
+      const Flow& flow = flows_[i];
+      if (flow.active && (flow.done_at == to || flow.remaining <= kDoneBytes)) {
+        done.push_back(flow.id);
+        stale_ = true;
+        remove(i);  // moves the last flow into i
+      } else {
+        ++i;
+      }
+    }
+    std::sort(done.begin(), done.end());
+    return done;
+  }
+
+  size_t active_flows() const override { return flows_.size(); }
+
+  double rate(FlowId id) const override {
+    solve_if_stale();
+    auto it = index_.find(id);
+    if (it == index_.end()) return 0;
+    const Flow& flow = flows_[it->second];
+    return flow.active ? flow.rate : 0;
+  }
+
+ private:
+  struct Flow {
+    FlowId id = 0;
+    std::array<uint32_t, 2> resources{};
+    double remaining = 0;  // bytes, as of clock_
+    SimTime active_at;
+    bool active = false;
+    // Cache of the current solution (valid while !stale_ and active).
+    mutable double rate = 0;
+    mutable SimTime done_at = SimTime::max();
+  };
+
+  void activate(Flow& flow) {
+    flow.active = true;
+    flow.rate = 0;
+    flow.done_at = SimTime::max();
+    stale_ = true;
+  }
+
+  // Removes flows_[i] by moving the last flow into its place.
+  void remove(size_t i) {
+    index_.erase(flows_[i].id);
+    if (i + 1 != flows_.size()) {
+      flows_[i] = flows_.back();
+      index_[flows_[i].id] = static_cast<uint32_t>(i);
+    }
+    flows_.pop_back();
+  }
+
+  void check_advance(SimTime to, const char* op) const {
+    if (to < clock_) {
+      throw std::logic_error(std::string("maxmin network: ") + op + " at " + to.to_string() +
+                             ", before the model's clock " + clock_.to_string());
+    }
+    if (auto next = next_event_time(); next && to > *next) {
+      throw std::logic_error(std::string("maxmin network: ") + op + " at " + to.to_string() +
+                             " skips the event at " + next->to_string());
+    }
+  }
+
+  // Moves the clock to `now` for start_flow/cancel_flow: no event may lie in (clock_, now].
+  void move_clock(SimTime now, const char* op) {
+    if (now == clock_) return;
+    check_advance(now, op);
+    if (auto next = next_event_time(); next && *next == now) {
+      throw std::logic_error(std::string("maxmin network: ") + op + " at " + now.to_string() +
+                             " without advance(" + now.to_string() + ") first");
+    }
+    progress_to(now);
+  }
+
+  // Transfers bytes at the current rates from clock_ to `to`, and sets clock_ = to.
+  void progress_to(SimTime to) {
+    solve_if_stale();
+    const double dt = static_cast<double>((to - clock_).ns()) * 1e-9;
+    if (dt > 0) {
+      for (Flow& flow : flows_) {
+        if (flow.active) flow.remaining = std::max(0.0, flow.remaining - flow.rate * dt);
+      }
+    }
+    clock_ = to;
+  }
+
+  void grow_scratch() const {
+    const size_t r = capacity_.size();
+    count_.resize(r, 0);
+    begin_.resize(r, 0);
+    end_.resize(r, 0);
+    left_.resize(r, 0.0);
+    heap_pos_.resize(r, kNotInHeap);
+  }
+
+  void solve_if_stale() const {
+    if (stale_) solve();
+  }
+
+  // Progressive filling over the active flows, then their completion times. O(F log R + R_used).
+  void solve() const;
+
+  // Indexed min-heap of resources by (fair share, resource id).
+  bool heap_less(uint32_t a, uint32_t b) const {
+    const double sa = left_[a] / count_[a];
+    const double sb = left_[b] / count_[b];
+    return sa < sb || (sa == sb && a < b);
+  }
+  void heap_place(size_t i, uint32_t r) const {
+    heap_[i] = r;
+    heap_pos_[r] = static_cast<uint32_t>(i);
+  }
+  void heap_sift_up(size_t i) const {
+    const uint32_t r = heap_[i];
+    while (i > 0) {
+      const size_t parent = (i - 1) / 2;
+      if (!heap_less(r, heap_[parent])) break;
+      heap_place(i, heap_[parent]);
+      i = parent;
+    }
+    heap_place(i, r);
+  }
+  void heap_sift_down(size_t i) const {
+    const uint32_t r = heap_[i];
+    const size_t n = heap_.size();
+    for (;;) {
+      size_t child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && heap_less(heap_[child + 1], heap_[child])) ++child;
+      if (!heap_less(heap_[child], r)) break;
+      heap_place(i, heap_[child]);
+      i = child;
+    }
+    heap_place(i, r);
+  }
+  void heap_erase(uint32_t r) const {
+    const size_t i = heap_pos_[r];
+    heap_pos_[r] = kNotInHeap;
+    const uint32_t last = heap_.back();
+    heap_.pop_back();
+    if (i == heap_.size()) return;
+    heap_place(i, last);
+    heap_sift_up(i);
+    heap_sift_down(heap_pos_[last]);
+  }
+
+  ServerLinks server_;
+  std::vector<std::optional<LinkSpec>> nodes_;
+  std::vector<double> capacity_;  // by resource
+  std::vector<Flow> flows_;       // latent and active, in no order
+  std::unordered_map<FlowId, uint32_t> index_;         // flow id -> position in flows_
+  std::set<std::pair<SimTime, FlowId>> activations_;  // latent flows
+  SimTime clock_ = SimTime::zero();
+  FlowId next_id_ = 1;
+
+  mutable bool stale_ = false;
+  mutable SimTime next_done_ = SimTime::max();  // earliest done_at of an active flow
+  // Scratch of solve(), by resource; count_ is all zero between solves.
+  mutable std::vector<uint32_t> count_;     // unfixed active flows
+  mutable std::vector<uint32_t> begin_;     // bucket of the resource's flows in members_
+  mutable std::vector<uint32_t> end_;
+  mutable std::vector<double> left_;        // capacity not yet given to fixed flows
+  mutable std::vector<uint32_t> heap_pos_;  // position in heap_, or kNotInHeap
+  mutable std::vector<uint32_t> heap_;
+  mutable std::vector<uint32_t> used_;     // resources with at least one active flow
+  mutable std::vector<uint32_t> members_;  // active flows (positions in flows_) by resource
+  mutable std::vector<char> fixed_;        // by position in flows_
+};
+
+void MaxMinNetwork::solve() const {
+  stale_ = false;
+  next_done_ = SimTime::max();
+
+  // Count the active flows of each resource and list the resources used.
+  used_.clear();
+  size_t active = 0;
+  for (const Flow& flow : flows_) {
+    if (!flow.active) continue;
+    ++active;
+    for (uint32_t r : flow.resources) {
+      if (count_[r]++ == 0) used_.push_back(r);
+    }
+  }
+  if (active == 0) return;
+
+  // Bucket the active flows by resource (counting sort); heap the resources by fair share.
+  members_.resize(2 * active);
+  heap_.clear();
+  uint32_t offset = 0;
+  for (uint32_t r : used_) {
+    begin_[r] = end_[r] = offset;
+    offset += count_[r];
+    left_[r] = capacity_[r];
+    heap_pos_[r] = static_cast<uint32_t>(heap_.size());
+    heap_.push_back(r);
+  }
+  for (size_t i = 0; i < flows_.size(); ++i) {
+    if (!flows_[i].active) continue;
+    for (uint32_t r : flows_[i].resources) members_[end_[r]++] = static_cast<uint32_t>(i);
+  }
+  for (size_t i = heap_.size() / 2; i-- > 0;) heap_sift_down(i);
+  fixed_.assign(flows_.size(), 0);
+
+  // Progressive filling: the resource of smallest fair share is the bottleneck of its
+  // unfixed flows; each gives its share up on its other resource, whose share then rises.
+  while (!heap_.empty()) {
+    const uint32_t r = heap_[0];
+    const double share = left_[r] / count_[r];
+    heap_erase(r);
+    count_[r] = 0;
+    for (uint32_t m = begin_[r]; m < end_[r]; ++m) {
+      const uint32_t i = members_[m];
+      if (fixed_[i]) continue;
+      fixed_[i] = 1;
+      const Flow& flow = flows_[i];
+      flow.rate = share;
+      for (uint32_t other : flow.resources) {
+        if (other == r) continue;
+        left_[other] = std::max(0.0, left_[other] - share);
+        if (--count_[other] == 0) {
+          heap_erase(other);
+        } else {
+          heap_sift_up(heap_pos_[other]);
+          heap_sift_down(heap_pos_[other]);
+        }
+      }
+    }
+  }
+
+  for (const Flow& flow : flows_) {
+    if (!flow.active) continue;
+    // A zero rate cannot happen with positive capacities, but would mean "never".
+    flow.done_at = flow.rate > 0 ? add_saturated(clock_, transfer_time(flow.remaining, flow.rate))
+                                 : SimTime::max();
+    next_done_ = std::min(next_done_, flow.done_at);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<NetworkModel> make_maxmin_network(ServerLinks server) {
+  return std::make_unique<MaxMinNetwork>(server);
+}
+
+}  // namespace swarm::sim

@@ -1,0 +1,153 @@
+#pragma once
+// Network models of the simulated world.
+//
+// Every transfer of a swarm goes between a node and the server (the coordinator that holds
+// the globals and collects results): a download crosses the server's uplink, then the
+// node's downlink; an upload crosses the node's uplink, then the server's downlink. Each
+// link is full duplex: a node's uplink and downlink are separate resources.
+//
+// A flow first waits out its latency (the node's plus the server's), during which it is
+// "latent" and uses no bandwidth; then it is "active" and transfers its bytes. A model
+// advances in two steps, after SimGrid's resource models: the simulation asks
+// next_event_time() ("when does a flow next complete or become active?"), schedules an
+// event then, and at that event calls advance(t), which returns the flows completed at t.
+//
+//   auto net = make_maxmin_network({});
+//   net->set_node_links(7, {.up_bytes_per_s = 1e6, .down_bytes_per_s = 1e7,
+//                           .latency = SimTime::from_seconds(0.02)});
+//   FlowId f = net->start_flow(sim.now(), 7, Direction::Upload, 4e6);
+//   ... at *net->next_event_time(): for (FlowId done : net->advance(sim.now())) ...
+//
+// The clock of a model only moves forward. start_flow() and cancel_flow() take `now`, which
+// must be >= the last time given; if it is later, it must also be earlier than
+// next_event_time() (otherwise call advance(now) first, so that no completion or activation
+// is skipped). Violations throw std::logic_error. Models are not thread-safe.
+//
+// Completion times are rounded up to the next nanosecond (see transfer_time()).
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/error.hpp"
+#include "sim/time.hpp"
+
+namespace swarm::sim {
+
+using FlowId = uint64_t;
+
+enum class Direction { Download, Upload };
+
+// The links of a node: bandwidths in bytes per second (> 0, finite) and a one-way latency
+// (>= 0) added to every flow of the node.
+struct LinkSpec {
+  double up_bytes_per_s;
+  double down_bytes_per_s;
+  SimTime latency;
+};
+
+struct ServerLinks {
+  double up_bytes_per_s = 1.25e9;  // 10 Gbit/s
+  double down_bytes_per_s = 1.25e9;
+  SimTime latency = SimTime::zero();
+};
+
+class NetworkModel {
+ public:
+  virtual ~NetworkModel() = default;
+
+  // Declares node `node`'s links. Nodes are dense small integers; may be called for a new
+  // node at any time, or again for a known one (active flows then share the new bandwidth;
+  // the latency applies to flows started later). Throws swarm::UsageError, naming the node,
+  // on a bandwidth that is not positive and finite or on a negative latency.
+  virtual void set_node_links(uint32_t node, const LinkSpec& links) = 0;
+
+  // Starts a flow of `bytes` between `node` and the server at `now`: it waits the node's
+  // latency plus the server's, then transfers. Returns its id; ids increase from 1.
+  // Throws swarm::UsageError if `bytes` is negative or not finite, or if the node has no
+  // links declared.
+  virtual FlowId start_flow(SimTime now, uint32_t node, Direction dir, double bytes) = 0;
+
+  // Removes a flow. No-op if it already completed, was cancelled, or never existed.
+  virtual void cancel_flow(SimTime now, FlowId id) = 0;
+
+  // The earliest time a flow completes or becomes active, if any flow is left.
+  virtual std::optional<SimTime> next_event_time() const = 0;
+
+  // Moves the model's clock to `to` and returns the flows completed exactly at `to`, in
+  // increasing FlowId order. A completed flow is gone: rate() reports 0, cancel is a no-op.
+  // REQUIRES: to >= the last time given and, if there is a next event, to <= its time;
+  // throws std::logic_error otherwise.
+  virtual std::vector<FlowId> advance(SimTime to) = 0;
+
+  // Flows started and neither completed nor cancelled (latent ones included).
+  virtual size_t active_flows() const = 0;
+
+  // Current rate of a flow in bytes/s: 0 while latent, and for unknown or finished flows.
+  // For tests and reports.
+  virtual double rate(FlowId id) const = 0;
+};
+
+// Each flow takes latency + bytes / (its node link's bandwidth); flows never interfere. The
+// server's bandwidths are ignored, its latency is not. Throws swarm::UsageError on bad
+// server links, as validate_links() does.
+std::unique_ptr<NetworkModel> make_constant_network(ServerLinks server);
+
+// Active flows share every node's uplink, every node's downlink and the server's uplink
+// and downlink by max-min fairness (progressive filling), re-solved whenever a flow becomes
+// active, completes or is cancelled. This is SimGrid's fluid model with all its correction
+// factors set to 1: a flow's rate is not bounded by latency or a TCP window. Remaining bytes
+// are tracked in doubles; a flow with <= 1e-6 bytes left counts as done. Throws
+// swarm::UsageError on bad server links.
+std::unique_ptr<NetworkModel> make_maxmin_network(ServerLinks server);
+
+// Time to send `bytes` at `bytes_per_s`, rounded up to the next nanosecond. A result within
+// 1e-13 (relative) above a whole nanosecond counts as that nanosecond, so that floating-point
+// noise does not add one: 1e6 bytes at 1e6 bytes/s is exactly 1 s. Positive byte counts take
+// at least 1 ns; a time beyond SimTime::max() is SimTime::max(). REQUIRES: bytes >= 0,
+// bytes_per_s > 0.
+inline SimTime transfer_time(double bytes, double bytes_per_s) {
+  const double ns = bytes / bytes_per_s * 1e9;
+  if (!(ns > 0)) return SimTime::zero();
+  const double rounded = std::ceil(ns - ns * 1e-13);
+  if (rounded < 1) return SimTime::from_ns(1);
+  if (!(rounded < 9223372036854775808.0)) return SimTime::max();
+  return SimTime::from_ns(static_cast<int64_t>(rounded));
+}
+
+namespace detail {
+inline void check_links(const std::string& who, double up, double down, SimTime latency) {
+  auto check = [&](double bw, const char* what) {
+    if (!(std::isfinite(bw) && bw > 0)) {
+      std::ostringstream msg;
+      msg << "network: " << who << " has " << what << " bandwidth " << bw
+          << " bytes/s; expected a positive finite number";
+      throw UsageError(msg.str());
+    }
+  };
+  check(up, "uplink");
+  check(down, "downlink");
+  if (latency < SimTime::zero()) {
+    throw UsageError("network: " + who + " has negative latency " + latency.to_string());
+  }
+}
+}  // namespace detail
+
+// Throws swarm::UsageError, naming `node`, unless both bandwidths are positive and finite
+// and the latency is not negative. Both models call it from set_node_links().
+inline void validate_links(uint32_t node, const LinkSpec& links) {
+  detail::check_links("node " + std::to_string(node), links.up_bytes_per_s,
+                      links.down_bytes_per_s, links.latency);
+}
+
+// The same for the server's links; the factories call it.
+inline void validate_links(const ServerLinks& server) {
+  detail::check_links("the server", server.up_bytes_per_s, server.down_bytes_per_s,
+                      server.latency);
+}
+
+}  // namespace swarm::sim

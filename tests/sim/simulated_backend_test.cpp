@@ -1,0 +1,253 @@
+#include "sim/simulated_backend.hpp"
+
+#include <catch2/catch.hpp>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "engine/controller.hpp"
+#include "engine/fl/fl_swarm.hpp"
+#include "engine/fl/modules.hpp"
+#include "engine/ml/synthetic.hpp"
+
+using namespace swarm;
+using namespace swarm::sim;
+
+namespace {
+
+std::shared_ptr<spdlog::logger> quiet() {
+  return std::make_shared<spdlog::logger>("sim", std::make_shared<spdlog::sinks::null_sink_mt>());
+}
+
+DataProvider no_data() {
+  return [](NodeId) { return LocalData{}; };
+}
+
+// A profile with round numbers: 1 GFLOP/s, 1 MB/s both ways, 10 ms latency, always on.
+NodeProfile plain(const std::string& name = "plain") {
+  NodeProfile p;
+  p.name = name;
+  p.flops = 1e9;
+  p.up_bytes_per_s = 1e6;
+  p.down_bytes_per_s = 1e6;
+  p.latency_s = 0.01;
+  return p;
+}
+
+PopulationSpec uniform(int64_t n, NodeProfile p = plain()) {
+  PopulationSpec spec;
+  spec.num_nodes = n;
+  spec.profiles.push_back({p, 1.0});
+  return spec;
+}
+
+// "work" reads global "model" (250 floats), reports `flops`, adds a 250-float result.
+ModuleRegistry work_registry(uint64_t flops) {
+  ModuleRegistry r;
+  r.add("work", [flops](TaskContext& ctx) {
+    Blob m = ctx.globals().get("model");
+    ctx.add_flops(flops);
+    ctx.results().add("r", m);
+  });
+  r.add("stop", [](TaskContext& ctx) { ctx.stop_swarm(); });
+  return r;
+}
+
+class ModelSwarm : public Swarm {
+ public:
+  ModelSwarm() {
+    std::vector<float> v(250, 1.0f);
+    set_global("model", tensor_blob(v));
+    w_ = task(Module{"work"}, {.alias = "worker"});
+    s_ = task(Module{"stop"}, {.maximum = 1});
+  }
+  TaskRef execute() override { return s_(w_()); }
+  TaskRef w_, s_;
+};
+
+}  // namespace
+
+TEST_CASE("a round's virtual duration matches a hand computation", "[simulated_backend]") {
+  // One worker on each of 2 nodes, then "stop" on node 0. With the constant network:
+  //   model blob = 16 header bytes + 250 x 4 = 1016 bytes.
+  //   worker: download 0.01 + 1016 / 1e6 = 0.011016 s; compute 2e9 / 1e9 = 2 s;
+  //           upload 0.011016 s  -> completes at 2.022032 s (both nodes, in parallel).
+  //   stop:   reads and writes nothing: 0.01 s latency down + 0 compute + 0.01 s up
+  //           -> the round ends at 2.042032 s.
+  ModuleRegistry reg = work_registry(2'000'000'000);
+  ModelSwarm s;
+  SwarmGraph g = s.build(reg);
+  Population pop(uniform(2));
+  SimOptions o;
+  o.network = NetworkKind::Constant;
+  SimulatedBackend backend(reg, pop, no_data(), o, quiet());
+  Controller c(g, backend, {});
+  RunReport r = c.run();
+  REQUIRE(r.iterations.size() == 1);
+  CHECK(r.iterations[0].end_s == Approx(2.042032).epsilon(1e-12));
+  CHECK(r.iterations[0].bytes_down == 2 * 1016);
+  CHECK(r.iterations[0].bytes_up == 2 * 1016);
+  CHECK(r.iterations[0].flops == 4'000'000'000ULL);
+}
+
+TEST_CASE("with max-min sharing, uploads through a thin server link take longer", "[simulated_backend]") {
+  // Same swarm on 4 nodes with the server's downlink at 1 MB/s: the four 1016-byte uploads
+  // share it (250 KB/s each) instead of each using its own 1 MB/s uplink:
+  //   upload = 0.01 + 1016 / 250e3 = 0.014064 s instead of 0.011016 s: the round takes
+  //   0.011016 + 2 + 0.014064 + 0.02 = 2.04508 s.
+  ModuleRegistry reg = work_registry(2'000'000'000);
+  ModelSwarm s;
+  SwarmGraph g = s.build(reg);
+  Population pop(uniform(4));
+  SimOptions o;
+  o.network = NetworkKind::MaxMin;
+  o.server.down_bytes_per_s = 1e6;
+  o.server.up_bytes_per_s = 1e9;
+  SimulatedBackend backend(reg, pop, no_data(), o, quiet());
+  Controller c(g, backend, {});
+  RunReport r = c.run();
+  CHECK(r.iterations[0].end_s == Approx(2.04508).epsilon(1e-9));
+}
+
+TEST_CASE("crash injection loses about the configured share of instances", "[simulated_backend]") {
+  // 400 workers, p = 0.25: the count of crashes is Binomial(400, 0.25): mean 100, sd ~8.7;
+  // a band of +-4 sd (65..135) fails by chance with probability < 1e-4, and the draw is seeded.
+  ModuleRegistry reg = work_registry(1'000'000);
+  ModelSwarm s;
+  SwarmGraph g = s.build(reg);
+  Population pop(uniform(401));
+  SimOptions o;
+  o.crash_probability = 0.25;
+  SimulatedBackend backend(reg, pop, no_data(), o, quiet());
+  Controller c(g, backend, {.stragglers = {}});
+  RunReport r = c.run();
+  const int crashed = r.iterations[0].lost_by_cause.count(loss::kCrash) ? r.iterations[0].lost_by_cause.at(loss::kCrash) : 0;
+  // The stop task may crash too, on 1 instance; workers dominate.
+  CHECK(crashed >= 65);
+  CHECK(crashed <= 135);
+  CHECK(r.iterations[0].lost == crashed);
+}
+
+TEST_CASE("a deadline drops slow nodes in virtual time", "[simulated_backend]") {
+  // Two profiles: fast (1 GFLOP/s) and slow (0.1 GFLOP/s); 1e9 FLOPs take 1 s and 10 s.
+  // A 5 s deadline keeps the fast workers only.
+  ModuleRegistry reg = work_registry(1'000'000'000);
+  ModelSwarm s;
+  SwarmGraph g = s.build(reg);
+  NodeProfile slow = plain("slow");
+  slow.flops = 1e8;
+  PopulationSpec spec;
+  spec.num_nodes = 6;
+  spec.profiles = {{plain("fast"), 0.5}, {slow, 0.5}};
+  Population pop(spec);
+  SimulatedBackend backend(reg, pop, no_data(), {}, quiet());
+  Controller c(g, backend, {.stragglers = {{"worker", StragglerPolicy::deadline(5)}}});
+  RunReport r = c.run();
+  CHECK(r.iterations[0].lost_by_cause.at(loss::kDeadline) == 3);
+  CHECK(r.iterations[0].end_s < 6);
+}
+
+TEST_CASE("nodes going offline lose their instance", "[simulated_backend]") {
+  // Markov availability with 1 s mean on periods and 10 s of compute per task: nearly every
+  // worker that starts goes offline before finishing.
+  ModuleRegistry reg = work_registry(10'000'000'000);
+  ModelSwarm s;
+  SwarmGraph g = s.build(reg);
+  NodeProfile flaky = plain("flaky");
+  flaky.availability.kind = Availability::Kind::Markov;
+  flaky.availability.mean_on_s = 1;
+  flaky.availability.mean_off_s = 1;
+  Population pop(uniform(50, flaky));
+  SimOptions o;
+  o.record_trace = true;
+  SimulatedBackend backend(reg, pop, no_data(), o, quiet());
+  Controller c(g, backend, {.max_iterations = 1});
+  RunReport r = c.run();
+  const auto& it = r.iterations[0];
+  CHECK(it.instances < 50);  // nodes off at time 0 were not offered
+  CHECK(it.lost_by_cause.at(loss::kOffline) >= it.instances - 3);
+  bool traced = false;
+  for (const TraceEvent& e : backend.trace()) traced |= std::string(e.event) == loss::kOffline;
+  CHECK(traced);
+}
+
+namespace {
+
+struct FlMetrics : ControllerObserver {
+  std::vector<Dict> rounds;
+  std::vector<IterationReport> reports;
+  void on_iteration_end(const IterationReport& r, const SwarmState& state) override {
+    rounds.push_back(to_dict(*state.global("metrics")));
+    reports.push_back(r);
+  }
+};
+
+FlMetrics run_sim_fl(const fl::FlConfig& cfg, int threads, const ControllerOptions& copt = {}) {
+  ml::SyntheticOptions so;
+  so.num_samples = 2400;
+  so.num_features = 16;
+  so.num_classes = 4;
+  so.seed = 5;
+  auto data = ml::make_synthetic(so);
+  std::vector<uint32_t> tr, te;
+  for (uint32_t i = 0; i < data->size(); ++i) (i % 6 == 0 ? te : tr).push_back(i);
+  ml::DatasetView train(data, tr), test(data, te);
+  ModuleRegistry reg;
+  fl::register_modules(reg);
+  fl::FLSwarm s(cfg);
+  SwarmGraph g = s.build(reg);
+  Population pop(default_population(20, 7));
+  SimOptions o;
+  o.threads = threads;
+  o.crash_probability = 0.05;
+  o.fault_tasks = {"worker"};
+  SimulatedBackend backend(reg, pop, fl::iid_data(train, test, 20, 7), o, quiet());
+  ControllerOptions opt = copt;
+  opt.seed = 7;
+  Controller c(g, backend, opt);
+  FlMetrics m;
+  c.add_observer(&m);
+  c.run();
+  return m;
+}
+
+fl::FlConfig small_fl() {
+  fl::FlConfig cfg;
+  cfg.layers = {16, 16, 4};
+  cfg.max_rounds = 4;
+  cfg.batch_size = 16;
+  return cfg;
+}
+
+}  // namespace
+
+TEST_CASE("simulated FL is identical with 1 and 2 threads", "[simulated_backend][fl]") {
+  FlMetrics a = run_sim_fl(small_fl(), 1), b = run_sim_fl(small_fl(), 2);
+  REQUIRE(a.rounds.size() == b.rounds.size());
+  for (size_t i = 0; i < a.rounds.size(); ++i) {
+    CHECK(a.rounds[i] == b.rounds[i]);
+    CHECK(a.reports[i].end_s == b.reports[i].end_s);
+    CHECK(a.reports[i].lost_by_cause == b.reports[i].lost_by_cause);
+    CHECK(a.reports[i].bytes_up == b.reports[i].bytes_up);
+  }
+  CHECK(a.rounds.back()["accuracy"].get<double>() > 0.6);
+}
+
+TEST_CASE("asynchronous FL aggregates buffered updates and records staleness", "[simulated_backend][fl]") {
+  fl::FlConfig cfg = small_fl();
+  cfg.async = true;
+  cfg.buffer_size = 3;
+  cfg.concurrency = 8;
+  cfg.max_rounds = 8;
+  FlMetrics m = run_sim_fl(cfg, 2);
+  REQUIRE(m.rounds.size() == 8);
+  int stale = 0;
+  for (size_t i = 0; i < m.rounds.size(); ++i) {
+    CHECK(m.rounds[i]["participants"].get<int>() >= 3);
+    stale += m.reports[i].stale;
+  }
+  CHECK(stale > 0);
+  double mean_staleness = 0;
+  for (const auto& r : m.rounds) mean_staleness += r["mean_staleness"].get<double>();
+  CHECK(mean_staleness > 0);
+  CHECK(m.rounds.back()["accuracy"].get<double>() > 0.5);
+}
