@@ -63,6 +63,8 @@ class Backend {
  public:
   virtual ~Backend() = default;
 
+  // Every node the backend knows, available now or not, sorted by id.
+  virtual std::vector<NodeId> node_ids() = 0;
   // Nodes that can take an instance now, sorted by id.
   virtual std::vector<NodeDescriptor> available_nodes() = 0;
 

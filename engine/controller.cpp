@@ -10,12 +10,6 @@
 namespace swarm {
 namespace {
 
-std::vector<NodeId> all_node_ids(Backend& backend) {
-  std::vector<NodeId> ids;
-  for (const NodeDescriptor& n : backend.available_nodes()) ids.push_back(n.id);
-  return ids;
-}
-
 }  // namespace
 
 const char* to_string(InstanceStatus s) {
@@ -32,7 +26,7 @@ Controller::Controller(const SwarmGraph& graph, Backend& backend, ControllerOpti
       backend_(backend),
       options_(std::move(options)),
       policies_(static_cast<size_t>(graph.num_tasks())),
-      state_(graph, all_node_ids(backend)) {
+      state_(graph, backend.node_ids()) {
   if (options_.max_iterations < 1) throw UsageError("max_iterations must be >= 1");
   for (const auto& [alias, p] : options_.stragglers) {
     std::optional<int> t = graph_.find(alias);
@@ -47,15 +41,16 @@ Controller::Controller(const SwarmGraph& graph, Backend& backend, ControllerOpti
   }
 }
 
+IterationReport Controller::step() {
+  IterationReport report = run_iteration(next_iteration_++);
+  stopped_ = report.stop_requested;
+  return report;
+}
+
 RunReport Controller::run() {
   RunReport report;
-  for (int it = 0; it < options_.max_iterations; ++it) {
-    report.iterations.push_back(run_iteration(it));
-    if (report.iterations.back().stop_requested) {
-      report.stopped_by_task = true;
-      break;
-    }
-  }
+  while (!done()) report.iterations.push_back(step());
+  report.stopped_by_task = stopped_;
   // Instances carried over past the last iteration will never be used.
   while (!running_.empty()) drop(running_.begin()->first, loss::kCancelled, nullptr, report.iterations.back());
   return report;
@@ -203,6 +198,7 @@ IterationReport Controller::run_iteration(int iteration) {
   report.iteration = iteration;
   report.start_s = backend_.now_s();
   state_.begin_iteration(iteration);
+  if (iteration > 0) state_.set_node_ids(backend_.node_ids());
 
   std::map<int, std::vector<NodeId>> next_schedule;
   std::vector<TaskRun> runs(static_cast<size_t>(graph_.num_tasks()));

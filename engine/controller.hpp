@@ -105,6 +105,11 @@ class Controller {
   // Runs to the end. Throws TaskFailed (see ControllerOptions) or Error from the backend.
   RunReport run();
 
+  // Runs one iteration (for benchmarks and step-by-step drivers). REQUIRES: !done().
+  IterationReport step();
+  // True once a task stopped the swarm or the iteration cap is reached.
+  bool done() const { return stopped_ || next_iteration_ >= options_.max_iterations; }
+
   const SwarmState& state() const { return state_; }
 
  private:
@@ -134,6 +139,8 @@ class Controller {
   SwarmState state_;
   std::vector<ControllerObserver*> observers_;
   uint64_t next_instance_id_ = 0;
+  int next_iteration_ = 0;
+  bool stopped_ = false;
   std::map<uint64_t, InstanceSpec> running_;  // every instance in flight, any iteration
   // Per task: the nodes schedule_next_iter() named for the coming iteration.
   std::map<int, std::vector<NodeId>> scheduled_;

@@ -27,6 +27,13 @@ const LocalNode* InProcessBackend::find(NodeId id) const {
   return it != nodes_.end() && it->id == id ? &*it : nullptr;
 }
 
+std::vector<NodeId> InProcessBackend::node_ids() {
+  std::vector<NodeId> out;
+  out.reserve(nodes_.size());
+  for (const LocalNode& n : nodes_) out.push_back(n.id);
+  return out;
+}
+
 std::vector<NodeDescriptor> InProcessBackend::available_nodes() {
   std::vector<NodeDescriptor> out;
   out.reserve(nodes_.size());

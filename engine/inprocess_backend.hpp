@@ -32,6 +32,7 @@ class InProcessBackend : public Backend {
   InProcessBackend(const ModuleRegistry& registry, std::vector<LocalNode> nodes, int threads,
                    std::shared_ptr<spdlog::logger> logger);
 
+  std::vector<NodeId> node_ids() override;
   std::vector<NodeDescriptor> available_nodes() override;
   void start(const InstanceSpec& spec, const StateReader& state) override;
   std::optional<Completion> next_completion(std::optional<double> until_s) override;

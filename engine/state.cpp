@@ -46,6 +46,11 @@ uint64_t SwarmState::version(const std::string& key) const {
   return it == globals_.end() ? 0 : it->second.version;
 }
 
+void SwarmState::set_node_ids(std::vector<NodeId> node_ids) {
+  node_ids_ = std::move(node_ids);
+  std::sort(node_ids_.begin(), node_ids_.end());
+}
+
 void SwarmState::begin_iteration(int iteration) {
   iteration_ = iteration;
   results_.clear();

@@ -64,6 +64,8 @@ class SwarmState : public StateReader {
 
   // Drops the previous iteration's results.
   void begin_iteration(int iteration);
+  // Replaces the swarm's node list (nodes may join or leave between iterations).
+  void set_node_ids(std::vector<NodeId> node_ids);
   // Applies a completed instance's writes and results.
   void apply(int task, NodeId node, const InstanceOutput& output);
   // Distinct nodes of `task` that added `tag` this iteration.

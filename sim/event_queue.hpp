@@ -5,23 +5,27 @@
 // is the order of schedule() calls: events at equal times pop first-in first-out, so a run
 // never depends on how the container breaks ties.
 //
-// Implementation: a two-level calendar queue. Each event lives in a slot (payload, time,
-// sequence) that never moves. The near future is a 4-ary implicit min-heap of small keys
-// (time, sequence, slot); later times fall into an array of equal-width time buckets, each
-// an unsorted list threaded through the slots; times beyond the array go to an unsorted
-// overflow vector of keys. When the heap runs dry the next non-empty bucket is heapified
-// into it; when the array is used up, the overflow is spread over a new array sized so that
-// a bucket holds a few events (the array spans the overflow's minimum to about its 90th
-// percentile, so a few far-future events do not stretch it). The heap thus stays small and
-// cached, and a bucket insertion touches only the slot being written and a 4-byte list
-// head: O(1) amortized per operation for smooth time distributions. Skewed ones degrade
-// gracefully: if the heap outgrows its bound (buckets too wide for the current density),
-// everything is spread again; if all events share one time, it is a heap of everything.
+// Implementation: a ladder queue (Tang, Goh & Thng, 2005) over a small heap. Events live in
+// slots (payload, sequence number) that never move; the containers hold 16-byte keys (time,
+// slot), and the heap breaks equal times by the slots' sequence numbers. The near future is
+// a 4-ary implicit min-heap. Later times fall into "rungs": arrays of equal-width
+// time buckets (unsorted vectors), each rung spanning one bucket of the rung above it, and
+// times beyond every rung into an unsorted "top" vector. When the heap runs dry the next
+// bucket of the lowest rung is heapified into it if small, or else split into a new,
+// finer rung; an exhausted rung is dropped; when no rung is left the top is split into a
+// new one (spanning the top's minimum to about its 90th percentile, so that a few
+// far-future events do not stretch it). Rungs have at most kMaxRungBuckets buckets, so the
+// bucket tails being appended to stay in cache and every move of a key is a streaming copy,
+// like a radix sort's; the only random access per event is its slot, prefetched when its
+// key enters the heap. That makes schedule+pop O(1) amortized for smooth time
+// distributions. Skewed ones degrade gracefully: if the heap outgrows its bound (buckets too
+// wide for the current density), everything is split again; if all events share one time,
+// it is a heap of everything.
 //
-// Cancellation is lazy: the payload is destroyed at once and the event becomes a tombstone,
-// dropped when it reaches the heap's top or its bucket is loaded, or when tombstones
-// outnumber pending events and every container is compacted; the slot is then reused. The
-// top of the heap is always a pending event, so next_time() is O(1).
+// Cancellation is lazy: the payload is destroyed at once and the key becomes a tombstone,
+// dropped when it reaches the heap's top or its bucket is loaded or split, or when
+// tombstones outnumber pending events and every container is compacted; the slot is then
+// reused. The top of the heap is always a pending event, so next_time() is O(1).
 // bench/event_queue_bench.cpp compares it with std::priority_queue in the hold model.
 //
 // An EventId names (slot, generation); the generation of a slot changes each time its event
@@ -36,6 +40,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -83,72 +88,89 @@ class EventQueue {
 
  private:
   static constexpr size_t kArity = 4;
-  static constexpr uint32_t kNil = std::numeric_limits<uint32_t>::max();
   // Compaction runs when tombstones exceed this and the pending count.
   static constexpr size_t kMinTombstonesToCompact = 64;
-  // An overflow this small goes straight to the heap.
-  static constexpr size_t kDirectToHeap = 32;
-  // Events per bucket the array is sized for.
-  static constexpr size_t kEventsPerBucket = 4;
-  static constexpr size_t kMaxBuckets = size_t{1} << 20;
-  // With at most 2^20 buckets of at most 2^43 ns, the array spans at most 2^63 ns, so
-  // bucket offsets never overflow.
-  static constexpr unsigned kMaxShift = 43;
+  // A bucket (or top) this small goes straight to the heap; a larger one is split.
+  static constexpr size_t kMaxLoad = 48;
+  // Events per bucket a new rung is sized for, and its largest number of buckets.
+  static constexpr size_t kEventsPerBucket = 8;
+  static constexpr size_t kMaxRungBuckets = 512;
   static constexpr size_t kSample = 512;
   // The heap may grow to max(this, twice its size when last refilled, stored() / 16) before
-  // everything is spread over a new array: that happens when the buckets are too wide for
-  // the events' current density. The last term bounds the amortized cost of respreading.
+  // everything is split again: that happens when the buckets are too wide for the events'
+  // current density. The last term bounds the amortized cost of respreading.
   static constexpr size_t kMinHeapLimit = 256;
 
   struct Key {
     int64_t time;
-    uint64_t seq;
     uint32_t slot;
   };
   struct Slot {
     std::optional<Payload> payload;  // empty: free, or a cancelled event still stored
-    int64_t time = 0;                // key of the event stored here
-    uint64_t seq = 0;
-    uint32_t generation = 1;  // starts at 1 so that no id is 0
-    uint32_t next = kNil;     // next slot in the same bucket
+    uint64_t seq = 0;                // schedule order of the event stored here
+    uint32_t generation = 1;         // starts at 1 so that no id is 0
+  };
+  // Bucket b of a rung holds the times whose offset from `start` lies in
+  // [b << shift, (b + 1) << shift) and below end_off. Offsets below `cursor` are consumed:
+  // their times belong to the heap or to lower rungs.
+  struct Rung {
+    int64_t start;
+    uint64_t end_off;
+    uint64_t cursor;
+    unsigned shift;
   };
 
-  static bool before(const Key& a, const Key& b) {
-    return a.time < b.time || (a.time == b.time && a.seq < b.seq);
+  // (time, sequence) order. Equal times are rarer than not, and their slots are cached:
+  // every key entering the heap has its slot prefetched or just written.
+  bool before(const Key& a, const Key& b) const {
+    if (a.time != b.time) [[likely]] return a.time < b.time;
+    return slots_[a.slot].seq < slots_[b.slot].seq;
   }
   static EventId make_id(uint32_t slot, uint32_t generation) {
     return (static_cast<uint64_t>(generation) << 32) | slot;
   }
-  Key key_of(uint32_t slot) const { return Key{slots_[slot].time, slots_[slot].seq, slot}; }
-  // Offset of `time` from base_. REQUIRES: time >= base_.
-  uint64_t offset(int64_t time) const {
-    return static_cast<uint64_t>(time) - static_cast<uint64_t>(base_);
+  // time - start as an unsigned offset. REQUIRES: time >= start.
+  static uint64_t offset(int64_t time, int64_t start) {
+    return static_cast<uint64_t>(time) - static_cast<uint64_t>(start);
   }
-  bool is_dead(uint32_t slot) const { return !slots_[slot].payload; }
+  static int64_t add_offset(int64_t start, uint64_t off) {
+    return static_cast<int64_t>(static_cast<uint64_t>(start) + off);
+  }
+  bool is_dead(const Key& k) const { return !slots_[k.slot].payload; }
   // Forgets a tombstone, freeing its slot.
-  void reclaim(uint32_t slot) {
-    free_slots_.push_back(slot);
+  void reclaim(const Key& k) {
+    free_slots_.push_back(k.slot);
     --tombstones_;
   }
+  // Drops the tombstones of `keys`, keeping the order of the others.
+  void drop_dead(std::vector<Key>& keys);
 
   uint32_t take_slot();
-  // Stores the event of `slot` where its time belongs: heap, bucket or overflow.
-  void place(uint32_t slot);
-  void push_bucket(size_t bucket, uint32_t slot) {
-    slots_[slot].next = bucket_head_[bucket];
-    bucket_head_[bucket] = slot;
-  }
+  // Stores a key where its time belongs: heap, a rung's bucket or the top.
+  void place(const Key& k);
   // Restores the invariant: the heap's top is pending, or nothing is.
   void settle();
-  // REQUIRES: heap empty, live_ > 0. Fills the heap from the next non-empty bucket, else
-  // spreads the overflow over a new bucket array (leaving the heap empty).
+  // REQUIRES: heap empty, live_ > 0. Loads the next bucket into the heap, splitting buckets
+  // and the top into rungs as needed.
   void refill();
-  // REQUIRES: heap empty, no bucket left. Spreads the overflow (non-empty once tombstones
-  // are dropped) over a new array, or moves it to the heap if small.
-  void spread_overflow();
-  // Moves every event to the overflow and spreads it (see kMinHeapLimit).
+  // Splits `keys` (no tombstones, times >= start) into a new lowest rung starting at
+  // `start` and spanning at most `region` ns, with buckets sized so that `span` ns hold
+  // about kEventsPerBucket keys each. Keys beyond the rung stay in `keys`. Returns the
+  // rung's end offset.
+  uint64_t add_rung(std::vector<Key>& keys, int64_t start, uint64_t region, uint64_t span);
+  // REQUIRES: heap empty. Moves `keys` into the heap, prefetching their slots.
+  void load_heap(std::vector<Key>& keys);
+  // The buckets of rung r that may hold keys: from the cursor's to the last.
+  std::span<std::vector<Key>> live_buckets(size_t r) {
+    const Rung& rung = rungs_[r];
+    if (rung.cursor >= rung.end_off) return {};
+    const size_t first = rung.cursor >> rung.shift;
+    const size_t end = ((rung.end_off - 1) >> rung.shift) + 1;
+    return std::span<std::vector<Key>>(buckets_[r]).subspan(first, end - first);
+  }
+  // Moves every key to the top (see kMinHeapLimit).
   void respread();
-  // Drops tombstones from the heap (then re-heapified), the buckets and the overflow.
+  // Drops tombstones from every container.
   void compact();
   void reset_heap_limit() {
     heap_limit_ = std::max({kMinHeapLimit, 2 * heap_.size(), (live_ + tombstones_) / 16});
@@ -163,25 +185,24 @@ class EventQueue {
   void remove_top();
   void make_heap();
 
-  // Where events are: time < base_ or offset < heap_end_off_: heap_; offset below
-  // array_end_off_: bucket offset >> shift_ (from next_bucket_ on); beyond: overflow_.
+  // Where a key goes: with no rung, times < heap_end_ to the heap, the others to the top.
+  // With rungs: times before the lowest rung's cursor to the heap, then the first rung
+  // (lowest first) whose end is beyond the time, else the top. Ranges never overlap, and
+  // every key in the heap precedes every key elsewhere.
   std::vector<Key> heap_;
-  std::vector<uint32_t> bucket_head_;  // first slot of each bucket's list, or kNil
-  std::vector<Key> overflow_;
-  int64_t base_ = std::numeric_limits<int64_t>::min();
-  uint64_t heap_end_off_ = 0;
-  uint64_t array_end_off_ = 0;
-  unsigned shift_ = 0;
-  size_t next_bucket_ = 0;  // buckets before it are empty: their times belong to the heap
-  size_t num_buckets_ = 0;
+  std::vector<Rung> rungs_;                              // [0] is the coarsest
+  std::vector<std::vector<std::vector<Key>>> buckets_;  // [rung][bucket]; kept for reuse
+  std::vector<Key> top_;
+  std::vector<Key> scratch_;
+  int64_t heap_end_ = std::numeric_limits<int64_t>::min();
   size_t heap_limit_ = kMinHeapLimit;
-  std::vector<int64_t> sample_;  // scratch of spread_overflow()
+  std::vector<int64_t> sample_;
 
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
   uint64_t next_seq_ = 0;
   size_t live_ = 0;
-  size_t tombstones_ = 0;  // cancelled events still stored somewhere
+  size_t tombstones_ = 0;  // cancelled keys still stored somewhere
 };
 
 template <typename Payload>
@@ -189,11 +210,10 @@ EventId EventQueue<Payload>::schedule(SimTime at, Payload payload) {
   const uint32_t slot = take_slot();
   Slot& s = slots_[slot];
   s.payload.emplace(std::move(payload));
-  s.time = at.ns();
-  s.seq = next_seq_++;
   const EventId id = make_id(slot, s.generation);
   ++live_;
-  place(slot);
+  s.seq = next_seq_++;
+  place(Key{at.ns(), slot});
   // A new earliest event is on top of the heap already unless the heap was empty.
   if (heap_.empty()) settle();
   return id;
@@ -217,12 +237,12 @@ bool EventQueue<Payload>::cancel(EventId id) {
 template <typename Payload>
 typename EventQueue<Payload>::Entry EventQueue<Payload>::pop() {
   assert(!empty());
-  const uint32_t slot = heap_[0].slot;
-  Slot& s = slots_[slot];
-  Entry entry{SimTime::from_ns(s.time), make_id(slot, s.generation), std::move(*s.payload)};
+  const Key top = heap_[0];
+  Slot& s = slots_[top.slot];
+  Entry entry{SimTime::from_ns(top.time), make_id(top.slot, s.generation), std::move(*s.payload)};
   s.payload.reset();
   ++s.generation;
-  free_slots_.push_back(slot);
+  free_slots_.push_back(top.slot);
   --live_;
   remove_top();
   settle();
@@ -236,39 +256,46 @@ uint32_t EventQueue<Payload>::take_slot() {
     free_slots_.pop_back();
     return slot;
   }
-  assert(slots_.size() < kNil);
+  assert(slots_.size() < std::numeric_limits<uint32_t>::max());
   slots_.emplace_back();
   return static_cast<uint32_t>(slots_.size() - 1);
 }
 
 template <typename Payload>
-void EventQueue<Payload>::place(uint32_t slot) {
-  const int64_t time = slots_[slot].time;
-  const uint64_t off = offset(time);
-  if (time < base_ || off < heap_end_off_) {
-    heap_push(key_of(slot));
+void EventQueue<Payload>::place(const Key& k) {
+  const bool to_heap = rungs_.empty()
+                           ? k.time < heap_end_
+                           : k.time < rungs_.back().start ||
+                                 offset(k.time, rungs_.back().start) < rungs_.back().cursor;
+  if (to_heap) {
+    heap_push(k);
     if (heap_.size() > heap_limit_) respread();
-  } else if (off < array_end_off_) {
-    push_bucket(off >> shift_, slot);
-  } else {
-    overflow_.push_back(key_of(slot));
+    return;
   }
+  for (size_t r = rungs_.size(); r-- > 0;) {
+    const Rung& rung = rungs_[r];
+    const uint64_t off = offset(k.time, rung.start);
+    if (off < rung.end_off) {
+      buckets_[r][off >> rung.shift].push_back(k);
+      return;
+    }
+  }
+  top_.push_back(k);
 }
 
 template <typename Payload>
 void EventQueue<Payload>::settle() {
   for (;;) {
-    while (!heap_.empty() && is_dead(heap_[0].slot)) {
-      reclaim(heap_[0].slot);
+    while (!heap_.empty() && is_dead(heap_[0])) {
+      reclaim(heap_[0]);
       remove_top();
     }
     if (!heap_.empty()) return;
     if (live_ == 0) {
-      // Every event left is a tombstone: reclaim them all and start afresh.
+      // Every key left is a tombstone: reclaim them all and start afresh.
       compact();
-      base_ = std::numeric_limits<int64_t>::min();
-      heap_end_off_ = array_end_off_ = 0;
-      next_bucket_ = num_buckets_ = 0;
+      rungs_.clear();
+      heap_end_ = std::numeric_limits<int64_t>::min();
       return;
     }
     refill();
@@ -277,128 +304,146 @@ void EventQueue<Payload>::settle() {
 
 template <typename Payload>
 void EventQueue<Payload>::refill() {
-  while (next_bucket_ < num_buckets_) {
-    uint32_t slot = bucket_head_[next_bucket_];
-    bucket_head_[next_bucket_++] = kNil;
-    heap_end_off_ = static_cast<uint64_t>(next_bucket_) << shift_;
-    while (slot != kNil) {
-      const uint32_t next = slots_[slot].next;
-      if (is_dead(slot)) {
-        reclaim(slot);
-      } else {
-        heap_.push_back(key_of(slot));
-      }
-      slot = next;
+  while (!rungs_.empty()) {
+    const size_t r = rungs_.size() - 1;
+    Rung& rung = rungs_[r];
+    if (rung.cursor >= rung.end_off) {
+      // Exhausted: its whole range now belongs to the heap.
+      heap_end_ = add_offset(rung.start, rung.end_off);
+      rungs_.pop_back();
+      continue;
     }
-    if (!heap_.empty()) {
-      make_heap();
-      reset_heap_limit();
+    const uint64_t region_start = rung.cursor;
+    const uint64_t b = region_start >> rung.shift;
+    const uint64_t width = uint64_t{1} << rung.shift;
+    const uint64_t bucket_first = b << rung.shift;
+    rung.cursor = rung.end_off - bucket_first > width ? bucket_first + width : rung.end_off;
+    std::vector<Key>& bucket = buckets_[r][b];
+    drop_dead(bucket);
+    if (bucket.empty()) continue;
+    int64_t lo = bucket[0].time;
+    int64_t hi = lo;
+    for (const Key& k : bucket) {
+      lo = std::min(lo, k.time);
+      hi = std::max(hi, k.time);
+    }
+    if (bucket.size() <= kMaxLoad || lo == hi) {
+      load_heap(bucket);
       return;
     }
+    // Split the rest of the bucket into a finer rung; this rung resumes where it ends.
+    const int64_t start = add_offset(rung.start, region_start);
+    const uint64_t region = rung.cursor - region_start;
+    scratch_.swap(bucket);  // add_rung may reallocate buckets_
+    const uint64_t child_end = add_rung(scratch_, start, region, offset(hi, start));
+    assert(scratch_.empty());
+    rungs_[r].cursor = region_start + child_end;
   }
-  spread_overflow();
+  drop_dead(top_);
+  assert(!top_.empty());
+  int64_t lo = top_[0].time;
+  int64_t hi = lo;
+  for (const Key& k : top_) {
+    lo = std::min(lo, k.time);
+    hi = std::max(hi, k.time);
+  }
+  if (top_.size() <= kMaxLoad || lo == hi) {
+    // The heap takes everything; later times go to the top again. Keys at time `hi`
+    // scheduled from now on follow those in the heap, so they may go to the top.
+    heap_end_ = hi;
+    load_heap(top_);
+    return;
+  }
+  // Span the top's minimum to about its 90th percentile, from a strided sample.
+  const size_t stride = top_.size() / kSample + 1;
+  sample_.clear();
+  for (size_t i = 0; i < top_.size(); i += stride) sample_.push_back(top_[i].time);
+  const size_t q = sample_.size() * 9 / 10;
+  std::nth_element(sample_.begin(), sample_.begin() + q, sample_.end());
+  scratch_.clear();
+  scratch_.swap(top_);
+  add_rung(scratch_, lo, offset(std::numeric_limits<int64_t>::max(), lo),
+           offset(sample_[q], lo));
+  top_.swap(scratch_);  // the keys beyond the new rung stay on top
 }
 
 template <typename Payload>
-void EventQueue<Payload>::spread_overflow() {
-  // Drop tombstones; find the range.
-  size_t kept = 0;
-  int64_t lo = std::numeric_limits<int64_t>::max();
-  int64_t hi = std::numeric_limits<int64_t>::min();
-  for (const Key& k : overflow_) {
-    if (is_dead(k.slot)) {
-      reclaim(k.slot);
-      continue;
-    }
-    lo = std::min(lo, k.time);
-    hi = std::max(hi, k.time);
-    overflow_[kept++] = k;
-  }
-  overflow_.resize(kept);
-  assert(kept > 0);
-  base_ = lo;
-  next_bucket_ = 0;
-  heap_end_off_ = 0;
-  if (kept <= kDirectToHeap) {
-    // Everything into the heap, which then covers up to the latest time.
-    heap_.swap(overflow_);
-    make_heap();
-    const uint64_t span = offset(hi);
-    heap_end_off_ = span == std::numeric_limits<uint64_t>::max() ? span : span + 1;
-    array_end_off_ = heap_end_off_;
-    num_buckets_ = 0;
-    reset_heap_limit();
-    return;
-  }
-  // Size the buckets from about the 90th percentile of a strided sample.
-  const size_t stride = kept / kSample + 1;
-  sample_.clear();
-  for (size_t i = 0; i < kept; i += stride) sample_.push_back(overflow_[i].time);
-  const size_t q = sample_.size() * 9 / 10;
-  std::nth_element(sample_.begin(), sample_.begin() + q, sample_.end());
-  const uint64_t span = offset(sample_[q]);
-  const size_t target = std::clamp<size_t>(kept * 9 / 10 / kEventsPerBucket, 1, kMaxBuckets);
+uint64_t EventQueue<Payload>::add_rung(std::vector<Key>& keys, int64_t start, uint64_t region,
+                                       uint64_t span) {
+  // The smallest power-of-two width giving `span` fewer than `target` buckets; then as many
+  // buckets (up to `target`) as the region allows.
+  const size_t target = std::clamp<size_t>(keys.size() / kEventsPerBucket, 2, kMaxRungBuckets);
   unsigned shift = 0;
-  while (shift < kMaxShift && (span >> shift) >= target) ++shift;
-  shift_ = shift;
-  num_buckets_ = std::min<size_t>((span >> shift) + 1, kMaxBuckets);
-  array_end_off_ = static_cast<uint64_t>(num_buckets_) << shift;
-  if (bucket_head_.size() < num_buckets_) bucket_head_.resize(num_buckets_, kNil);
-  kept = 0;
-  for (const Key& k : overflow_) {
-    const uint64_t off = offset(k.time);
-    if (off < array_end_off_) {
-      push_bucket(off >> shift, k.slot);
+  while (shift < 63 && (span >> shift) >= target) ++shift;
+  const uint64_t width = uint64_t{1} << shift;
+  const uint64_t fit = (region >> shift) + ((region & (width - 1)) != 0 ? 1 : 0);
+  const uint64_t count = std::max<uint64_t>(1, std::min<uint64_t>(fit, target));
+  const uint64_t last = (count - 1) << shift;  // < region: no overflow
+  const uint64_t end_off = last + std::min(region - last, width);
+  const size_t r = rungs_.size();
+  rungs_.push_back(Rung{start, end_off, 0, shift});
+  if (buckets_.size() <= r) buckets_.resize(r + 1);
+  if (buckets_[r].size() < count) buckets_[r].resize(count);
+  std::vector<std::vector<Key>>& buckets = buckets_[r];
+  size_t kept = 0;
+  for (const Key& k : keys) {
+    const uint64_t off = offset(k.time, start);
+    if (off < end_off) {
+      buckets[off >> shift].push_back(k);
     } else {
-      overflow_[kept++] = k;
+      keys[kept++] = k;
     }
   }
-  overflow_.resize(kept);
+  keys.resize(kept);
+  return end_off;
+}
+
+template <typename Payload>
+void EventQueue<Payload>::load_heap(std::vector<Key>& keys) {
+  for (const Key& k : keys) __builtin_prefetch(&slots_[k.slot]);
+  heap_.swap(keys);
+  keys.clear();
+  make_heap();
+  reset_heap_limit();
+}
+
+template <typename Payload>
+void EventQueue<Payload>::drop_dead(std::vector<Key>& keys) {
+  if (tombstones_ == 0) return;
+  size_t kept = 0;
+  for (const Key& k : keys) {
+    if (is_dead(k)) {
+      reclaim(k);
+    } else {
+      keys[kept++] = k;
+    }
+  }
+  keys.resize(kept);
 }
 
 template <typename Payload>
 void EventQueue<Payload>::respread() {
-  overflow_.insert(overflow_.end(), heap_.begin(), heap_.end());
+  top_.insert(top_.end(), heap_.begin(), heap_.end());
   heap_.clear();
-  for (size_t b = next_bucket_; b < num_buckets_; ++b) {
-    for (uint32_t slot = bucket_head_[b]; slot != kNil; slot = slots_[slot].next) {
-      overflow_.push_back(key_of(slot));
+  for (size_t r = 0; r < rungs_.size(); ++r) {
+    for (std::vector<Key>& bucket : live_buckets(r)) {
+      top_.insert(top_.end(), bucket.begin(), bucket.end());
+      bucket.clear();
     }
-    bucket_head_[b] = kNil;
   }
-  num_buckets_ = next_bucket_ = 0;
-  spread_overflow();
+  rungs_.clear();
+  heap_end_ = std::numeric_limits<int64_t>::min();
   settle();
 }
 
 template <typename Payload>
 void EventQueue<Payload>::compact() {
-  auto filter = [this](std::vector<Key>& keys) {
-    size_t kept = 0;
-    for (const Key& k : keys) {
-      if (is_dead(k.slot)) {
-        reclaim(k.slot);
-      } else {
-        keys[kept++] = k;
-      }
-    }
-    keys.resize(kept);
-  };
-  filter(heap_);
+  drop_dead(heap_);
   make_heap();
-  for (size_t b = next_bucket_; b < num_buckets_; ++b) {
-    uint32_t* link = &bucket_head_[b];
-    while (*link != kNil) {
-      const uint32_t slot = *link;
-      if (is_dead(slot)) {
-        *link = slots_[slot].next;
-        reclaim(slot);
-      } else {
-        link = &slots_[slot].next;
-      }
-    }
+  for (size_t r = 0; r < rungs_.size(); ++r) {
+    for (std::vector<Key>& bucket : live_buckets(r)) drop_dead(bucket);
   }
-  filter(overflow_);
+  drop_dead(top_);
   assert(tombstones_ == 0);
 }
 

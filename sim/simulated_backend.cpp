@@ -46,6 +46,12 @@ SimulatedBackend::SimulatedBackend(const ModuleRegistry& registry, const Populat
 
 SimulatedBackend::~SimulatedBackend() = default;
 
+std::vector<NodeId> SimulatedBackend::node_ids() {
+  std::vector<NodeId> out(population_.size());
+  for (uint32_t i = 0; i < out.size(); ++i) out[i] = i;
+  return out;
+}
+
 std::vector<NodeDescriptor> SimulatedBackend::available_nodes() {
   std::vector<NodeDescriptor> out;
   const SimTime now = sim_.now();

@@ -78,6 +78,7 @@ class SimulatedBackend : public Backend {
                    SimOptions options, std::shared_ptr<spdlog::logger> logger);
   ~SimulatedBackend() override;
 
+  std::vector<NodeId> node_ids() override;
   std::vector<NodeDescriptor> available_nodes() override;
   void start(const InstanceSpec& spec, const StateReader& state) override;
   std::optional<Completion> next_completion(std::optional<double> until_s) override;

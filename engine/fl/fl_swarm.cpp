@@ -1,5 +1,7 @@
 #include "engine/fl/fl_swarm.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 #include <unordered_set>
 
@@ -18,9 +20,20 @@ FLSwarm::FLSwarm(const FlConfig& c) {
     throw UsageError("async FL needs 1 <= buffer_size <= concurrency (got buffer " +
                      std::to_string(c.buffer_size) + ", concurrency " + std::to_string(c.concurrency) + ")");
   }
-  worker_ = c.async ? task(Module{kWorker, c.image, {"train"}},
-                           {.method = Method::Any, .maximum = c.concurrency, .alias = "worker"})
-                    : task(Module{kWorker, c.image, {"train"}}, {.alias = "worker"});
+  // Sync: the first round samples its workers like the scheduler does for the next ones
+  // (clients_per_round x overcommit, at random); later rounds run on the scheduler's sample.
+  TaskOptions workers{.alias = "worker"};
+  if (c.async) {
+    workers.method = Method::Any;
+    workers.maximum = c.concurrency;
+  } else if (c.clients_per_round >= 1) {
+    workers.method = Method::Any;
+    workers.maximum = static_cast<int>(std::llround(c.clients_per_round * c.overcommit));
+  } else if (c.clients_per_round > 0) {
+    workers.method = Method::Any;
+    workers.maximum = std::min(1.0, c.clients_per_round * c.overcommit);
+  }
+  worker_ = task(Module{kWorker, c.image, {"train"}}, workers);
   // Aggregation and evaluation go to the fastest node (a server, in a mixed population).
   aggregator_ = task(Module{kAggregator, c.image},
                      {.method = Method::BestResources, .maximum = 1, .alias = "aggregator"});

@@ -18,6 +18,11 @@ class ClockBackend : public Backend {
       : registry_(registry), nodes_(nodes), duration_(std::move(duration)),
         logger_("clock", std::make_shared<spdlog::sinks::null_sink_mt>()) {}
 
+  std::vector<NodeId> node_ids() override {
+    std::vector<NodeId> out;
+    for (int i = 0; i < nodes_; ++i) out.push_back(static_cast<NodeId>(i));
+    return out;
+  }
   std::vector<NodeDescriptor> available_nodes() override {
     std::vector<NodeDescriptor> out;
     for (int i = 0; i < nodes_; ++i) out.push_back({static_cast<NodeId>(i), 1e9});

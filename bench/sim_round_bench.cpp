@@ -1,0 +1,127 @@
+// End-to-end rounds of the FL swarm in the simulator: wall time per round as the number of
+// nodes per round and the threads grow, the share of that time spent outside task code
+// (the simulation's own overhead), and the memory a large idle population costs.
+//
+// Reference configuration: MLP 784-200-200-10, 600 samples per node (Fashion-MNIST when the
+// package is installed, else synthetic data of the same shape), batch 32, 1 local epoch,
+// lr 0.05, default population (60% phones, 30% laptops, 10% servers), max-min network.
+
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "engine/controller.hpp"
+#include "engine/fl/fl_swarm.hpp"
+#include "engine/fl/modules.hpp"
+#include "engine/ml/idx.hpp"
+#include "engine/ml/synthetic.hpp"
+#include "sim/population.hpp"
+#include "sim/simulated_backend.hpp"
+
+namespace {
+
+using namespace swarm;
+
+// Loaded once per process: the data's memory is not what the benchmarks measure.
+const ml::TrainTest& data() {
+  static const ml::TrainTest tt = [] {
+    if (std::filesystem::exists(ml::kFashionMnistDir / "train-images-idx3-ubyte.gz")) {
+      return ml::load_fashion_mnist();
+    }
+    ml::SyntheticOptions s;
+    s.num_samples = 70000;
+    s.num_features = 784;
+    s.num_classes = 10;
+    auto all = ml::make_synthetic(s);
+    return ml::TrainTest{all, all};
+  }();
+  return tt;
+}
+
+size_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  size_t pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// A swarm, its population and backend, and a controller that can step round by round.
+struct SimFl {
+  ModuleRegistry registry;
+  std::unique_ptr<fl::FLSwarm> swarm;
+  SwarmGraph graph;
+  sim::Population population;
+  std::unique_ptr<sim::SimulatedBackend> backend;
+  std::unique_ptr<Controller> controller;
+
+  SimFl(int64_t nodes, int per_round, int threads)
+      : population(sim::default_population(nodes, 1)) {
+    fl::register_modules(registry);
+    fl::FlConfig cfg;
+    cfg.clients_per_round = per_round;
+    cfg.max_rounds = 1000000;
+    swarm = std::make_unique<fl::FLSwarm>(cfg);
+    graph = swarm->build(registry);
+    ml::DatasetView train(data().train), test(data().test);
+    sim::SimOptions o;
+    o.threads = threads;
+    auto logger = std::make_shared<spdlog::logger>("b", std::make_shared<spdlog::sinks::null_sink_mt>());
+    backend = std::make_unique<sim::SimulatedBackend>(registry, population,
+                                                      fl::sampled_data(train, test, 600, 1), o, logger);
+    controller = std::make_unique<Controller>(graph, *backend, ControllerOptions{.seed = 1, .max_iterations = 1000000});
+  }
+};
+
+// args: nodes per round, threads. The population is 2x the nodes per round (at least 100).
+void BM_SimRound(benchmark::State& state) {
+  const int per_round = static_cast<int>(state.range(0));
+  const int threads = static_cast<int>(state.range(1));
+  data();
+  SimFl run(std::max<int64_t>(100, 2 * per_round), per_round, threads);
+  run.controller->step();  // the first round trains on every node: not representative
+  double wall = 0, task_wall = 0, virtual_s = 0;
+  int64_t workers = 0;
+  for (auto _ : state) {
+    IterationReport r = run.controller->step();
+    wall += r.wall_s;
+    task_wall += r.task_wall_s;
+    virtual_s += r.end_s - r.start_s;
+    workers += r.completed;
+  }
+  state.counters["rounds/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  // Host time outside task code, per host thread-second available.
+  state.counters["outside_tasks"] = 1.0 - task_wall / (wall * threads);
+  state.counters["virtual_s/round"] = virtual_s / static_cast<double>(state.iterations());
+  state.counters["instances/round"] = static_cast<double>(workers) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_SimRound)
+    ->ArgNames({"per_round", "threads"})
+    ->Args({10, 1})->Args({10, 2})
+    ->Args({100, 1})->Args({100, 2})
+    ->Args({1000, 1})->Args({1000, 2})
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+
+// A large population with 10 nodes sampled per round: what does an idle node cost?
+void BM_PopulationMemory(benchmark::State& state) {
+  const int64_t nodes = state.range(0);
+  data();
+  double extra = 0;
+  for (auto _ : state) {
+    const size_t before = resident_bytes();
+    SimFl run(nodes, 10, 1);
+    for (int i = 0; i < 3; ++i) run.controller->step();
+    extra = static_cast<double>(resident_bytes() - before);
+  }
+  state.counters["extra_MB"] = extra / 1e6;
+  state.counters["bytes/node"] = extra / static_cast<double>(nodes);
+}
+BENCHMARK(BM_PopulationMemory)->Arg(100000)->Iterations(1)->Unit(benchmark::kSecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
