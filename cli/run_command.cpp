@@ -51,6 +51,7 @@ struct RunOptions {
   double server_lr = 1.0;
   int64_t samples_per_node = 0;
   std::string trace_file;
+  std::string metrics_file;
   bool verbose = false;
 };
 
@@ -78,6 +79,44 @@ class RoundPrinter : public ControllerObserver {
 
  private:
   bool simulated_;
+};
+
+// Collects the per-round table written by --metrics.
+class MetricsTable : public ControllerObserver {
+ public:
+  void on_iteration_end(const IterationReport& r, const SwarmState& state) override {
+    std::optional<Blob> m = state.global("metrics");
+    Dict d = m ? to_dict(*m) : Dict::object();
+    auto lost = [&r](const char* cause) {
+      auto it = r.lost_by_cause.find(cause);
+      return it == r.lost_by_cause.end() ? 0 : it->second;
+    };
+    std::ostringstream line;
+    line << r.iteration + 1 << ',' << r.start_s << ',' << r.end_s << ',' << r.wall_s << ','
+         << d.value("accuracy", 0.0) << ',' << d.value("loss", 0.0) << ',' << d.value("participants", 0)
+         << ',' << r.instances << ',' << r.failed << ',' << lost(loss::kCrash) << ','
+         << lost(loss::kTransfer) << ',' << lost(loss::kOffline) << ',' << lost(loss::kDeadline) << ','
+         << lost(loss::kOvercommit) << ',' << r.bytes_up << ',' << r.bytes_down << ',' << r.flops << ','
+         << r.stale << ',' << r.max_staleness << '\n';
+    rows_ += line.str();
+  }
+  // Written to a temporary name and renamed, so a reader never sees half a file.
+  void write(const std::string& path) const {
+    const std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp);
+      if (!out) throw UsageError("--metrics: cannot write " + tmp);
+      out << "round,t_start_s,t_end_s,wall_s,accuracy,loss,participants,instances,failed,"
+             "lost_crash,lost_transfer,lost_offline,lost_deadline,lost_overcommit,bytes_up,"
+             "bytes_down,flops,stale,max_staleness\n"
+          << rows_;
+      if (!out.flush()) throw UsageError("--metrics: error writing " + tmp);
+    }
+    std::filesystem::rename(tmp, path);
+  }
+
+ private:
+  std::string rows_;
 };
 
 sim::PopulationSpec population_spec(const RunOptions& o) {
@@ -191,6 +230,8 @@ int run(const RunOptions& o) {
   Controller controller(graph, *backend, copt);
   RoundPrinter printer(simulated);
   controller.add_observer(&printer);
+  MetricsTable table;
+  controller.add_observer(&table);
 
   std::ostringstream layers;
   for (size_t i = 0; i < cfg.layers.size(); ++i) layers << (i ? "-" : "") << cfg.layers[i];
@@ -227,6 +268,7 @@ int run(const RunOptions& o) {
   if (simulated) std::printf(", %.1f s virtual", report.iterations.back().end_s);
   std::printf("; final accuracy %.4f, loss %.4f; %.1f MB moved; %d instances lost\n", printer.accuracy_,
               printer.loss_, bytes / 1e6, lost);
+  if (!o.metrics_file.empty()) table.write(o.metrics_file);
   if (sim_backend && !o.trace_file.empty()) write_trace(o.trace_file, sim_backend->trace());
   return 0;
 }
@@ -296,6 +338,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(int64_t{1}, int64_t{100000000}))->group(sim_group);
   cmd->add_option("--trace", o->trace_file, "Write the event trace (CSV: time_s,node,event,task,instance,bytes)")
       ->group(sim_group);
+  cmd->add_option("--metrics", o->metrics_file,
+                  "Write the per-round table as CSV (virtual start and end, accuracy, loss, "
+                  "participants, failures by cause, bytes up and down, FLOPs, staleness)");
   cmd->add_flag("-v,--verbose", o->verbose, "Log what tasks do (to stderr)");
   cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }

@@ -149,7 +149,10 @@ class EventQueue {
   // Stores a key where its time belongs: heap, a rung's bucket or the top.
   void place(const Key& k);
   // Restores the invariant: the heap's top is pending, or nothing is.
-  void settle();
+  void settle() {
+    if (heap_.empty() || is_dead(heap_[0])) settle_slow();
+  }
+  void settle_slow();
   // REQUIRES: heap empty, live_ > 0. Loads the next bucket into the heap, splitting buckets
   // and the top into rungs as needed.
   void refill();
@@ -284,7 +287,7 @@ void EventQueue<Payload>::place(const Key& k) {
 }
 
 template <typename Payload>
-void EventQueue<Payload>::settle() {
+void EventQueue<Payload>::settle_slow() {
   for (;;) {
     while (!heap_.empty() && is_dead(heap_[0])) {
       reclaim(heap_[0]);

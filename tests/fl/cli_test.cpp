@@ -83,6 +83,57 @@ TEST_CASE("bad command lines give one clear message and exit code 2", "[cli]") {
   CHECK(clients.out.find("clients_per_round") != std::string::npos);
 }
 
+TEST_CASE("--metrics and --trace write complete CSV files", "[cli]") {
+  auto dir = std::filesystem::temp_directory_path() / "swarm_cli_outputs";
+  std::filesystem::create_directories(dir);
+  const auto metrics = dir / "m.csv", trace = dir / "t.csv";
+  Result r = swarm_cli("run --synthetic --rounds 3 --nodes 6 --hidden 16 --crash-prob 0.2 --metrics " +
+                       metrics.string() + " --trace " + trace.string());
+  REQUIRE(r.code == 0);
+  std::ifstream m(metrics);
+  std::string header, line;
+  std::getline(m, header);
+  CHECK(header.rfind("round,t_start_s,t_end_s,wall_s,accuracy,loss,participants", 0) == 0);
+  int rows = 0;
+  while (std::getline(m, line)) ++rows;
+  CHECK(rows == 3);
+  std::ifstream t(trace);
+  std::getline(t, header);
+  CHECK(header == "time_s,node,event,task,instance,bytes");
+  int events = 0, completes = 0;
+  while (std::getline(t, line)) {
+    ++events;
+    completes += line.find(",complete,") != std::string::npos;
+  }
+  CHECK(completes > 0);
+  CHECK(events > completes);
+  CHECK_FALSE(std::filesystem::exists(dir / "m.csv.tmp"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("bad simulation flags are refused before the run", "[cli]") {
+  Result profile = swarm_cli("run --synthetic --profiles phone=0.5,tablet=0.5");
+  CHECK(profile.code == 2);
+  CHECK(profile.out.find("tablet") != std::string::npos);
+  CHECK(profile.out.find("phone") != std::string::npos);  // lists the known ones
+
+  Result share = swarm_cli("run --synthetic --profiles phone=lots");
+  CHECK(share.code == 2);
+  CHECK(share.out.find("lots") != std::string::npos);
+
+  Result prob = swarm_cli("run --synthetic --crash-prob 1.5");
+  CHECK(prob.code == 2);
+  CHECK(prob.out.find("--crash-prob") != std::string::npos);
+
+  Result net = swarm_cli("run --synthetic --network wifi");
+  CHECK(net.code == 2);
+  CHECK(net.out.find("--network") != std::string::npos);
+
+  Result buffer = swarm_cli("run --synthetic --async --buffer 30 --concurrency 10");
+  CHECK(buffer.code == 2);
+  CHECK(buffer.out.find("buffer_size") != std::string::npos);
+}
+
 TEST_CASE("a missing or corrupt data folder names the file", "[cli]") {
   Result missing = swarm_cli("run --data /nonexistent/fmnist");
   CHECK(missing.code == 2);
