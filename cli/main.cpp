@@ -5,16 +5,21 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/run_command.hpp"
+#include "cli/scenario_commands.hpp"
 #include "engine/controller.hpp"
 #include "engine/error.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"swarmsim: run federated-learning swarms (Manta-style task graphs) on real data.\n"
-               "Try `swarm run` for the default run: 10 nodes training an MLP on Fashion-MNIST."};
+  CLI::App app{"swarmsim: simulate and run federated-learning swarms (Manta-style task graphs) with real\n"
+               "training, virtual nodes, networks and faults.\n"
+               "Try `swarm run` for the default run, `swarm sweep scenarios/quickstart.yaml` for a comparison."};
   app.set_version_flag("--version", SWARM_VERSION);
   app.require_subcommand(1);
   int exit_code = 0;
   swarm::cli::add_run_command(app, exit_code);
+  swarm::cli::add_validate_command(app, exit_code);
+  swarm::cli::add_sweep_command(app, exit_code);
+  swarm::cli::add_report_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

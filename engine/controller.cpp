@@ -44,6 +44,7 @@ Controller::Controller(const SwarmGraph& graph, Backend& backend, ControllerOpti
 IterationReport Controller::step() {
   IterationReport report = run_iteration(next_iteration_++);
   stopped_ = report.stop_requested;
+  time_up_ = options_.max_time_s && report.end_s >= *options_.max_time_s;
   return report;
 }
 

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,7 @@ struct StragglerPolicy {
 struct ControllerOptions {
   uint64_t seed = 1;
   int max_iterations = 1000;        // hard cap, whatever the tasks decide
+  std::optional<double> max_time_s;  // stop after the iteration that reaches this backend time
   bool abort_on_task_error = true;  // a task that throws ends the run with TaskFailed
   std::map<std::string, StragglerPolicy> stragglers;  // by task alias; absent = WaitAll
 };
@@ -108,7 +110,7 @@ class Controller {
   // Runs one iteration (for benchmarks and step-by-step drivers). REQUIRES: !done().
   IterationReport step();
   // True once a task stopped the swarm or the iteration cap is reached.
-  bool done() const { return stopped_ || next_iteration_ >= options_.max_iterations; }
+  bool done() const { return stopped_ || time_up_ || next_iteration_ >= options_.max_iterations; }
 
   const SwarmState& state() const { return state_; }
 
@@ -141,6 +143,7 @@ class Controller {
   uint64_t next_instance_id_ = 0;
   int next_iteration_ = 0;
   bool stopped_ = false;
+  bool time_up_ = false;
   std::map<uint64_t, InstanceSpec> running_;  // every instance in flight, any iteration
   // Per task: the nodes schedule_next_iter() named for the coming iteration.
   std::map<int, std::vector<NodeId>> scheduled_;

@@ -11,6 +11,8 @@
 // advances in two steps, after SimGrid's resource models: the simulation asks
 // next_event_time() ("when does a flow next complete or become active?"), schedules an
 // event then, and at that event calls advance(t), which returns the flows completed at t.
+// Starting or cancelling a flow can move the next event: reschedule that wake-up after
+// each (the Driver in tests/sim/network_test.cpp shows the pattern).
 //
 //   auto net = make_maxmin_network({});
 //   net->set_node_links(7, {.up_bytes_per_s = 1e6, .down_bytes_per_s = 1e7,
@@ -20,8 +22,9 @@
 //
 // The clock of a model only moves forward. start_flow() and cancel_flow() take `now`, which
 // must be >= the last time given; if it is later, it must also be earlier than
-// next_event_time() (otherwise call advance(now) first, so that no completion or activation
-// is skipped). Violations throw std::logic_error. Models are not thread-safe.
+// next_event_time(), so that no completion or activation is skipped. Calling advance(now)
+// first, and handling the flows it returns, always satisfies this. Violations throw
+// std::logic_error. Models are not thread-safe.
 //
 // Completion times are rounded up to the next nanosecond (see transfer_time()).
 

@@ -13,6 +13,33 @@
 
 namespace swarm::fl {
 
+std::map<std::string, Blob> fl_globals(const FlConfig& c) {
+  std::map<std::string, Blob> g;
+  g["model"] = dict_blob(Dict{{"layers", c.layers}});
+  g["hyperparameters"] = dict_blob(Dict{{"epochs", c.epochs},
+                                        {"batch_size", c.batch_size},
+                                        {"lr", c.lr},
+                                        {"momentum", c.momentum},
+                                        {"weight_decay", c.weight_decay},
+                                        {"prox_mu", c.prox_mu}});
+  g["schedule"] = dict_blob(Dict{{"max_rounds", c.max_rounds},
+                                 {"target_accuracy", c.target_accuracy},
+                                 {"clients_per_round", c.async ? -1.0 : c.clients_per_round},
+                                 {"overcommit", c.overcommit},
+                                 {"worker_alias", "worker"}});
+  Dict strategy = c.strategy;
+  if (strategy.is_null() || strategy.empty()) {
+    strategy = Dict{{"strategy", c.async ? "fedbuff" : "fedavg"}, {"server_lr", c.server_lr}};
+  }
+  g["aggregation"] = dict_blob(strategy);
+  if (!c.attack.is_null() && !c.attack.empty()) g["attack"] = dict_blob(c.attack);
+  ml::Mlp model(c.layers);
+  std::mt19937_64 rng(derive_seed(c.seed, {static_cast<uint64_t>(SeedDomain::kInit)}));
+  model.init(rng);
+  g["global_model_params"] = tensor_blob(model.params());
+  return g;
+}
+
 FLSwarm::FLSwarm(const FlConfig& c) {
   async_ = c.async;
   buffer_size_ = c.buffer_size;
@@ -40,22 +67,7 @@ FLSwarm::FLSwarm(const FlConfig& c) {
   scheduler_ = task(Module{kScheduler, c.image, {"test"}},
                     {.method = Method::BestResources, .maximum = 1, .alias = "scheduler"});
 
-  set_global("model", Dict{{"layers", c.layers}});
-  set_global("hyperparameters", Dict{{"epochs", c.epochs},
-                                     {"batch_size", c.batch_size},
-                                     {"lr", c.lr},
-                                     {"momentum", c.momentum},
-                                     {"weight_decay", c.weight_decay}});
-  set_global("schedule", Dict{{"max_rounds", c.max_rounds},
-                              {"target_accuracy", c.target_accuracy},
-                              {"clients_per_round", c.async ? -1.0 : c.clients_per_round},
-                              {"overcommit", c.overcommit},
-                              {"worker_alias", "worker"}});
-  set_global("aggregation", Dict{{"strategy", c.async ? "fedbuff" : "fedavg"}, {"server_lr", c.server_lr}});
-  ml::Mlp model(c.layers);
-  std::mt19937_64 rng(derive_seed(c.seed, {static_cast<uint64_t>(SeedDomain::kInit)}));
-  model.init(rng);
-  set_global("global_model_params", tensor_blob(model.params()));
+  for (auto& [key, value] : fl_globals(c)) set_global(key, std::move(value));
 }
 
 TaskRef FLSwarm::execute() {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/blob.hpp"
 #include "engine/batch_runner.hpp"
 #include "engine/inprocess_backend.hpp"
 #include "engine/ml/dataset.hpp"
@@ -37,9 +38,17 @@ struct FlConfig {
   int buffer_size = 10;           // async: updates per aggregation (K)
   int concurrency = 20;           // async: workers training at once
   double server_lr = 1.0;
+  double prox_mu = 0;             // FedProx proximal term (0: plain local SGD)
+  Dict strategy;                  // aggregation strategy; empty: fedavg (sync) or fedbuff (async)
+  Dict attack;                    // global "attack" ({"kind", "nodes", "scale", "noise_std"}); empty: none
   uint64_t seed = 1;              // initial model
   std::string image = "swarmsim-node:latest";
 };
+
+// The globals of the FL modules for a configuration (model, hyperparameters, schedule,
+// aggregation, attack, initial parameters), for FLSwarm and for swarms declared in scenario
+// files that use the same modules.
+std::map<std::string, Blob> fl_globals(const FlConfig& config);
 
 class FLSwarm : public Swarm {
  public:

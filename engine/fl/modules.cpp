@@ -6,9 +6,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "engine/fl/fedavg.hpp"
+#include "engine/fl/attacks.hpp"
 #include "engine/ml/mlp.hpp"
 #include "engine/sampling.hpp"
+#include "engine/strategies/strategy.hpp"
 #include "engine/task_context.hpp"
 
 namespace swarm::fl {
@@ -49,6 +50,24 @@ ml::Mlp model_architecture(TaskContext& ctx) {
   return ml::Mlp(entry<std::vector<int>>(model, "model", "layers"));
 }
 
+// The attack this node carries out, from global "attack" ({"kind", "nodes", "scale",
+// "noise_std"}); kind None when the node is honest or no attack is configured.
+AttackConfig attack_of(TaskContext& ctx) {
+  AttackConfig attack;
+  if (!ctx.globals().contains("attack")) return attack;
+  Dict cfg = ctx.globals().get_dict("attack");
+  const auto nodes = entry<std::vector<NodeId>>(cfg, "attack", "nodes");
+  if (!std::binary_search(nodes.begin(), nodes.end(), ctx.node_id())) return attack;
+  try {
+    attack.kind = parse_attack(entry<std::string>(cfg, "attack", "kind"));
+  } catch (const Error& e) {
+    throw TaskError(std::string("global 'attack': ") + e.what());
+  }
+  attack.scale = cfg.value("scale", 1.0);
+  attack.noise_std = cfg.value("noise_std", 1.0);
+  return attack;
+}
+
 void worker(TaskContext& ctx) {
   Dict hp = ctx.globals().get_dict("hyperparameters");
   ml::SgdOptions sgd;
@@ -57,83 +76,94 @@ void worker(TaskContext& ctx) {
   sgd.lr = entry<float>(hp, "hyperparameters", "lr");
   sgd.momentum = hp.value("momentum", 0.0f);
   sgd.weight_decay = hp.value("weight_decay", 0.0f);
-  if (sgd.epochs < 1 || sgd.batch_size < 1 || !(sgd.lr > 0)) {
-    throw TaskError("hyperparameters: epochs and batch_size must be >= 1 and lr > 0");
+  sgd.prox_mu = hp.value("prox_mu", 0.0f);
+  if (sgd.epochs < 1 || sgd.batch_size < 1 || !(sgd.lr > 0) || sgd.prox_mu < 0) {
+    throw TaskError("hyperparameters: epochs and batch_size must be >= 1, lr > 0, prox_mu >= 0");
   }
   ml::Mlp mlp = model_architecture(ctx);
   Blob holder;
   std::span<const float> start = global_params(ctx, mlp, holder);
   mlp.set_params(start);
+  if (sgd.prox_mu > 0) sgd.prox_center = start;  // FedProx: stay near the global model
+  const AttackConfig attack = attack_of(ctx);
   const ml::DatasetView& data = ctx.dataset("train");
-  ml::TrainStats stats = mlp.train(data, sgd, ctx.rng());
+  ml::TrainStats stats = attack.kind == AttackKind::LabelFlip
+                             ? mlp.train(flip_labels(data), sgd, ctx.rng())
+                             : mlp.train(data, sgd, ctx.rng());
   ctx.add_flops(stats.flops);
   // The update is the change the node made to the model it was given.
   std::vector<float> delta(start.size());
   std::span<const float> trained = mlp.params();
   for (size_t i = 0; i < delta.size(); ++i) delta[i] = trained[i] - start[i];
+  apply_update_attack(attack, delta, ctx.rng());
   ctx.results().add("update", tensor_blob(delta));
   ctx.results().add("stats", Dict{{"samples", data.size()},
                                   {"loss", stats.mean_loss},
-                                  {"iteration", ctx.iteration()}});
+                                  {"iteration", ctx.iteration()},
+                                  {"byzantine", attack.kind != AttackKind::None}});
 }
 
-// Aggregation weight of an update by strategy. FedAvg (McMahan et al., 2017): the node's
-// sample count. FedBuff (Nguyen et al., 2022, "Federated Learning with Buffered Asynchronous
-// Aggregation", Algorithm 1 with the staleness scaling of Section 5): 1 / sqrt(1 + staleness),
-// staleness = aggregation iteration - iteration the update started from; the weights are
-// then divided by the buffer size K instead of by their sum.
+// Moves the global model with the strategy named in global "aggregation" (see
+// engine/strategies/strategy.hpp); the strategy's server state lives in global
+// "aggregator_state", since the aggregator may run on another node next round.
 void aggregator(TaskContext& ctx) {
-  Dict cfg = ctx.globals().contains("aggregation") ? ctx.globals().get_dict("aggregation") : Dict::object();
-  const std::string strategy = cfg.value("strategy", std::string("fedavg"));
-  const double server_lr = cfg.value("server_lr", 1.0);
-  if (strategy != "fedavg" && strategy != "fedbuff") {
-    throw TaskError("global 'aggregation': unknown strategy '" + strategy + "' (expected fedavg or fedbuff)");
+  Dict cfg = ctx.globals().contains("aggregation") ? ctx.globals().get_dict("aggregation")
+                                                   : Dict{{"strategy", "fedavg"}};
+  std::unique_ptr<strategies::Strategy> strategy;
+  try {
+    strategy = strategies::make_strategy(cfg);
+  } catch (const Error& e) {
+    throw TaskError(std::string("global 'aggregation': ") + e.what());
   }
   std::map<NodeId, Blob> updates = ctx.results().select("update", Scope::Last);
   std::map<NodeId, Blob> stats = ctx.results().select("stats", Scope::Last);
-  if (updates.empty()) {
-    ctx.logger().warn("iteration {}: aggregator received no update; the model is unchanged",
-                      ctx.iteration());
-    ctx.globals().set("aggregate", Dict{{"updates", 0}, {"mean_staleness", 0.0}, {"samples", 0}});
-    return;
-  }
-  std::vector<std::span<const float>> views;
-  std::vector<double> weights;
+  ml::Mlp mlp = model_architecture(ctx);
+  Blob holder;
+  std::span<const float> current = global_params(ctx, mlp, holder);
+  std::vector<strategies::ClientUpdate> client_updates;
   double staleness_sum = 0, samples = 0;
   for (const auto& [node, blob] : updates) {
     auto s = stats.find(node);
     if (s == stats.end()) throw TaskError("node " + std::to_string(node) + " sent an update without stats");
     Dict st = to_dict(s->second);
-    const double n = entry<double>(st, "stats", "samples");
-    const int staleness = ctx.iteration() - entry<int>(st, "stats", "iteration");
-    views.push_back(tensor_values(blob));
-    if (views.back().size() != views.front().size()) {
-      throw TaskError("updates of different sizes (node " + std::to_string(node) + ")");
+    strategies::ClientUpdate u;
+    u.node = node;
+    u.delta = tensor_values(blob);
+    u.samples = entry<double>(st, "stats", "samples");
+    u.staleness = ctx.iteration() - entry<int>(st, "stats", "iteration");
+    if (u.delta.size() != current.size()) {
+      throw TaskError("node " + std::to_string(node) + " sent " + std::to_string(u.delta.size()) +
+                      " values for a model of " + std::to_string(current.size()));
     }
-    weights.push_back(strategy == "fedavg" ? n : 1.0 / std::sqrt(1.0 + staleness));
-    staleness_sum += staleness;
-    samples += n;
+    staleness_sum += u.staleness;
+    samples += u.samples;
+    client_updates.push_back(u);
   }
-  std::vector<float> mean(views.front().size());
-  weighted_average(views, weights, mean);
-  double scale = server_lr;
-  if (strategy == "fedbuff") {
-    // weighted_average divided by the sum of the weights; FedBuff divides by K.
-    double wsum = 0;
-    for (double w : weights) wsum += w;
-    scale *= wsum / static_cast<double>(weights.size());
+  if (client_updates.empty()) {
+    ctx.logger().warn("iteration {}: aggregator received no update; the model is unchanged", ctx.iteration());
   }
-  ml::Mlp mlp = model_architecture(ctx);
-  Blob holder;
-  std::span<const float> current = global_params(ctx, mlp, holder);
-  std::vector<float> next(current.size());
-  const auto s = static_cast<float>(scale);
-  for (size_t i = 0; i < next.size(); ++i) next[i] = current[i] + s * mean[i];
-  ctx.add_flops(2 * static_cast<uint64_t>(next.size()) * (views.size() + 1));
-  ctx.globals().set("global_model_params", tensor_blob(next));
-  ctx.globals().set("aggregate", Dict{{"updates", views.size()},
-                                      {"mean_staleness", staleness_sum / views.size()},
-                                      {"samples", samples}});
+  std::vector<float> state;
+  if (ctx.globals().contains("aggregator_state")) {
+    std::span<const float> saved = tensor_values(ctx.globals().get("aggregator_state"));
+    state.assign(saved.begin(), saved.end());
+  }
+  std::vector<float> params(current.begin(), current.end());
+  strategies::AggregateReport report;
+  try {
+    report = strategy->aggregate(params, client_updates, state, ctx.rng());
+  } catch (const Error& e) {
+    throw TaskError(e.what());
+  }
+  ctx.add_flops(2 * static_cast<uint64_t>(params.size()) * (client_updates.size() + 1));
+  ctx.globals().set("global_model_params", tensor_blob(params));
+  if (!state.empty()) ctx.globals().set("aggregator_state", tensor_blob(state));
+  const double n = client_updates.empty() ? 1.0 : static_cast<double>(client_updates.size());
+  ctx.globals().set("aggregate", Dict{{"updates", report.used},
+                                      {"received", client_updates.size()},
+                                      {"mean_staleness", staleness_sum / n},
+                                      {"samples", samples},
+                                      {"noise_stddev", report.noise_stddev},
+                                      {"clipped_share", report.clipped_share}});
 }
 
 // "clients_per_round": a count >= 1, a fraction in (0, 1), or -1 (every node).
@@ -168,7 +198,9 @@ void scheduler(TaskContext& ctx) {
                                      {"accuracy", eval.accuracy},
                                      {"loss", eval.loss},
                                      {"participants", aggregate.value("updates", 0)},
-                                     {"mean_staleness", aggregate.value("mean_staleness", 0.0)}});
+                                     {"received", aggregate.value("received", 0)},
+                                     {"mean_staleness", aggregate.value("mean_staleness", 0.0)},
+                                     {"noise_stddev", aggregate.value("noise_stddev", 0.0)}});
   if (eval.accuracy >= target || round >= max_rounds) {
     ctx.stop_swarm();
     return;

@@ -20,6 +20,7 @@
 //  - arithmetic on scalars done once per layer or per batch (lr * wd, 1 / B) is not counted;
 //  - the SGD update costs the operations of its textbook form, per parameter:
 //      g += wd * w      2, only when weight_decay != 0
+//      g += mu (w - w0) 3, only when prox_mu != 0 (FedProx: subtract, multiply, add)
 //      v = m * v + g    2, only when momentum != 0
 //      w -= lr * v      2 (lr * g without momentum)
 //    The code fuses these passes (and folds g into v inside the product) without changing the
@@ -37,7 +38,7 @@
 //                                                   each exp times s (n_L), label entry - 1/B (1)
 //   + sum_{l=1..L} (2 n_l B n_{l-1} + n_l B)        dW_l = dZ_l A_{l-1}^T, db_l = row sums of dZ_l
 //   + sum_{l=2..L} (2 n_{l-1} n_l B + n_{l-1} B)    dA_{l-1} = W_l^T dZ_l, ReLU mask
-//   + P * (2 + 2 [momentum != 0] + 2 [weight_decay != 0])   SGD update
+//   + P * (2 + 2 [momentum != 0] + 2 [weight_decay != 0] + 3 [prox_mu != 0])   SGD update
 //
 // No dA_0 is computed: nothing needs the gradient with respect to the input.
 
@@ -231,8 +232,8 @@ uint64_t Mlp::train_flops(int64_t batch, const SgdOptions& options) const {
     per_sample += 2 * uint64_t(sizes_[l]) * sizes_[l - 1] + sizes_[l];
     if (l >= 2) per_sample += 2 * uint64_t(sizes_[l - 1]) * sizes_[l] + sizes_[l - 1];
   }
-  const uint64_t per_param =
-      2 + (options.momentum != 0 ? 2 : 0) + (options.weight_decay != 0 ? 2 : 0);
+  const uint64_t per_param = 2 + (options.momentum != 0 ? 2 : 0) +
+                             (options.weight_decay != 0 ? 2 : 0) + (options.prox_mu != 0 ? 3 : 0);
   return forward_flops(batch) + per_sample * uint64_t(batch) + per_param * uint64_t(num_params());
 }
 
@@ -291,6 +292,7 @@ void Mlp::backward(const Matrix& x, Workspace& ws, const SgdOptions& options, fl
   const float lr = options.lr;
   const float m = options.momentum;
   const float wd = options.weight_decay;
+  const float mu = options.prox_mu;  // the proximal term's branches run only when mu != 0
   reserve_backward(ws);
   Products& products = *ws.products;
   for (int l = L; l >= 1; --l) {
@@ -327,7 +329,13 @@ void Mlp::backward(const Matrix& x, Workspace& ws, const SgdOptions& options, fl
       // v = m v + wd w + g, with g accumulated by the product itself; then w -= lr v.
       float* v = velocity_.data() + weight_offset_[l];
       float* vb = velocity_.data() + bias_offset_[l];
-      if (wd != 0) {
+      if (mu != 0) {
+        // v = m v + wd w + mu (w - w0) + g.
+        const float* cw = options.prox_center.data() + weight_offset_[l];
+        const float* cb = options.prox_center.data() + bias_offset_[l];
+        for (int64_t i = 0; i < weights; ++i) v[i] = m * v[i] + wd * w[i] + mu * (w[i] - cw[i]);
+        for (int i = 0; i < n_out; ++i) vb[i] = m * vb[i] + wd * b[i] + mu * (b[i] - cb[i]);
+      } else if (wd != 0) {
         for (int64_t i = 0; i < weights; ++i) v[i] = m * v[i] + wd * w[i];
         for (int i = 0; i < n_out; ++i) vb[i] = m * vb[i] + wd * b[i];
       } else {
@@ -339,8 +347,14 @@ void Mlp::backward(const Matrix& x, Workspace& ws, const SgdOptions& options, fl
       for (int64_t i = 0; i < weights; ++i) w[i] -= lr * v[i];
       for (int i = 0; i < n_out; ++i) b[i] -= lr * vb[i];
     } else {
-      // w -= lr (g + wd w): the decay first, then the product scaled by -lr onto w.
-      if (wd != 0) {
+      // w -= lr (g + wd w + mu (w - w0)): the decay and proximal term first, then the
+      // product scaled by -lr onto w.
+      if (mu != 0) {
+        const float* cw = options.prox_center.data() + weight_offset_[l];
+        const float* cb = options.prox_center.data() + bias_offset_[l];
+        for (int64_t i = 0; i < weights; ++i) w[i] -= lr * (wd * w[i] + mu * (w[i] - cw[i]));
+        for (int i = 0; i < n_out; ++i) b[i] -= lr * (wd * b[i] + mu * (b[i] - cb[i]));
+      } else if (wd != 0) {
         const float decay = lr * wd;
         for (int64_t i = 0; i < weights; ++i) w[i] -= decay * w[i];
         for (int i = 0; i < n_out; ++i) b[i] -= decay * b[i];
@@ -361,6 +375,7 @@ void Mlp::backward(const Matrix& x, Workspace& ws, const SgdOptions& options, fl
 double Mlp::train_batch(const Matrix& x, std::span<const uint8_t> y, const SgdOptions& options,
                         uint64_t* flops) {
   assert(static_cast<Eigen::Index>(y.size()) == x.cols() && x.cols() >= 1);
+  validate_prox(options);
   const int L = num_layers();
   const Eigen::Index B = x.cols();
   forward(x, train_ws_);
@@ -398,6 +413,16 @@ void Mlp::validate_data(const DatasetView& data) const {
   }
 }
 
+void Mlp::validate_prox(const SgdOptions& options) const {
+  if (!(options.prox_mu >= 0)) {
+    throw UsageError("FedProx prox_mu must be >= 0, got " + std::to_string(options.prox_mu));
+  }
+  if (options.prox_mu != 0 && static_cast<int64_t>(options.prox_center.size()) != num_params()) {
+    throw UsageError("FedProx center has " + std::to_string(options.prox_center.size()) +
+                     " values, the model has " + std::to_string(num_params()));
+  }
+}
+
 TrainStats Mlp::train(const DatasetView& data, const SgdOptions& options, std::mt19937_64& rng) {
   if (options.batch_size < 1) {
     throw UsageError("batch size must be >= 1, got " + std::to_string(options.batch_size));
@@ -405,6 +430,7 @@ TrainStats Mlp::train(const DatasetView& data, const SgdOptions& options, std::m
   if (options.epochs < 0) {
     throw UsageError("epochs must be >= 0, got " + std::to_string(options.epochs));
   }
+  validate_prox(options);
   validate_data(data);
   TrainStats stats;
   const int64_t n = data.size();

@@ -1,6 +1,7 @@
 #pragma once
 // A multi-layer perceptron on Eigen: dense layers, ReLU between them, softmax cross-entropy
-// at the end, trained by mini-batch SGD with momentum and weight decay. All parameters live
+// at the end, trained by mini-batch SGD with momentum, weight decay and an optional FedProx
+// proximal term. All parameters live
 // in one flat float vector (layer by layer: W as a column-major out x in matrix, then b),
 // so a model travels and aggregates as a single tensor.
 //
@@ -25,6 +26,13 @@ struct SgdOptions {
   float lr = 0.05f;
   float momentum = 0.9f;
   float weight_decay = 0.0f;
+  // FedProx (Li et al. 2020, "Federated Optimization in Heterogeneous Networks", eq. 2): the
+  // local objective becomes loss(w) + prox_mu / 2 ||w - prox_center||^2, so every step's
+  // gradient gets + prox_mu (w - prox_center). prox_center is the global model the round
+  // started from (params() layout), read on every step: it must outlive the training call.
+  // REQUIRES: prox_mu >= 0; when prox_mu != 0, prox_center.size() == num_params().
+  float prox_mu = 0.0f;
+  std::span<const float> prox_center;
 };
 
 struct TrainStats {
@@ -61,7 +69,8 @@ class Mlp {
   TrainStats train(const DatasetView& data, const SgdOptions& options, std::mt19937_64& rng);
 
   // One SGD step on a batch already in memory (x: inputs x B, y: B labels). Returns the
-  // batch's summed loss; adds the step's FLOPs to *flops.
+  // batch's summed loss (without the proximal term); adds the step's FLOPs to *flops.
+  // Throws UsageError when the FedProx options are inconsistent (see SgdOptions).
   double train_batch(const Matrix& x, std::span<const uint8_t> y, const SgdOptions& options,
                      uint64_t* flops);
 
@@ -72,7 +81,7 @@ class Mlp {
   EvalStats evaluate(const DatasetView& data, int batch_size = 1000) const;
 
   // FLOPs of one train_batch with `options` on a batch of `batch` samples. The SGD update's
-  // share depends on whether momentum and weight decay are on (see mlp.cpp).
+  // share depends on whether momentum, weight decay and the proximal term are on (see mlp.cpp).
   uint64_t train_flops(int64_t batch, const SgdOptions& options) const;
   // train_flops(batch, SgdOptions{}): momentum on, no weight decay.
   uint64_t train_flops(int64_t batch) const { return train_flops(batch, SgdOptions{}); }
@@ -113,6 +122,7 @@ class Mlp {
   // gradient there (params() layout); otherwise applies the SGD step of `options`.
   void backward(const Matrix& x, Workspace& ws, const SgdOptions& options, float* grad);
   void validate_data(const DatasetView& data) const;
+  void validate_prox(const SgdOptions& options) const;
 
   std::vector<int> sizes_;
   std::vector<int64_t> weight_offset_, bias_offset_;  // per layer l = 1..L, into params_

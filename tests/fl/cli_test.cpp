@@ -83,7 +83,7 @@ TEST_CASE("bad command lines give one clear message and exit code 2", "[cli]") {
   CHECK(clients.out.find("clients_per_round") != std::string::npos);
 }
 
-TEST_CASE("--metrics and --trace write complete CSV files", "[cli]") {
+TEST_CASE("metrics and trace options write complete CSV files", "[cli]") {
   auto dir = std::filesystem::temp_directory_path() / "swarm_cli_outputs";
   std::filesystem::create_directories(dir);
   const auto metrics = dir / "m.csv", trace = dir / "t.csv";
@@ -151,7 +151,7 @@ TEST_CASE("a missing or corrupt data folder names the file", "[cli]") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("--help explains the command", "[cli]") {
+TEST_CASE("help explains the command", "[cli]") {
   Result r = swarm_cli("run --help");
   CHECK(r.code == 0);
   CHECK(r.out.find("--rounds") != std::string::npos);

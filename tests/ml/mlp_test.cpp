@@ -169,6 +169,107 @@ TEST_CASE("Mlp SGD follows the PyTorch update", "[ml][mlp]") {
   }
 }
 
+TEST_CASE("Mlp FedProx step follows the gradient of loss + mu/2 ||w - w0||^2", "[ml][mlp]") {
+  // Li et al. 2020, "Federated Optimization in Heterogeneous Networks", eq. 2: the local
+  // objective is h(w) = F(w) + mu/2 ||w - w0||^2, w0 the global model. With weight decay wd
+  // (the L2 term wd/2 ||w||^2) the objective a step descends is
+  //   J(w) = loss(w) + wd/2 ||w||^2 + mu/2 ||w - w0||^2.
+  const std::vector<int> sizes{5, 4, 3};
+  Matrix x;
+  std::vector<uint8_t> y;
+  random_batch(5, 3, 6, 13, x, y);
+  Mlp model = initialised(sizes, 9);
+  const std::vector<float> p0 = to_vector(model.params());
+  // A center away from p0 in every coordinate, so that w - w0 is not zero.
+  std::vector<float> center(p0.size());
+  for (size_t i = 0; i < p0.size(); ++i) {
+    center[i] = p0[i] + 0.1f * static_cast<float>(i % 7) - 0.35f;
+  }
+  const double mu = 0.5, wd = 0.01;
+  auto objective = [&](const std::vector<double>& p) {
+    double reg = 0;
+    for (size_t i = 0; i < p.size(); ++i) {
+      reg += wd / 2 * p[i] * p[i] + mu / 2 * (p[i] - center[i]) * (p[i] - center[i]);
+    }
+    return reference_loss(sizes, p, x, y) + reg;
+  };
+
+  SgdOptions options;
+  options.lr = 1.0f;
+  options.weight_decay = static_cast<float>(wd);
+  options.prox_mu = static_cast<float>(mu);
+  options.prox_center = center;
+  // One step from a fresh velocity is w1 = w0 - lr grad J(w0) with or without momentum
+  // (v starts at 0), so (w0 - w1) / lr is the gradient the step used. With lr = 1 the float
+  // rounding of w1 (|w| < 4: < 5e-7) stays below the tolerance of the plain gradient check
+  // above (1e-5 absolute + 1e-4 relative), whose reasoning applies to J unchanged: the added
+  // quadratic terms have a zero third derivative, so central differences are exact on them.
+  const float momentum = GENERATE(0.0f, 0.9f);
+  options.momentum = momentum;
+  model.train_batch(x, y, options, nullptr);
+  std::vector<double> pd(p0.begin(), p0.end());
+  const double h = 1e-6;
+  for (size_t i = 0; i < pd.size(); ++i) {
+    std::vector<double> plus = pd, minus = pd;
+    plus[i] += h;
+    minus[i] -= h;
+    const double fd = (objective(plus) - objective(minus)) / (2 * h);
+    const double step = (pd[i] - model.params()[i]) / options.lr;
+    INFO("momentum " << momentum << ", parameter " << i << ": step gradient " << step
+                     << ", finite difference " << fd);
+    REQUIRE(std::abs(step - fd) <= 1e-5 + 1e-4 * std::abs(fd));
+  }
+}
+
+TEST_CASE("Mlp FedProx with momentum carries the proximal term in the velocity", "[ml][mlp]") {
+  const std::vector<int> sizes{5, 4, 3};
+  Matrix x;
+  std::vector<uint8_t> y;
+  random_batch(5, 3, 8, 3, x, y);
+  Mlp probe(sizes);
+  auto gradient_at = [&](const std::vector<double>& p) {
+    probe.set_params(std::vector<float>(p.begin(), p.end()));
+    std::vector<float> g;
+    probe.loss_and_gradient(x, y, g);
+    return std::vector<double>(g.begin(), g.end());
+  };
+  Mlp model = initialised(sizes, 5);
+  std::vector<double> p0(model.params().begin(), model.params().end());
+  std::vector<float> center(p0.size());
+  for (size_t i = 0; i < p0.size(); ++i) center[i] = static_cast<float>(p0[i]) + 0.2f;
+  SgdOptions options;
+  options.lr = 0.1f;
+  options.momentum = 0.9f;
+  options.prox_mu = 0.3f;
+  options.prox_center = center;
+  const double m = options.momentum, lr = options.lr, mu = options.prox_mu;
+  // v1 = g(p0) + mu (p0 - c); p1 = p0 - lr v1; v2 = m v1 + g(p1) + mu (p1 - c); p2 = p1 - lr v2.
+  auto g0 = gradient_at(p0);
+  std::vector<double> v1(p0.size()), p1(p0.size()), p2(p0.size());
+  for (size_t i = 0; i < p0.size(); ++i) {
+    v1[i] = g0[i] + mu * (p0[i] - center[i]);
+    p1[i] = p0[i] - lr * v1[i];
+  }
+  auto g1 = gradient_at(p1);
+  for (size_t i = 0; i < p0.size(); ++i) {
+    p2[i] = p1[i] - lr * (m * v1[i] + g1[i] + mu * (p1[i] - center[i]));
+  }
+  model.train_batch(x, y, options, nullptr);
+  model.train_batch(x, y, options, nullptr);
+  for (size_t i = 0; i < p0.size(); ++i) REQUIRE(model.params()[i] == Approx(p2[i]).margin(1e-5));
+
+  // A proximal term needs a center of the model's size and a non-negative mu.
+  options.prox_center = std::span<const float>(center).first(center.size() - 1);
+  REQUIRE_THROWS_AS(model.train_batch(x, y, options, nullptr), UsageError);
+  options.prox_center = center;
+  options.prox_mu = -0.1f;
+  REQUIRE_THROWS_AS(model.train_batch(x, y, options, nullptr), UsageError);
+  // mu = 0 needs no center.
+  options.prox_mu = 0;
+  options.prox_center = {};
+  REQUIRE_NOTHROW(model.train_batch(x, y, options, nullptr));
+}
+
 TEST_CASE("A zero model predicts uniformly", "[ml][mlp]") {
   Mlp model({2, 3, 2});
   Matrix x;
@@ -245,6 +346,10 @@ TEST_CASE("Mlp FLOP counts follow the formula", "[ml][mlp]") {
   REQUIRE(model.train_flops(4) == 176 + 4 * 48 + 17 * 4);                 // 436, default SGD
   REQUIRE(model.train_flops(4, full) == 176 + 4 * 48 + 17 * 6);           // 470
   REQUIRE(model.train_flops(2) == 2 * 44 + 2 * 48 + 17 * 4);              // 252
+  // FedProx adds g += mu (w - w0): 3 per parameter.
+  SgdOptions prox;
+  prox.prox_mu = 0.01f;
+  REQUIRE(model.train_flops(4, prox) == 176 + 4 * 48 + 17 * (4 + 3));     // 487
 
   // 10 samples in batches of 4: 4, 4, 2 per epoch, over 2 epochs.
   SyntheticOptions data_options;

@@ -1,0 +1,122 @@
+#pragma once
+// Results of runs and sweeps, stored in HDF5: one file per `swarm run` or `swarm sweep`, one
+// group per run. The layout, key by key, is in docs/results.md; analysis/ reads it from Python.
+//
+// A file is written under a temporary name (`PATH.partial`) and renamed to PATH by finish(),
+// so a crash never leaves a file that looks complete. Each run is marked complete only once
+// all of it is on disk, so an interrupted sweep can be resumed: the runs already complete are
+// kept and listed by completed(), a half-written one is deleted.
+//
+// Not thread-safe: Debian's HDF5 library is not, so at most one thread of the process may
+// call into this header (or HDF5) at a time.
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace swarm::results {
+
+// One round (controller iteration). Times are backend clock seconds: virtual seconds in
+// simulation, wall seconds since the run began on real nodes; wall_s is host wall-clock time.
+struct RoundRow {
+  int32_t round = 0;  // 1-based
+  double t_start_s = 0, t_end_s = 0, wall_s = 0;
+  double accuracy = 0, loss = 0;  // of the global model on the test set, after the round
+  int32_t participants = 0;       // updates aggregated into the global model
+  int32_t instances = 0;          // task instances started in the round
+  int32_t failed = 0;             // instances whose task threw
+  int32_t lost_crash = 0, lost_transfer = 0, lost_offline = 0, lost_deadline = 0,
+          lost_overcommit = 0;  // instances lost, by cause (see swarm::loss)
+  uint64_t bytes_up = 0, bytes_down = 0, flops = 0;
+  int32_t stale = 0, max_staleness = 0;  // completions started in an earlier round
+  double mean_staleness = 0;             // mean over stale completions, in rounds
+};
+
+struct NodeRow {
+  uint32_t id = 0;
+  std::string profile;  // device profile name ("phone", ...); empty for real nodes
+  int64_t samples = 0;  // training samples held
+  int32_t classes = 0;  // distinct labels among them
+  int32_t rounds_participated = 0;
+  int32_t failures = 0;  // instances of the node that failed or were lost
+  bool byzantine = false;
+};
+
+// One event of the simulated backend's trace (sim::TraceEvent).
+struct TraceRow {
+  double time_s = 0;
+  uint32_t node = 0;
+  std::string event;  // "start", "download_done", "compute_done", "complete", or a loss cause
+  std::string task;
+  uint64_t instance = 0;
+  uint64_t bytes = 0;
+};
+
+struct RunResult {
+  // Unique in a file, e.g. "strategy=krum,partition=dirichlet/rep0". Any non-empty text: it
+  // is escaped into the group name /runs/<escaped> (see docs/results.md).
+  std::string name;
+  std::string scenario_text;                 // the full scenario as run (YAML after overrides)
+  std::map<std::string, std::string> point;  // sweep point: key path -> value as text; empty
+                                             // for a single run
+  int replicate = 0;
+  uint64_t seed = 0;
+  std::string version;  // program version
+  std::vector<RoundRow> rounds;
+  std::vector<NodeRow> nodes;
+  std::vector<float> final_model;
+  std::vector<TraceRow> trace;  // optional (empty = not recorded)
+  double noise_multiplier = 0;  // differential-privacy runs, else 0
+};
+
+// Writes the runs of one `swarm run` or `swarm sweep` to one file.
+class ResultWriter {
+ public:
+  // Opens (creating) `path`. Writes go to `path.partial`; finish() renames it to `path`.
+  // - `path.partial` exists (an interrupted sweep): it is reopened, its complete runs are kept
+  //   (completed() lists them) and incomplete ones are deleted.
+  // - `path` exists: throws UsageError ("exists; use --resume or another --out") unless
+  //   `resume`, in which case it is moved back to `path.partial` and reopened, so a finished
+  //   sweep can be extended. Both existing at once is a UsageError too.
+  // Throws DataError naming the file if it cannot be created, or if the file to reopen is not
+  // a swarmsim results file.
+  ResultWriter(std::filesystem::path path, bool resume);
+  // Closes without renaming: an exception mid-sweep leaves `path.partial` to resume.
+  ~ResultWriter();
+  ResultWriter(const ResultWriter&) = delete;
+  ResultWriter& operator=(const ResultWriter&) = delete;
+
+  // Names of the complete runs in the file.
+  std::set<std::string> completed() const;
+
+  // Writes one run as a group and flushes the file; the group is marked complete (attribute
+  // complete=1, flushed again) only after everything else is on disk. Throws UsageError if
+  // the file already holds a complete run of that name or the name is empty, DataError on an
+  // HDF5 error. REQUIRES: finish() not called.
+  void write(const RunResult& run);
+
+  // Flushes, closes and renames `path.partial` to `path`. REQUIRES: not called before.
+  void finish();
+
+  const std::filesystem::path& path() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Every complete run of the file, in the order they were written. Throws DataError naming the
+// file if it is missing, not HDF5, or not a swarmsim results file (a missing group or
+// attribute, a dataset of the wrong type or shape).
+std::vector<RunResult> read_results(const std::filesystem::path& path);
+
+// The group name of a run: `name` with '%' and '/' percent-encoded (and a name of "." as
+// "%2E"), so any text is one HDF5 link name. Throws UsageError on an empty name.
+std::string escape_run_name(const std::string& name);
+std::string unescape_run_name(const std::string& escaped);
+
+}  // namespace swarm::results

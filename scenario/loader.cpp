@@ -1,0 +1,387 @@
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "engine/ml/idx.hpp"
+#include "engine/strategies/strategy.hpp"
+#include "engine/fl/modules.hpp"
+#include "scenario/declared_swarm.hpp"
+#include "scenario/scenario.hpp"
+#include "sim/profile.hpp"
+
+namespace swarm::scenario {
+namespace {
+
+constexpr int64_t kMaxInt = std::numeric_limits<int32_t>::max();
+
+std::function<std::string(double)> at_least(double min) {
+  return [min](double v) { return v >= min ? "" : "a number >= " + std::to_string(min); };
+}
+std::function<std::string(double)> above(double min) {
+  return [min](double v) { return v > min ? "" : "a number > " + std::to_string(min); };
+}
+std::function<std::string(double)> between(double lo, double hi) {
+  return [lo, hi](double v) {
+    return v >= lo && v <= hi ? "" : "a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  };
+}
+
+Method parse_method(Section& s) {
+  const std::string m = s.text("method", "all", {"all", "any", "best_resources"});
+  return m == "any" ? Method::Any : m == "best_resources" ? Method::BestResources : Method::All;
+}
+
+Maximum parse_maximum(Section& s) {
+  const double v = s.number("maximum", -1);
+  Maximum m = v == -1 ? Maximum::unlimited()
+              : (v >= 1 && v == std::floor(v)) ? Maximum(static_cast<int>(v))
+                                                : Maximum(v);
+  if (std::string why = m.check(); !why.empty()) s.fail("maximum", why);
+  return m;
+}
+
+void read_swarm(Section s, Scenario& sc) {
+  sc.graph = s.text("graph", "fl", {"fl", "fl-async", "custom"});
+  sc.fl.max_rounds = static_cast<int>(s.integer("rounds", 20, 1, kMaxInt));
+  sc.fl.target_accuracy = s.number("target_accuracy", 1.1, between(0, 1.1));
+  sc.max_virtual_time_s = s.optional_number("max_virtual_time_s", above(0));
+  sc.fl.clients_per_round = s.number("clients_per_round", -1, [](double v) {
+    return v == -1 || v > 0 ? "" : "a count >= 1, a fraction in (0, 1), or -1 for every node";
+  });
+  if (sc.fl.clients_per_round > 1 && sc.fl.clients_per_round != std::floor(sc.fl.clients_per_round)) {
+    s.fail("clients_per_round", "a count above 1 must be a whole number");
+  }
+  sc.fl.overcommit = s.number("overcommit", 1.0, at_least(1));
+  sc.deadline_s = s.number("deadline_s", 0, at_least(0));
+  sc.fl.buffer_size = static_cast<int>(s.integer("buffer_size", 10, 1, kMaxInt));
+  sc.fl.concurrency = static_cast<int>(s.integer("concurrency", 20, 1, kMaxInt));
+  sc.fl.async = sc.graph == "fl-async";
+  if (sc.fl.async && sc.fl.concurrency < sc.fl.buffer_size) {
+    s.fail("buffer_size", "expected at most swarm.concurrency (" + std::to_string(sc.fl.concurrency) + ")");
+  }
+  for (Section t : s.list("tasks")) {
+    TaskDecl d;
+    d.module = t.text("module", "");
+    if (d.module.empty()) t.fail("module", "every task needs a module (e.g. fl.worker)");
+    d.alias = t.text("alias", d.module);
+    d.options.alias = d.alias;
+    d.options.method = parse_method(t);
+    d.options.maximum = parse_maximum(t);
+    d.options.fixed = t.boolean("fixed", false);
+    for (int64_t id : t.integers("specified_ids", {}, 0, kMaxInt)) d.options.specified_ids.push_back(static_cast<NodeId>(id));
+    for (int64_t id : t.integers("excepted_ids", {}, 0, kMaxInt)) d.options.excepted_ids.push_back(static_cast<NodeId>(id));
+    t.finish();
+    sc.tasks.push_back(std::move(d));
+  }
+  for (Section e : s.list("edges")) {
+    EdgeDecl d;
+    d.from = e.text("from", "");
+    d.to = e.text("to", "");
+    if (d.from.empty() || d.to.empty()) e.fail("", "an edge needs 'from' and 'to' task aliases");
+    const std::string cond = e.text("condition", "finished", {"finished", "result"});
+    d.edge.condition = cond == "result" ? Condition::Result : Condition::Finished;
+    d.edge.tag = e.text("tag", cond == "result" ? "update" : "");
+    d.edge.min_results = static_cast<int>(e.integer("min_results", 1, 1, kMaxInt));
+    e.finish();
+    sc.edges.push_back(std::move(d));
+  }
+  if (sc.graph == "custom" && sc.tasks.empty()) s.fail("tasks", "graph 'custom' needs a list of tasks");
+  if (sc.graph == "custom") {
+    // Checked now, so that a bad graph stops the whole sweep before it starts.
+    ModuleRegistry registry;
+    fl::register_modules(registry);
+    try {
+      DeclaredSwarm(sc.tasks, sc.edges, {}).build(registry);
+    } catch (const GraphError& e) {
+      s.fail("tasks", e.what());
+    }
+  }
+  if (sc.graph != "custom" && (!sc.tasks.empty() || !sc.edges.empty())) {
+    s.fail("tasks", "tasks and edges are for graph 'custom'; graph '" + sc.graph + "' is built in");
+  }
+  s.finish();
+}
+
+void read_model_training(Section model, Section training, Scenario& sc) {
+  std::vector<int64_t> hidden = model.integers("hidden", {200, 200}, 1, 100000);
+  sc.fl.layers.clear();
+  for (int64_t h : hidden) sc.fl.layers.push_back(static_cast<int>(h));  // inputs/classes added later
+  model.finish();
+  sc.fl.epochs = static_cast<int>(training.integer("epochs", 1, 1, 10000));
+  sc.fl.batch_size = static_cast<int>(training.integer("batch_size", 32, 1, 1000000));
+  sc.fl.lr = training.number("lr", 0.05, above(0));
+  sc.fl.momentum = training.number("momentum", 0.9, [](double v) { return v >= 0 && v < 1 ? "" : "a number in [0, 1)"; });
+  sc.fl.weight_decay = training.number("weight_decay", 0, at_least(0));
+  sc.fl.prox_mu = training.number("prox_mu", 0, at_least(0));
+  training.finish();
+}
+
+void read_data(Section s, Scenario& sc) {
+  DataSpec& d = sc.data;
+  d.dataset = s.text("dataset", "fashion-mnist", {"fashion-mnist", "synthetic"});
+  d.path = s.text("path", ml::kFashionMnistDir.string());
+  d.samples = s.integer("samples", 12000, 12, 100000000);
+  d.features = static_cast<int>(s.integer("features", 64, 1, 100000));
+  d.classes = static_cast<int>(s.integer("classes", 10, 2, 256));
+  d.separation = s.number("separation", 0.35, above(0));
+  d.partition = s.text("partition", "iid", {"iid", "dirichlet", "shards", "quantity_skew", "sampled"});
+  d.alpha = s.number("alpha", 0.5, above(0));
+  d.shards_per_node = static_cast<int>(s.integer("shards_per_node", 2, 1, 100000));
+  d.sigma = s.number("sigma", 1.0, at_least(0));
+  d.samples_per_node = s.integer("samples_per_node", 600, 1, 100000000);
+  if (d.dataset == "fashion-mnist") {
+    namespace fs = std::filesystem;
+    for (const char* f : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                          "t10k-labels-idx1-ubyte"}) {
+      if (!fs::exists(fs::path(d.path) / f) && !fs::exists(fs::path(d.path) / (std::string(f) + ".gz"))) {
+        s.fail("path", "missing data file " + (fs::path(d.path) / f).string() + "[.gz] (install the "
+               "package dataset-fashion-mnist, or set data.dataset: synthetic)");
+      }
+    }
+  }
+  s.finish();
+}
+
+sim::NodeProfile read_profile(Section p, int64_t& count, double& share) {
+  sim::NodeProfile prof;
+  const std::string base = p.text("profile", "");
+  if (!base.empty()) {
+    try {
+      prof = sim::builtin_profile(base);
+    } catch (const Error& e) {
+      p.fail("profile", e.what());
+    }
+  }
+  prof.name = p.text("name", base.empty() ? "custom" : base);
+  share = p.number("share", 0, at_least(0));
+  count = p.integer("count", -1, -1, kMaxInt);
+  if (count >= 0 && share > 0) p.fail("count", "give either a count or a share, not both");
+  if (count < 0 && !p.has("share")) p.fail("share", "every profile needs a share or a count");
+  prof.flops = p.number("flops", prof.flops, above(0));
+  prof.up_bytes_per_s = sim::mbit_per_s(p.number("up_mbps", prof.up_bytes_per_s * 8 / 1e6, above(0)));
+  prof.down_bytes_per_s = sim::mbit_per_s(p.number("down_mbps", prof.down_bytes_per_s * 8 / 1e6, above(0)));
+  prof.latency_s = p.number("latency_ms", prof.latency_s * 1e3, at_least(0)) / 1e3;
+  prof.speed_spread = p.number("speed_spread", prof.speed_spread, at_least(0));
+  prof.compute_noise = p.number("compute_noise", prof.compute_noise, at_least(0));
+  if (p.has("availability")) {
+    Section a = p.section("availability");
+    const std::string kind = a.text("kind", "always", {"always", "markov", "trace"});
+    prof.availability = {};
+    if (kind == "markov") {
+      prof.availability.kind = sim::Availability::Kind::Markov;
+      prof.availability.mean_on_s = a.number("mean_on_s", 1800, above(0));
+      prof.availability.mean_off_s = a.number("mean_off_s", 600, above(0));
+    } else if (kind == "trace") {
+      prof.availability.kind = sim::Availability::Kind::Trace;
+      prof.availability.trace_file = a.text("file", "");
+      if (!std::filesystem::exists(prof.availability.trace_file)) {
+        a.fail("file", "trace file '" + prof.availability.trace_file + "' does not exist");
+      }
+    }
+    a.finish();
+  } else {
+    p.section("availability");
+  }
+  if (std::string why = sim::check(prof); !why.empty()) p.fail("", why);
+  p.finish();
+  return prof;
+}
+
+void read_population(Section s, Scenario& sc) {
+  const int64_t nodes = s.integer("nodes", 10, 1, 100000000);
+  std::vector<Section> profiles = s.list("profiles");
+  if (profiles.empty()) {
+    sc.population = sim::default_population(nodes, sc.seed);
+  } else {
+    sc.population = {};
+    sc.population.num_nodes = nodes;
+    sc.population.seed = sc.seed;
+    for (Section& p : profiles) {
+      sim::ProfileShare ps;
+      ps.profile = read_profile(p, ps.count, ps.share);
+      sc.population.profiles.push_back(ps);
+    }
+    try {
+      sim::Population check(sc.population);
+    } catch (const Error& e) {
+      s.fail("profiles", e.what());
+    }
+  }
+  s.finish();
+}
+
+void read_network_faults(Section net, Section faults, Scenario& sc) {
+  const std::string model = net.text("model", "maxmin", {"maxmin", "constant"});
+  sc.sim.network = model == "constant" ? sim::NetworkKind::Constant : sim::NetworkKind::MaxMin;
+  sc.sim.server.up_bytes_per_s = sim::mbit_per_s(net.number("server_up_mbps", 10000, above(0)));
+  sc.sim.server.down_bytes_per_s = sim::mbit_per_s(net.number("server_down_mbps", 10000, above(0)));
+  sc.sim.server.latency = sim::SimTime::from_seconds(net.number("server_latency_ms", 0, at_least(0)) / 1e3);
+  net.finish();
+  sc.sim.crash_probability = faults.number("crash_probability", 0, between(0, 1));
+  sc.sim.transfer_failure_probability = faults.number("transfer_failure_probability", 0, between(0, 1));
+  faults.finish();
+}
+
+void read_attack(Section s, Scenario& sc) {
+  sc.attack.kind = s.text("kind", "none", {"none", "label_flip", "sign_flip", "gaussian", "scaling"});
+  sc.attack.share = s.number("share", sc.attack.kind == "none" ? 0 : 0.2, between(0, 1));
+  sc.attack.scale = s.number("scale", 1.0, above(0));
+  sc.attack.noise_std = s.number("noise_std", 1.0, above(0));
+  s.finish();
+}
+
+// Strategy parameters are checked by make_strategy, which knows each strategy's keys.
+void read_strategy(Section s, Scenario& sc) {
+  const std::string name = s.text("name", sc.graph == "fl-async" ? "fedbuff" : "fedavg");
+  sc.strategy = Dict::object();
+  sc.strategy["strategy"] = name;
+  for (const std::string& key : s.keys()) {
+    if (key == "name") continue;
+    YAML::Node v = s.raw(key);
+    if (!v.IsScalar()) s.fail(key, "expected a number, a string or true/false");
+    try {
+      sc.strategy[key] = v.as<double>();
+    } catch (const YAML::Exception&) {
+      try {
+        sc.strategy[key] = v.as<bool>();
+      } catch (const YAML::Exception&) {
+        sc.strategy[key] = v.Scalar();
+      }
+    }
+  }
+  try {
+    strategies::make_strategy(sc.strategy);
+  } catch (const Error& e) {
+    // Point at the parameter the message names, if any.
+    std::string at = "name";
+    for (const std::string& key : s.keys()) {
+      if (key != "name" && std::string(e.what()).find("'" + key + "'") != std::string::npos) at = key;
+    }
+    s.fail(at, e.what());
+  }
+  s.finish();
+}
+
+Scenario read_scenario(const YAML::Node& root, std::shared_ptr<const Source> source) {
+  Scenario sc;
+  Section top(root, "", source);
+  sc.file = source->file;
+  sc.name = top.text("name", std::filesystem::path(source->file).stem().string());
+  sc.description = top.text("description", "");
+  sc.seed = static_cast<uint64_t>(top.integer("seed", 1, 0, std::numeric_limits<int64_t>::max()));
+  sc.replicates = static_cast<int>(top.integer("replicates", 1, 1, 10000));
+  sc.backend = top.text("backend", "sim", {"sim", "inprocess"});
+  read_swarm(top.section("swarm"), sc);
+  read_model_training(top.section("model"), top.section("training"), sc);
+  read_data(top.section("data"), sc);
+  read_population(top.section("population"), sc);
+  read_network_faults(top.section("network"), top.section("faults"), sc);
+  read_attack(top.section("attack"), sc);
+  read_strategy(top.section("strategy"), sc);
+  Section output = top.section("output");
+  sc.sim.record_trace = output.boolean("trace", false);
+  output.finish();
+  top.section("sweep");  // read by load_runs
+  top.finish();
+  sc.sim.seed = sc.seed;
+  sc.fl.seed = sc.seed;
+  sc.population.seed = sc.seed;
+  if (sc.data.partition == "iid" || sc.data.partition == "dirichlet" || sc.data.partition == "shards" ||
+      sc.data.partition == "quantity_skew") {
+    // Checked against the data size when the data is loaded; here only the obvious.
+    if (sc.data.dataset == "synthetic" && sc.population.num_nodes > sc.data.samples) {
+      Section(root, "", source).fail("population", "more nodes (" + std::to_string(sc.population.num_nodes) +
+                                     ") than samples to split; use data.partition: sampled");
+    }
+  }
+  return sc;
+}
+
+std::string emit(const YAML::Node& root) {
+  YAML::Emitter out;
+  out << root;
+  return out.c_str();
+}
+
+}  // namespace
+
+std::string Scenario::run_name() const {
+  std::string name;
+  for (const auto& [key, value] : point) name += (name.empty() ? "" : ",") + key + "=" + value;
+  if (name.empty()) name = this->name;
+  if (replicates > 1) name += "/rep" + std::to_string(replicate);
+  return name;
+}
+
+std::vector<Scenario> load_runs(const std::string& text, const std::string& file,
+                                const std::vector<std::string>& overrides) {
+  auto source = std::make_shared<Source>();
+  source->file = file;
+  YAML::Node root = parse_yaml(text, file);
+  for (const std::string& o : overrides) {
+    auto [key, value] = parse_override(o);
+    set_path(root, key, value, "--set " + key);
+    source->origins[key] = "--set " + key;
+  }
+
+  // The sweep: a map of key path -> list of values, expanded as a grid in file order.
+  std::vector<std::pair<std::string, std::vector<YAML::Node>>> axes;
+  if (root["sweep"] && !root["sweep"].IsNull()) {
+    Section sweep(root["sweep"], "sweep", source);
+    for (const std::string& key : sweep.keys()) {
+      YAML::Node values = sweep.raw(key);
+      if (!values.IsSequence() || values.size() == 0) sweep.fail(key, "expected a non-empty list of values to sweep over");
+      if (key.rfind("sweep", 0) == 0 || key == "replicates") sweep.fail(key, "cannot be swept");
+      std::vector<YAML::Node> list;
+      for (const YAML::Node& v : values) list.push_back(v);
+      axes.emplace_back(key, std::move(list));
+      std::ostringstream at;
+      at << file << ':' << values.Mark().line + 1 << ':' << values.Mark().column + 1 << " (sweep)";
+      source->origins[key] = at.str();
+    }
+  }
+
+  // Each point is read from the original tree with the point's values set in place, so that
+  // every other key keeps its line and column (YAML::Clone drops them).
+  std::vector<Scenario> runs;
+  std::vector<size_t> index(axes.size(), 0);
+  for (;;) {
+    std::map<std::string, std::string> point;
+    for (size_t a = 0; a < axes.size(); ++a) {
+      const YAML::Node& v = axes[a].second[index[a]];
+      set_path(root, axes[a].first, v, source->origins[axes[a].first]);
+      point[axes[a].first] = v.IsScalar() ? v.Scalar() : emit(v);
+    }
+    Scenario base = read_scenario(root, source);
+    base.point = point;
+    YAML::Node as_run = YAML::Clone(root);
+    as_run.remove("sweep");
+    base.text = emit(as_run);
+    for (int r = 0; r < base.replicates; ++r) {
+      Scenario run = base;
+      run.replicate = r;
+      run.seed = base.seed + static_cast<uint64_t>(r);
+      run.sim.seed = run.fl.seed = run.population.seed = run.seed;
+      runs.push_back(std::move(run));
+    }
+    size_t a = 0;
+    for (; a < axes.size(); ++a) {
+      if (++index[a] < axes[a].second.size()) break;
+      index[a] = 0;
+    }
+    if (a == axes.size()) break;
+  }
+  return runs;
+}
+
+std::vector<Scenario> load_runs_from_file(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw ScenarioError(path + ": cannot open the scenario file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return load_runs(text.str(), path, overrides);
+}
+
+}  // namespace swarm::scenario

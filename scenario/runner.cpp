@@ -1,0 +1,235 @@
+#include "scenario/runner.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "engine/fl/attacks.hpp"
+#include "engine/fl/modules.hpp"
+#include "engine/inprocess_backend.hpp"
+#include "engine/ml/partition.hpp"
+#include "engine/ml/synthetic.hpp"
+#include "engine/seed.hpp"
+#include "scenario/declared_swarm.hpp"
+#include "sim/simulated_backend.hpp"
+
+namespace swarm::scenario {
+namespace {
+
+std::vector<ml::DatasetView> split(const Scenario& sc, const ml::DatasetView& train) {
+  const auto n = static_cast<int>(sc.population.num_nodes);
+  const uint64_t seed = derive_seed(sc.seed, {static_cast<uint64_t>(SeedDomain::kPartition)});
+  if (n > train.size()) {
+    throw ScenarioError(sc.file + ": population.nodes: " + std::to_string(n) + " nodes but only " +
+                        std::to_string(train.size()) + " training samples to split; use data.partition: sampled");
+  }
+  const std::string& p = sc.data.partition;
+  if (p == "dirichlet") return ml::partition_dirichlet(train, n, sc.data.alpha, seed);
+  if (p == "shards") return ml::partition_shards(train, n, sc.data.shards_per_node, seed);
+  if (p == "quantity_skew") return ml::partition_quantity_skew(train, n, sc.data.sigma, seed);
+  return ml::partition_iid(train, n, seed);
+}
+
+// Per-round rows and per-node participation.
+class Recorder : public ControllerObserver {
+ public:
+  explicit Recorder(size_t nodes) : participated_(nodes, 0), failures_(nodes, 0) {}
+  void on_instance_end(const Completion& c) override {
+    if (c.spec.alias != "worker" || c.spec.node >= participated_.size()) return;
+    if (c.status == InstanceStatus::Ok) {
+      ++participated_[c.spec.node];
+    } else if (c.error != loss::kOvercommit && c.error != loss::kCancelled) {
+      ++failures_[c.spec.node];
+    }
+  }
+  void on_iteration_end(const IterationReport& r, const SwarmState& state) override {
+    results::RoundRow row{};
+    std::optional<Blob> m = state.global("metrics");
+    Dict d = m ? to_dict(*m) : Dict::object();
+    auto lost = [&r](const char* cause) {
+      auto it = r.lost_by_cause.find(cause);
+      return it == r.lost_by_cause.end() ? 0 : it->second;
+    };
+    row.round = r.iteration + 1;
+    row.t_start_s = r.start_s;
+    row.t_end_s = r.end_s;
+    row.wall_s = r.wall_s;
+    row.accuracy = d.value("accuracy", 0.0);
+    row.loss = d.value("loss", 0.0);
+    row.participants = d.value("participants", 0);
+    row.instances = r.instances;
+    row.failed = r.failed;
+    row.lost_crash = lost(loss::kCrash);
+    row.lost_transfer = lost(loss::kTransfer);
+    row.lost_offline = lost(loss::kOffline);
+    row.lost_deadline = lost(loss::kDeadline);
+    row.lost_overcommit = lost(loss::kOvercommit);
+    row.bytes_up = r.bytes_up;
+    row.bytes_down = r.bytes_down;
+    row.flops = r.flops;
+    row.stale = r.stale;
+    row.max_staleness = r.max_staleness;
+    row.mean_staleness = d.value("mean_staleness", 0.0);
+    noise_stddev_ = d.value("noise_stddev", noise_stddev_);
+    rows.push_back(row);
+  }
+  std::vector<results::RoundRow> rows;
+  std::vector<int32_t> participated_, failures_;
+  double noise_stddev_ = 0;
+};
+
+}  // namespace
+
+ml::TrainTest DataCache::get(const DataSpec& spec, uint64_t seed) {
+  std::lock_guard lock(mutex_);
+  std::string key = spec.dataset + "|" + spec.path;
+  if (spec.dataset == "synthetic") {
+    key += "|" + std::to_string(spec.samples) + "|" + std::to_string(spec.features) + "|" +
+           std::to_string(spec.classes) + "|" + std::to_string(spec.separation) + "|" + std::to_string(seed);
+  }
+  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+  ml::TrainTest tt;
+  if (spec.dataset == "synthetic") {
+    ml::SyntheticOptions s;
+    s.num_samples = spec.samples;
+    s.num_features = spec.features;
+    s.num_classes = spec.classes;
+    s.class_separation = static_cast<float>(spec.separation);
+    s.seed = derive_seed(seed, {static_cast<uint64_t>(SeedDomain::kData)});
+    auto all = ml::make_synthetic(s);
+    // One sample in six is held out for testing: two storages, so views of each are plain.
+    std::vector<uint32_t> tr, te;
+    for (uint32_t i = 0; i < all->size(); ++i) (i % 6 == 0 ? te : tr).push_back(i);
+    auto copy = [&all](const std::vector<uint32_t>& idx, const char* name) {
+      auto st = std::make_shared<ml::DatasetStorage>();
+      st->features.resize(all->num_features(), static_cast<Eigen::Index>(idx.size()));
+      st->labels.resize(idx.size());
+      for (size_t j = 0; j < idx.size(); ++j) {
+        st->features.col(static_cast<Eigen::Index>(j)) = all->features.col(idx[j]);
+        st->labels[j] = all->labels[idx[j]];
+      }
+      st->num_classes = all->num_classes;
+      st->name = std::string("synthetic/") + name;
+      return std::shared_ptr<const ml::DatasetStorage>(st);
+    };
+    tt.train = copy(tr, "train");
+    tt.test = copy(te, "test");
+  } else {
+    tt = ml::load_fashion_mnist(spec.path);
+  }
+  cache_[key] = tt;
+  return tt;
+}
+
+results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataCache& cache) {
+  ml::TrainTest tt = cache.get(sc.data, sc.seed);
+  ml::DatasetView train(tt.train), test(tt.test);
+  const int64_t num_nodes = sc.population.num_nodes;
+
+  // Data of each node.
+  std::shared_ptr<std::vector<ml::DatasetView>> shards;
+  DataProvider data;
+  if (sc.data.partition == "sampled") {
+    data = fl::sampled_data(train, test, std::min<int64_t>(sc.data.samples_per_node, train.size()), sc.seed);
+  } else {
+    shards = std::make_shared<std::vector<ml::DatasetView>>(split(sc, train));
+    data = [shards, test](NodeId id) { return LocalData{{"train", (*shards)[id]}, {"test", test}}; };
+  }
+
+  // Attackers.
+  fl::FlConfig cfg = sc.fl;
+  std::vector<int> layers = {train.num_features()};
+  layers.insert(layers.end(), sc.fl.layers.begin(), sc.fl.layers.end());
+  layers.push_back(train.num_classes());
+  cfg.layers = layers;
+  cfg.strategy = sc.strategy;
+  std::vector<uint32_t> byzantine;
+  if (sc.attack.kind != "none" && sc.attack.share > 0) {
+    byzantine = fl::choose_byzantine(num_nodes, sc.attack.share, derive_seed(sc.seed, {0x6279ULL}));
+    cfg.attack = Dict{{"kind", sc.attack.kind}, {"nodes", byzantine}, {"scale", sc.attack.scale},
+                      {"noise_std", sc.attack.noise_std}};
+  }
+
+  ModuleRegistry registry;
+  fl::register_modules(registry);
+  std::unique_ptr<Swarm> swarm_def;
+  if (sc.graph == "custom") {
+    swarm_def = std::make_unique<DeclaredSwarm>(sc.tasks, sc.edges, fl::fl_globals(cfg), cfg.image);
+  } else {
+    swarm_def = std::make_unique<fl::FLSwarm>(cfg);
+  }
+  SwarmGraph graph;
+  try {
+    graph = swarm_def->build(registry);
+  } catch (const GraphError& e) {
+    throw ScenarioError(sc.file + ": swarm: " + e.what());
+  }
+
+  ControllerOptions copt{.seed = sc.seed, .max_iterations = sc.fl.max_rounds};
+  copt.max_time_s = sc.max_virtual_time_s;
+  if (graph.find("worker")) {
+    if (sc.deadline_s > 0) copt.stragglers["worker"] = StragglerPolicy::deadline(sc.deadline_s);
+    if (sc.fl.overcommit > 1) copt.stragglers["worker"] = StragglerPolicy::over_commit(sc.fl.overcommit);
+  }
+
+  std::unique_ptr<sim::Population> population;
+  std::unique_ptr<Backend> backend;
+  sim::SimulatedBackend* sim_backend = nullptr;
+  if (sc.backend == "sim") {
+    population = std::make_unique<sim::Population>(sc.population);
+    sim::SimOptions sopt = sc.sim;
+    sopt.threads = ctx.threads;
+    sopt.fault_tasks = {"worker"};
+    auto b = std::make_unique<sim::SimulatedBackend>(registry, *population, data, sopt, ctx.logger);
+    sim_backend = b.get();
+    backend = std::move(b);
+  } else {
+    std::vector<LocalNode> nodes;
+    for (int64_t i = 0; i < num_nodes; ++i) nodes.push_back({static_cast<NodeId>(i), 1e9, data(static_cast<NodeId>(i))});
+    backend = std::make_unique<InProcessBackend>(registry, std::move(nodes), ctx.threads, ctx.logger);
+  }
+
+  Controller controller(graph, *backend, copt);
+  Recorder recorder(static_cast<size_t>(num_nodes));
+  controller.add_observer(&recorder);
+  for (ControllerObserver* o : ctx.observers) controller.add_observer(o);
+  controller.run();
+
+  results::RunResult out;
+  out.name = sc.run_name();
+  out.scenario_text = sc.text;
+  out.point = sc.point;
+  out.replicate = sc.replicate;
+  out.seed = sc.seed;
+  out.version = ctx.version;
+  out.rounds = std::move(recorder.rows);
+  if (sc.strategy.value("strategy", std::string()) == "dp_fedavg") {
+    out.noise_multiplier = sc.strategy.value("noise_multiplier", 1.0);
+  }
+  std::vector<ml::DatasetView> parts;
+  const bool summarize = shards != nullptr;
+  ml::PartitionSummary summary;
+  if (summarize) summary = ml::summarize(*shards, train.num_classes());
+  for (int64_t i = 0; i < num_nodes; ++i) {
+    results::NodeRow row{};
+    row.id = static_cast<uint32_t>(i);
+    row.profile = population ? population->profile(static_cast<uint32_t>(i)).name : "local";
+    row.samples = summarize ? summary.samples[static_cast<size_t>(i)] : sc.data.samples_per_node;
+    row.classes = summarize ? summary.classes[static_cast<size_t>(i)] : -1;
+    row.rounds_participated = recorder.participated_[static_cast<size_t>(i)];
+    row.failures = recorder.failures_[static_cast<size_t>(i)];
+    row.byzantine = std::binary_search(byzantine.begin(), byzantine.end(), static_cast<uint32_t>(i));
+    out.nodes.push_back(std::move(row));
+  }
+  if (std::optional<Blob> model = controller.state().global("global_model_params")) {
+    std::span<const float> v = tensor_values(*model);
+    out.final_model.assign(v.begin(), v.end());
+  }
+  if (sim_backend) {
+    for (const sim::TraceEvent& e : sim_backend->trace()) {
+      out.trace.push_back({e.time_s, e.node, e.event, e.task, e.instance, e.bytes});
+    }
+  }
+  return out;
+}
+
+}  // namespace swarm::scenario

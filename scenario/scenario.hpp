@@ -1,0 +1,87 @@
+#pragma once
+// Scenario files: one YAML file describes a whole experiment (swarm, model, data and
+// partition, population, network, faults and attackers, strategy, stopping rule, seed,
+// replicates and a sweep). The schema, key by key, is in scenarios/README.md; this header
+// turns a file into the list of runs it asks for, checked before any of them starts.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/blob.hpp"
+#include "engine/fl/fl_swarm.hpp"
+#include "engine/swarm.hpp"
+#include "scenario/yaml_reader.hpp"
+#include "sim/population.hpp"
+#include "sim/simulated_backend.hpp"
+
+namespace swarm::scenario {
+
+struct DataSpec {
+  std::string dataset = "fashion-mnist";  // or "synthetic"
+  std::string path;                        // fashion-mnist: folder of the IDX files
+  int64_t samples = 12000;                 // synthetic: total samples (1/6 held out for test)
+  int features = 64, classes = 10;         // synthetic
+  double separation = 0.35;                // synthetic: distance scale of class centres
+  std::string partition = "iid";           // iid | dirichlet | shards | quantity_skew | sampled
+  double alpha = 0.5;                      // dirichlet
+  int shards_per_node = 2;                 // shards
+  double sigma = 1.0;                      // quantity_skew
+  int64_t samples_per_node = 600;          // sampled
+};
+
+struct AttackSpec {
+  std::string kind = "none";  // none | label_flip | sign_flip | gaussian | scaling
+  double share = 0;           // of the nodes, chosen at random (seeded)
+  double scale = 1.0;         // sign_flip, scaling
+  double noise_std = 1.0;     // gaussian
+};
+
+// A task or an edge of a graph declared in the file (swarm.graph: custom).
+struct TaskDecl {
+  std::string alias, module;
+  TaskOptions options;
+};
+struct EdgeDecl {
+  std::string from, to;
+  EdgeSpec edge;
+};
+
+// One run, fully resolved.
+struct Scenario {
+  std::string name, description;
+  uint64_t seed = 1;
+  int replicates = 1;
+  int replicate = 0;                         // which replicate this run is
+  std::map<std::string, std::string> point;  // sweep values of this run (key path -> YAML text)
+  std::string backend = "sim";               // sim | inprocess
+  std::string graph = "fl";                  // fl | fl-async | custom
+  std::vector<TaskDecl> tasks;
+  std::vector<EdgeDecl> edges;
+  fl::FlConfig fl;                           // rounds, target, sampling, model, training
+  std::optional<double> max_virtual_time_s;
+  double deadline_s = 0;                     // 0: none
+  DataSpec data;
+  sim::PopulationSpec population;
+  sim::SimOptions sim;
+  AttackSpec attack;
+  Dict strategy;                             // {"strategy": name, parameters...}
+  std::string text;                          // the scenario as run, as YAML
+  std::string file;                          // where it came from
+
+  // A short label of the run: "strategy.name=krum,data.alpha=0.1/rep1" (or the name).
+  std::string run_name() const;
+};
+
+// Reads `text` (from `file`), applies the --set `overrides` ("key.path=value"), expands the
+// sweep and the replicates, and checks every resulting run. Throws ScenarioError
+// ("FILE:LINE:COLUMN: key: message") on the first fault, before anything runs.
+std::vector<Scenario> load_runs(const std::string& text, const std::string& file,
+                                const std::vector<std::string>& overrides = {});
+// Same, from a file on disk.
+std::vector<Scenario> load_runs_from_file(const std::string& path,
+                                          const std::vector<std::string>& overrides = {});
+
+}  // namespace swarm::scenario

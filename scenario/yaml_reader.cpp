@@ -1,0 +1,267 @@
+#include "scenario/yaml_reader.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include "engine/text.hpp"
+
+namespace swarm::scenario {
+namespace {
+
+std::string describe(const YAML::Node& n) {
+  if (!n.IsDefined() || n.IsNull()) return "nothing";
+  if (n.IsScalar()) return "'" + n.Scalar() + "'";
+  if (n.IsSequence()) return "a list";
+  return "a map";
+}
+
+}  // namespace
+
+Section::Section(YAML::Node node, std::string path, std::shared_ptr<const Source> source)
+    : node_(std::move(node)), path_(std::move(path)), source_(std::move(source)) {
+  if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap()) {
+    fail("", "expected a map of keys, got " + describe(node_));
+  }
+}
+
+std::string Section::key_path(const std::string& key) const {
+  if (key.empty()) return path_;
+  return path_.empty() ? key : path_ + "." + key;
+}
+
+std::string Section::where(const std::string& key) const {
+  const std::string full = key_path(key);
+  // A value set from outside the file: name its origin.
+  for (std::string p = full;; p = p.substr(0, p.rfind('.'))) {
+    if (auto it = source_->origins.find(p); it != source_->origins.end()) {
+      return it->second + ": " + full;
+    }
+    if (p.find('.') == std::string::npos) break;
+  }
+  const YAML::Node& map = node_;
+  YAML::Node n = map;
+  if (!key.empty() && map.IsMap() && map[key]) n = map[key];
+  YAML::Mark mark = n.Mark();
+  std::ostringstream s;
+  s << source_->file;
+  if (mark.line >= 0) s << ':' << mark.line + 1 << ':' << mark.column + 1;
+  if (!full.empty()) s << ": " << full;
+  return s.str();
+}
+
+void Section::fail(const std::string& key, const std::string& message) const {
+  throw ScenarioError(where(key) + ": " + message);
+}
+
+YAML::Node Section::child(const std::string& key) {
+  known_.insert(key);
+  if (!node_.IsDefined() || node_.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
+  const YAML::Node& map = node_;  // const: looking a key up must not add it
+  YAML::Node n = map[key];
+  if (!n) return YAML::Node(YAML::NodeType::Undefined);  // absent (an invalid node throws on use)
+  return n;
+}
+
+bool Section::has(const std::string& key) const {
+  const YAML::Node& map = node_;
+  return map.IsMap() && map[key] && !map[key].IsNull();
+}
+
+std::vector<std::string> Section::keys() const {
+  std::vector<std::string> out;
+  if (!node_.IsMap()) return out;
+  for (const auto& kv : node_) out.push_back(kv.first.Scalar());
+  return out;
+}
+
+double Section::number(const std::string& key, double fallback,
+                       const std::function<std::string(double)>& check) {
+  YAML::Node n = child(key);
+  double v = fallback;
+  if (n && !n.IsNull()) {
+    if (!n.IsScalar()) fail(key, "expected a number, got " + describe(n));
+    try {
+      v = n.as<double>();
+    } catch (const YAML::Exception&) {
+      fail(key, "expected a number, got " + describe(n));
+    }
+    if (!std::isfinite(v)) fail(key, "expected a finite number, got " + describe(n));
+  }
+  if (check) {
+    if (std::string why = check(v); !why.empty()) {
+      std::ostringstream s;
+      s << "expected " << why << ", got " << v;
+      fail(key, s.str());
+    }
+  }
+  return v;
+}
+
+std::optional<double> Section::optional_number(const std::string& key,
+                                               const std::function<std::string(double)>& check) {
+  if (!has(key)) {
+    known_.insert(key);
+    return std::nullopt;
+  }
+  return number(key, 0, check);
+}
+
+int64_t Section::integer(const std::string& key, int64_t fallback, int64_t min, int64_t max) {
+  YAML::Node n = child(key);
+  int64_t v = fallback;
+  if (n && !n.IsNull()) {
+    if (!n.IsScalar()) fail(key, "expected an integer, got " + describe(n));
+    try {
+      v = n.as<int64_t>();
+    } catch (const YAML::Exception&) {
+      fail(key, "expected an integer, got " + describe(n));
+    }
+  }
+  if (v < min || v > max) {
+    fail(key, "expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
+                  "], got " + std::to_string(v));
+  }
+  return v;
+}
+
+bool Section::boolean(const std::string& key, bool fallback) {
+  YAML::Node n = child(key);
+  if (!n || n.IsNull()) return fallback;
+  try {
+    return n.as<bool>();
+  } catch (const YAML::Exception&) {
+    fail(key, "expected true or false, got " + describe(n));
+  }
+}
+
+std::string Section::text(const std::string& key, const std::string& fallback,
+                          const std::vector<std::string>& choices) {
+  YAML::Node n = child(key);
+  std::string v = fallback;
+  if (n && !n.IsNull()) {
+    if (!n.IsScalar()) fail(key, "expected a string, got " + describe(n));
+    v = n.Scalar();
+  }
+  if (!choices.empty() && std::find(choices.begin(), choices.end(), v) == choices.end()) {
+    fail(key, "unknown value '" + v + "'" + did_you_mean(v, choices) + "; expected one of: " + join(choices));
+  }
+  return v;
+}
+
+std::vector<int64_t> Section::integers(const std::string& key, const std::vector<int64_t>& fallback,
+                                       int64_t min, int64_t max) {
+  YAML::Node n = child(key);
+  if (!n || n.IsNull()) return fallback;
+  if (!n.IsSequence()) fail(key, "expected a list of integers, got " + describe(n));
+  std::vector<int64_t> out;
+  for (const YAML::Node& item : n) {
+    int64_t v = 0;
+    try {
+      v = item.as<int64_t>();
+    } catch (const YAML::Exception&) {
+      fail(key, "expected a list of integers, got " + describe(item) + " in it");
+    }
+    if (v < min || v > max) {
+      fail(key, "expected integers in [" + std::to_string(min) + ", " + std::to_string(max) +
+                    "], got " + std::to_string(v));
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
+Section Section::section(const std::string& key) {
+  return Section(child(key), key_path(key), source_);
+}
+
+std::vector<Section> Section::list(const std::string& key) {
+  YAML::Node n = child(key);
+  std::vector<Section> out;
+  if (!n || n.IsNull()) return out;
+  if (!n.IsSequence()) fail(key, "expected a list, got " + describe(n));
+  for (size_t i = 0; i < n.size(); ++i) {
+    out.emplace_back(n[i], key_path(key) + "[" + std::to_string(i) + "]", source_);
+  }
+  return out;
+}
+
+YAML::Node Section::raw(const std::string& key) { return child(key); }
+
+void Section::finish() const {
+  if (!node_.IsMap()) return;
+  std::vector<std::string> known(known_.begin(), known_.end());
+  for (const auto& kv : node_) {
+    const std::string key = kv.first.Scalar();
+    if (!known_.count(key)) {
+      std::ostringstream s;
+      s << source_->file;
+      YAML::Mark mark = kv.first.Mark();
+      std::string at;
+      for (std::string p = key_path(key);; p = p.substr(0, p.rfind('.'))) {
+        if (auto it = source_->origins.find(p); it != source_->origins.end()) {
+          at = it->second;
+          break;
+        }
+        if (p.find('.') == std::string::npos) break;
+      }
+      if (at.empty()) {
+        if (mark.line >= 0) s << ':' << mark.line + 1 << ':' << mark.column + 1;
+        at = s.str();
+      }
+      throw ScenarioError(at + ": unknown key '" + key_path(key) + "'" + did_you_mean(key, known) +
+                          (known.empty() ? "" : "; known keys here: " + join(known)));
+    }
+  }
+}
+
+YAML::Node parse_yaml(const std::string& text, const std::string& file) {
+  try {
+    YAML::Node root = YAML::Load(text);
+    if (!root.IsDefined() || root.IsNull()) return YAML::Node(YAML::NodeType::Map);
+    if (!root.IsMap()) throw ScenarioError(file + ":1:1: a scenario must be a map of keys");
+    return root;
+  } catch (const YAML::Exception& e) {
+    std::ostringstream s;
+    s << file << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": malformed YAML: " << e.msg;
+    throw ScenarioError(s.str());
+  }
+}
+
+void set_path(YAML::Node root, const std::string& path, const YAML::Node& value, const std::string& origin) {
+  std::vector<std::string> parts;
+  std::stringstream ss(path);
+  for (std::string p; std::getline(ss, p, '.');) {
+    if (p.empty()) throw ScenarioError(origin + ": '" + path + "' is not a key path (a.b.c)");
+    parts.push_back(p);
+  }
+  if (parts.empty()) throw ScenarioError(origin + ": empty key path");
+  YAML::Node cur = root;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node next = cur[parts[i]];
+    if (!next || next.IsNull()) {
+      cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      next = cur[parts[i]];
+    } else if (!next.IsMap()) {
+      throw ScenarioError(origin + ": cannot set '" + path + "': '" + parts[i] + "' is not a map");
+    }
+    cur.reset(next);  // rebind: Node::operator= would copy `next` into the current node
+  }
+  cur[parts.back()] = YAML::Clone(value);
+}
+
+std::pair<std::string, YAML::Node> parse_override(const std::string& arg) {
+  const auto eq = arg.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw ScenarioError("--set " + arg + ": expected KEY.PATH=VALUE");
+  }
+  const std::string key = arg.substr(0, eq), text = arg.substr(eq + 1);
+  try {
+    YAML::Node v = YAML::Load(text);
+    if (!v.IsDefined() || v.IsNull()) v = YAML::Node(text);
+    return {key, v};
+  } catch (const YAML::Exception& e) {
+    throw ScenarioError("--set " + key + ": value '" + text + "' is not valid YAML: " + e.msg);
+  }
+}
+
+}  // namespace swarm::scenario

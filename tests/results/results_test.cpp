@@ -1,0 +1,576 @@
+#include "results/results.hpp"
+
+#include <hdf5.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "engine/error.hpp"
+#include "results/report.hpp"
+
+using namespace swarm;
+using namespace swarm::results;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A fresh directory per test, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    static int counter = 0;
+    dir_ = fs::temp_directory_path() /
+           ("swarm_results_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  fs::path operator/(const std::string& name) const { return dir_ / name; }
+
+ private:
+  fs::path dir_;
+};
+
+fs::path partial_of(const fs::path& path) { return fs::path(path.string() + ".partial"); }
+
+RoundRow round_row(int32_t round, double accuracy, double t_start, double t_end) {
+  RoundRow r;
+  r.round = round;
+  r.t_start_s = t_start;
+  r.t_end_s = t_end;
+  r.accuracy = accuracy;
+  return r;
+}
+
+// A run with every field set to something distinct.
+RunResult full_run(const std::string& name, int replicate, bool with_trace) {
+  RunResult run;
+  run.name = name;
+  run.scenario_text = "swarm: fl\nrounds: 2\n# a comment with ünïcödé\n";
+  run.point = {{"strategy", "krum"}, {"partition.alpha", "0.5"}};
+  run.replicate = replicate;
+  run.seed = 0xFEDCBA9876543210ull + replicate;  // above 2^63: needs an unsigned attribute
+  run.version = "0.1.0";
+  for (int i = 0; i < 2; ++i) {
+    RoundRow r;
+    r.round = i + 1;
+    r.t_start_s = 10.0 * i;
+    r.t_end_s = 10.0 * i + 9.5;
+    r.wall_s = 0.25 + i;
+    r.accuracy = 0.5 + 0.1 * i;
+    r.loss = 1.5 - 0.2 * i;
+    r.participants = 7 + i;
+    r.instances = 10 + i;
+    r.failed = 1 + i;
+    r.lost_crash = 2 + i;
+    r.lost_transfer = 3 + i;
+    r.lost_offline = 4 + i;
+    r.lost_deadline = 5 + i;
+    r.lost_overcommit = 6 + i;
+    r.bytes_up = 5'000'000'000ull + i;  // above 2^32
+    r.bytes_down = 123456789ull * (i + 1);
+    r.flops = 1ull << 50;
+    r.stale = 3 * i;
+    r.max_staleness = 2 * i;
+    r.mean_staleness = 1.25 * i;
+    run.rounds.push_back(r);
+  }
+  run.nodes = {{0, "phone", 600, 10, 2, 0, false}, {1, "laptop", 1200, 3, 1, 1, true}, {2, "", 0, 0, 0, 0, false}};
+  run.final_model = {1.5f, -2.25f, 0.0f, 3.0e-8f};
+  if (with_trace) {
+    run.trace = {{0.0, 1, "start", "worker", 7, 0},
+                 {1.25, 1, "download_done", "worker", 7, 4096},
+                 {2.5, 2, "crash", "worker", 8, 0}};
+  }
+  run.noise_multiplier = replicate == 0 ? 1.1 : 0.0;
+  return run;
+}
+
+void require_equal(const RunResult& a, const RunResult& b) {
+  CHECK(a.name == b.name);
+  CHECK(a.scenario_text == b.scenario_text);
+  CHECK(a.point == b.point);
+  CHECK(a.replicate == b.replicate);
+  CHECK(a.seed == b.seed);
+  CHECK(a.version == b.version);
+  CHECK(a.noise_multiplier == b.noise_multiplier);
+  REQUIRE(a.rounds.size() == b.rounds.size());
+  for (size_t i = 0; i < a.rounds.size(); ++i) {
+    const RoundRow &x = a.rounds[i], &y = b.rounds[i];
+    CHECK(x.round == y.round);
+    CHECK(x.t_start_s == y.t_start_s);
+    CHECK(x.t_end_s == y.t_end_s);
+    CHECK(x.wall_s == y.wall_s);
+    CHECK(x.accuracy == y.accuracy);
+    CHECK(x.loss == y.loss);
+    CHECK(x.participants == y.participants);
+    CHECK(x.instances == y.instances);
+    CHECK(x.failed == y.failed);
+    CHECK(x.lost_crash == y.lost_crash);
+    CHECK(x.lost_transfer == y.lost_transfer);
+    CHECK(x.lost_offline == y.lost_offline);
+    CHECK(x.lost_deadline == y.lost_deadline);
+    CHECK(x.lost_overcommit == y.lost_overcommit);
+    CHECK(x.bytes_up == y.bytes_up);
+    CHECK(x.bytes_down == y.bytes_down);
+    CHECK(x.flops == y.flops);
+    CHECK(x.stale == y.stale);
+    CHECK(x.max_staleness == y.max_staleness);
+    CHECK(x.mean_staleness == y.mean_staleness);
+  }
+  REQUIRE(a.nodes.size() == b.nodes.size());
+  for (size_t i = 0; i < a.nodes.size(); ++i) {
+    const NodeRow &x = a.nodes[i], &y = b.nodes[i];
+    CHECK(x.id == y.id);
+    CHECK(x.profile == y.profile);
+    CHECK(x.samples == y.samples);
+    CHECK(x.classes == y.classes);
+    CHECK(x.rounds_participated == y.rounds_participated);
+    CHECK(x.failures == y.failures);
+    CHECK(x.byzantine == y.byzantine);
+  }
+  CHECK(a.final_model == b.final_model);
+  REQUIRE(a.trace.size() == b.trace.size());
+  for (size_t i = 0; i < a.trace.size(); ++i) {
+    const TraceRow &x = a.trace[i], &y = b.trace[i];
+    CHECK(x.time_s == y.time_s);
+    CHECK(x.node == y.node);
+    CHECK(x.event == y.event);
+    CHECK(x.task == y.task);
+    CHECK(x.instance == y.instance);
+    CHECK(x.bytes == y.bytes);
+  }
+}
+
+std::set<std::string> names_of(const std::vector<RunResult>& runs) {
+  std::set<std::string> names;
+  for (const RunResult& r : runs) names.insert(r.name);
+  return names;
+}
+
+// Raw HDF5 helpers, to build files the writer never writes.
+void add_int_attribute(hid_t object, const char* name, int32_t value) {
+  hid_t space = H5Screate(H5S_SCALAR);
+  hid_t a = H5Acreate2(object, name, H5T_STD_I32LE, space, H5P_DEFAULT, H5P_DEFAULT);
+  REQUIRE(a >= 0);
+  H5Awrite(a, H5T_NATIVE_INT32, &value);
+  H5Aclose(a);
+  H5Sclose(space);
+}
+
+void add_string_attribute(hid_t object, const char* name, const char* value) {
+  hid_t type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, H5T_VARIABLE);
+  hid_t space = H5Screate(H5S_SCALAR);
+  hid_t a = H5Acreate2(object, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+  REQUIRE(a >= 0);
+  H5Awrite(a, type, &value);
+  H5Aclose(a);
+  H5Sclose(space);
+  H5Tclose(type);
+}
+
+void add_double_dataset(hid_t group, const char* name, int rows) {
+  std::vector<double> values(rows, 0.5);
+  const hsize_t dims[1] = {static_cast<hsize_t>(rows)};
+  hid_t space = H5Screate_simple(1, dims, nullptr);
+  hid_t ds = H5Dcreate2(group, name, H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  REQUIRE(ds >= 0);
+  H5Dwrite(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data());
+  H5Dclose(ds);
+  H5Sclose(space);
+}
+
+}  // namespace
+
+TEST_CASE("runs round-trip through an HDF5 file, every field", "[results]") {
+  TempDir dir;
+  const fs::path path = dir / "sweep.h5";
+  // Names with '/' and '%' become one group each (escaped), and come back as written.
+  const RunResult a = full_run("strategy=krum,partition.alpha=0.5/rep0", 0, true);
+  RunResult b = full_run("100% IID/rep1", 1, false);
+  b.point.clear();
+  {
+    ResultWriter writer(path, false);
+    CHECK(writer.completed().empty());
+    writer.write(a);
+    writer.write(b);
+    CHECK(writer.completed() == std::set<std::string>{a.name, b.name});
+    writer.finish();
+  }
+  const std::vector<RunResult> runs = read_results(path);
+  REQUIRE(runs.size() == 2);
+  // In the order they were written, not by name ("1..." < "s...").
+  require_equal(runs[0], a);
+  require_equal(runs[1], b);
+  CHECK(runs[1].trace.empty());  // not recorded: no trace dataset
+}
+
+TEST_CASE("a run with no rounds, nodes or model round-trips", "[results]") {
+  TempDir dir;
+  const fs::path path = dir / "empty.h5";
+  RunResult run;
+  run.name = "empty";
+  {
+    ResultWriter writer(path, false);
+    writer.write(run);
+    writer.finish();
+  }
+  const std::vector<RunResult> runs = read_results(path);
+  REQUIRE(runs.size() == 1);
+  require_equal(runs[0], run);
+}
+
+TEST_CASE("run names escape to one HDF5 link name and back", "[results]") {
+  for (const std::string& name :
+       std::vector<std::string>{"a/b/c", "100%", "%2F", ".", "..", "x=1,y=2/rep3", std::string("nul\0in", 6)}) {
+    INFO(name);
+    const std::string escaped = escape_run_name(name);
+    CHECK(escaped.find('/') == std::string::npos);
+    CHECK(escaped.find('\0') == std::string::npos);
+    CHECK(escaped != ".");
+    CHECK(unescape_run_name(escaped) == name);
+  }
+  CHECK(escape_run_name("a/b%") == "a%2Fb%25");
+  CHECK_THROWS_AS(escape_run_name(""), UsageError);
+}
+
+TEST_CASE("a file is written as PATH.partial and renamed by finish()", "[results]") {
+  TempDir dir;
+  const fs::path path = dir / "run.h5";
+  ResultWriter writer(path, false);
+  CHECK(fs::exists(partial_of(path)));
+  CHECK_FALSE(fs::exists(path));
+  writer.write(full_run("r", 0, false));
+  CHECK(fs::exists(partial_of(path)));
+  CHECK_FALSE(fs::exists(path));
+  writer.finish();
+  CHECK(fs::exists(path));
+  CHECK_FALSE(fs::exists(partial_of(path)));
+  CHECK(read_results(path).size() == 1);
+  CHECK_THROWS_AS(writer.write(full_run("s", 0, false)), std::logic_error);
+}
+
+TEST_CASE("an interrupted sweep is resumed from PATH.partial with its complete runs", "[results]") {
+  TempDir dir;
+  const fs::path path = dir / "sweep.h5";
+  {
+    ResultWriter writer(path, false);
+    writer.write(full_run("p=1/rep0", 0, true));
+    // Destroyed without finish(), as by an exception mid-sweep.
+  }
+  CHECK(fs::exists(partial_of(path)));
+  CHECK_FALSE(fs::exists(path));
+  CHECK(names_of(read_results(partial_of(path))) == std::set<std::string>{"p=1/rep0"});
+
+  ResultWriter writer(path, false);
+  CHECK(writer.completed() == std::set<std::string>{"p=1/rep0"});
+  CHECK_THROWS_AS(writer.write(full_run("p=1/rep0", 0, true)), UsageError);  // already complete
+  writer.write(full_run("p=2/rep0", 0, false));
+  writer.finish();
+  const std::vector<RunResult> runs = read_results(path);
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].name == "p=1/rep0");
+  CHECK(runs[1].name == "p=2/rep0");
+}
+
+TEST_CASE("resuming drops a run group left incomplete", "[results]") {
+  TempDir dir;
+  const fs::path path = dir / "sweep.h5";
+  {
+    ResultWriter writer(path, false);
+    writer.write(full_run("done", 0, false));
+  }
+  // A crash in the middle of write("half"): its group exists with some of its data and
+  // complete=0 (write() sets it first); "bare" is a group without even that attribute.
+  {
+    hid_t file = H5Fopen(partial_of(path).c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(file >= 0);
+    hid_t half = H5Gcreate2(file, "/runs/half", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    REQUIRE(half >= 0);
+    add_string_attribute(half, "name", "half");
+    add_int_attribute(half, "complete", 0);
+    add_string_attribute(half, "scenario", "swarm: fl\n");
+    H5Gclose(half);
+    hid_t bare = H5Gcreate2(file, "/runs/bare", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Gclose(bare);
+    H5Fclose(file);
+  }
+  // Readers skip incomplete runs.
+  CHECK(names_of(read_results(partial_of(path))) == std::set<std::string>{"done"});
+
+  {
+    ResultWriter writer(path, false);
+    CHECK(writer.completed() == std::set<std::string>{"done"});
+    writer.write(full_run("half", 0, true));
+    writer.finish();
+  }
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  REQUIRE(file >= 0);
+  CHECK(H5Lexists(file, "/runs/bare", H5P_DEFAULT) == 0);  // deleted on reopening
+  H5Fclose(file);
+  const std::vector<RunResult> runs = read_results(path);
+  REQUIRE(runs.size() == 2);
+  require_equal(runs[1], full_run("half", 0, true));
+}
+
+TEST_CASE("a process killed after write() leaves its runs complete in PATH.partial", "[results]") {
+  TempDir dir;
+  const fs::path path = dir / "killed.h5";
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // No destructor, no H5Fclose: only what write() flushed is on disk.
+    try {
+      auto* writer = new ResultWriter(path, false);
+      writer->write(full_run("a", 0, true));
+      writer->write(full_run("b", 1, false));
+    } catch (...) {
+      ::_exit(3);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+
+  ResultWriter writer(path, false);
+  CHECK(writer.completed() == std::set<std::string>{"a", "b"});
+  writer.finish();
+  const std::vector<RunResult> runs = read_results(path);
+  REQUIRE(runs.size() == 2);
+  require_equal(runs[0], full_run("a", 0, true));
+}
+
+TEST_CASE("an existing results file is kept unless resuming, which extends it", "[results]") {
+  TempDir dir;
+  const fs::path path = dir / "done.h5";
+  {
+    ResultWriter writer(path, false);
+    writer.write(full_run("first", 0, false));
+    writer.finish();
+  }
+  try {
+    ResultWriter writer(path, false);
+    FAIL("no exception");
+  } catch (const UsageError& e) {
+    CHECK_THAT(e.what(), Catch::Contains(path.string()) && Catch::Contains("--resume"));
+  }
+  CHECK(fs::exists(path));
+
+  {
+    ResultWriter writer(path, true);
+    CHECK(writer.completed() == std::set<std::string>{"first"});
+    CHECK(fs::exists(partial_of(path)));  // moved back while being extended
+    CHECK_FALSE(fs::exists(path));
+    writer.write(full_run("second", 0, false));
+    writer.finish();
+  }
+  CHECK(names_of(read_results(path)) == std::set<std::string>{"first", "second"});
+
+  // Both names at once: ambiguous, refused.
+  fs::copy_file(path, partial_of(path));
+  CHECK_THROWS_AS(ResultWriter(path, true), UsageError);
+}
+
+TEST_CASE("reading a file that is not ours throws DataError naming it", "[results]") {
+  TempDir dir;
+  auto require_data_error = [](const fs::path& path, const std::string& detail) {
+    INFO(path.string());
+    try {
+      read_results(path);
+      FAIL("no exception");
+    } catch (const DataError& e) {
+      CHECK_THAT(e.what(), Catch::Contains(path.string()) && Catch::Contains(detail));
+    }
+  };
+
+  require_data_error(dir / "missing.h5", "no such file");
+
+  const fs::path text = dir / "text.h5";
+  std::ofstream(text) << "round,accuracy\n1,0.5\n";
+  require_data_error(text, "not an HDF5 file");
+
+  // Someone else's HDF5 file.
+  const fs::path other = dir / "other.h5";
+  hid_t file = H5Fcreate(other.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  add_double_dataset(file, "data", 4);
+  H5Fclose(file);
+  require_data_error(other, "no attribute 'format'");
+  // ... which the writer refuses to extend too, and leaves where it was.
+  fs::copy_file(other, partial_of(dir / "other2.h5"));
+  CHECK_THROWS_AS(ResultWriter(dir / "other2.h5", false), DataError);
+  CHECK_THROWS_AS(ResultWriter(other, true), DataError);
+  CHECK(fs::exists(other));
+
+  // Ours by its attributes, but a run whose tables have the wrong types.
+  const fs::path wrong = dir / "wrong.h5";
+  file = H5Fcreate(wrong.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  add_string_attribute(file, "format", "swarmsim-results");
+  add_int_attribute(file, "format_version", 1);
+  hid_t runs = H5Gcreate2(file, "runs", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t run = H5Gcreate2(runs, "r", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  for (const char* name : {"scenario", "version"}) add_string_attribute(run, name, "x");
+  add_string_attribute(run, "point", "{}");
+  add_int_attribute(run, "seed", 1);
+  add_int_attribute(run, "replicate", 0);
+  add_int_attribute(run, "complete", 1);
+  add_double_dataset(run, "rounds", 3);
+  H5Gclose(run);
+  H5Gclose(runs);
+  H5Fclose(file);
+  require_data_error(wrong, "/runs/r/rounds is not a table");
+
+  // A newer format.
+  const fs::path newer = dir / "newer.h5";
+  file = H5Fcreate(newer.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  add_string_attribute(file, "format", "swarmsim-results");
+  add_int_attribute(file, "format_version", 2);
+  H5Fclose(file);
+  require_data_error(newer, "format_version 2");
+}
+
+TEST_CASE("report_table aggregates replicates per sweep point", "[results][report]") {
+  std::vector<RunResult> runs;
+  auto add = [&runs](const std::string& strategy, int replicate, std::vector<double> accuracy, double round_s,
+                     uint64_t bytes_per_round) {
+    RunResult run;
+    run.name = "strategy=" + strategy + "/rep" + std::to_string(replicate);
+    run.point = {{"strategy", strategy}};
+    run.replicate = replicate;
+    for (size_t i = 0; i < accuracy.size(); ++i) {
+      RoundRow r = round_row(static_cast<int32_t>(i + 1), accuracy[i], round_s * i, round_s * (i + 1));
+      r.bytes_up = bytes_per_round / 2;
+      r.bytes_down = bytes_per_round / 2;
+      run.rounds.push_back(r);
+    }
+    runs.push_back(run);
+  };
+  // fedavg rep0: accuracy 0.5, 0.8, 0.7 over rounds of 10 s, 3 MB a round; 1 failed and 2
+  // crashed instances in round 2.
+  add("fedavg", 0, {0.5, 0.8, 0.7}, 10.0, 3'000'000);
+  runs.back().rounds[1].failed = 1;
+  runs.back().rounds[1].lost_crash = 2;
+  // fedavg rep1: 0.6, 0.7, 0.9 over rounds of 5 s, 2 MB a round.
+  add("fedavg", 1, {0.6, 0.7, 0.9}, 5.0, 2'000'000);
+  // krum, one replicate that never reaches 0.75, listed first in the input.
+  runs.insert(runs.begin(), RunResult{});
+  runs.front().name = "strategy=krum/rep0";
+  runs.front().point = {{"strategy", "krum"}};
+  for (int i = 0; i < 3; ++i) runs.front().rounds.push_back(round_row(i + 1, 0.3 + 0.1 * i, 4.0 * i, 4.0 * (i + 1)));
+
+  const std::vector<PointSummary> points = summarize(runs, {.target_accuracy = 0.75});
+  REQUIRE(points.size() == 2);
+  const PointSummary& fedavg = points[0];  // sorted by point: "fedavg" < "krum"
+  CHECK(fedavg.replicates == 2);
+  // Final accuracies 0.7 and 0.9: mean 0.8, sample std sqrt((0.1^2 + 0.1^2) / (2 - 1)) = 0.141421.
+  CHECK(fedavg.final_accuracy_mean == Approx(0.8));
+  CHECK(fedavg.final_accuracy_std == Approx(std::sqrt(0.02)));
+  CHECK(fedavg.best_accuracy_mean == Approx(0.85));  // (0.8 + 0.9) / 2
+  // rep0 first reaches 0.75 in round 2 (ends at 20 s), rep1 in round 3 (ends at 15 s).
+  CHECK(fedavg.reached == 2);
+  CHECK(fedavg.rounds_to_target_mean == Approx(2.5));
+  CHECK(fedavg.time_to_target_mean == Approx(17.5));
+  CHECK(fedavg.megabytes_mean == Approx(7.5));  // (3 x 3 MB + 3 x 2 MB) / 2
+  CHECK(fedavg.failures_mean == Approx(1.5));   // (1 + 2 + 0) / 2
+  const PointSummary& krum = points[1];
+  CHECK(krum.reached == 0);
+  CHECK(std::isnan(krum.rounds_to_target_mean));
+  CHECK(krum.final_accuracy_mean == Approx(0.5));
+  CHECK(krum.final_accuracy_std == 0);  // one replicate
+
+  CHECK(report_table(runs, {.target_accuracy = 0.75}) ==
+        "| strategy | replicates | final accuracy | best accuracy | rounds to 0.75 | time to 0.75 (s) | MB moved | "
+        "failures |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        "| fedavg | 2 | 0.8000 ± 0.1414 | 0.8500 | 2.5 (2/2 reached) | 17.5 | 7.5 | 1.5 |\n"
+        "| krum | 1 | 0.5000 ± 0.0000 | 0.5000 | - (0/1 reached) | - | 0.0 | 0.0 |\n");
+
+  // Without a target the time-to-target columns are left out; a noise multiplier adds one.
+  runs.front().noise_multiplier = 1.1;
+  CHECK(report_table(runs, {}) ==
+        "| strategy | replicates | final accuracy | best accuracy | MB moved | failures | noise multiplier |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        "| fedavg | 2 | 0.8000 ± 0.1414 | 0.8500 | 7.5 | 1.5 | 0 |\n"
+        "| krum | 1 | 0.5000 ± 0.0000 | 0.5000 | 0.0 | 0.0 | 1.1 |\n");
+}
+
+TEST_CASE("report points sort numerically by value, and a single run has no point", "[results][report]") {
+  std::vector<RunResult> runs(3);
+  runs[0].point = {{"clients", "10"}};
+  runs[1].point = {{"clients", "2"}};
+  runs[2].point = {{"clients", "2.5"}};
+  const std::vector<PointSummary> points = summarize(runs, {});
+  REQUIRE(points.size() == 3);
+  CHECK(points[0].point.at("clients") == "2");
+  CHECK(points[1].point.at("clients") == "2.5");
+  CHECK(points[2].point.at("clients") == "10");
+
+  RunResult single;
+  single.rounds.push_back(round_row(1, 0.25, 0, 1));
+  CHECK(report_table({single}, {}) ==
+        "| point | replicates | final accuracy | best accuracy | MB moved | failures |\n"
+        "| --- | ---: | ---: | ---: | ---: | ---: |\n"
+        "| (none) | 1 | 0.2500 ± 0.0000 | 0.2500 | 0.0 | 0.0 |\n");
+}
+
+// Not run by ctest (hidden): writes a realistic sweep to $SWARM_RESULTS_SAMPLE for trying the
+// scripts of analysis/ (see analysis/README.md).
+TEST_CASE("write a sample sweep for analysis/", "[.][sample]") {
+  const char* out = std::getenv("SWARM_RESULTS_SAMPLE");
+  if (out == nullptr) return;
+  fs::remove(out);
+  fs::remove(std::string(out) + ".partial");
+  ResultWriter writer(out, false);
+  uint64_t state = 42;
+  auto noise = [&state] {  // a tiny LCG: uniform in [-0.5, 0.5)
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<double>(state >> 11) / 9007199254740992.0 - 0.5;
+  };
+  for (const char* strategy : {"fedavg", "krum", "median"}) {
+    for (const char* alpha : {"0.1", "1.0"}) {
+      for (int rep = 0; rep < 3; ++rep) {
+        RunResult run;
+        run.point = {{"strategy", strategy}, {"partition.alpha", alpha}};
+        run.name = std::string("strategy=") + strategy + ",partition.alpha=" + alpha + "/rep" + std::to_string(rep);
+        run.replicate = rep;
+        run.seed = 1000 + rep;
+        run.version = "sample";
+        run.scenario_text = std::string("strategy: ") + strategy + "\npartition: {alpha: " + alpha + "}\n";
+        const double ceiling = (std::string(strategy) == "fedavg" ? 0.88 : 0.84) - (alpha[2] == '1' ? 0.08 : 0.0);
+        const double speed = std::string(strategy) == "krum" ? 0.12 : 0.2;
+        double t = 0;
+        for (int r = 0; r < 40; ++r) {
+          RoundRow row;
+          row.round = r + 1;
+          row.t_start_s = t;
+          t += 30 + 10 * noise() + (std::string(strategy) == "median" ? 8 : 0);
+          row.t_end_s = t;
+          row.wall_s = 0.5;
+          row.accuracy = ceiling * (1 - std::exp(-speed * (r + 1))) + 0.02 * noise();
+          row.loss = 2.3 * std::exp(-speed * (r + 1)) + 0.3;
+          row.participants = 10;
+          row.instances = 12;
+          row.lost_offline = noise() > 0.3 ? 1 : 0;
+          row.bytes_up = 10 * 800'000;
+          row.bytes_down = 12 * 800'000;
+          row.flops = 1'000'000'000;
+          run.rounds.push_back(row);
+        }
+        for (uint32_t n = 0; n < 12; ++n) run.nodes.push_back({n, n % 3 ? "phone" : "laptop", 500, 4, 30, 1, false});
+        run.final_model.assign(100, 0.5f);
+        writer.write(run);
+      }
+    }
+  }
+  writer.finish();
+}

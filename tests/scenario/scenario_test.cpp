@@ -1,0 +1,195 @@
+#include "scenario/scenario.hpp"
+
+#include <catch2/catch.hpp>
+#include <set>
+
+using namespace swarm;
+using namespace swarm::scenario;
+
+namespace {
+
+std::vector<Scenario> load(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  return load_runs(text, "test.yaml", overrides);
+}
+
+const char* kFull = R"(name: full
+description: every section
+seed: 7
+replicates: 2
+backend: sim
+swarm:
+  graph: fl
+  rounds: 12
+  target_accuracy: 0.8
+  clients_per_round: 5
+  deadline_s: 30
+model:
+  hidden: [32, 16]
+training:
+  epochs: 2
+  batch_size: 16
+  lr: 0.1
+  momentum: 0.5
+  prox_mu: 0.01
+data:
+  dataset: synthetic
+  samples: 3000
+  features: 8
+  classes: 4
+  partition: dirichlet
+  alpha: 0.3
+population:
+  nodes: 20
+  profiles:
+    - {profile: phone, share: 0.5}
+    - {name: box, share: 0.5, flops: 1.0e10, up_mbps: 50, down_mbps: 100, latency_ms: 5,
+       availability: {kind: markov, mean_on_s: 600, mean_off_s: 60}}
+network:
+  model: constant
+faults:
+  crash_probability: 0.1
+attack:
+  kind: sign_flip
+  share: 0.2
+  scale: 2
+strategy:
+  name: trimmed_mean
+  trim_ratio: 0.2
+output:
+  trace: true
+)";
+
+}  // namespace
+
+TEST_CASE("a complete scenario is read into typed settings", "[scenario]") {
+  std::vector<Scenario> runs = load(kFull);
+  REQUIRE(runs.size() == 2);  // 2 replicates, no sweep
+  const Scenario& s = runs[0];
+  CHECK(s.name == "full");
+  CHECK(s.seed == 7);
+  CHECK(runs[1].seed == 8);  // replicate r runs with seed + r
+  CHECK(runs[1].replicate == 1);
+  CHECK(s.fl.max_rounds == 12);
+  CHECK(s.fl.target_accuracy == 0.8);
+  CHECK(s.fl.clients_per_round == 5);
+  CHECK(s.deadline_s == 30);
+  CHECK(s.fl.layers == std::vector<int>{32, 16});
+  CHECK(s.fl.epochs == 2);
+  CHECK(s.fl.prox_mu == 0.01);
+  CHECK(s.data.dataset == "synthetic");
+  CHECK(s.data.partition == "dirichlet");
+  CHECK(s.data.alpha == 0.3);
+  REQUIRE(s.population.profiles.size() == 2);
+  CHECK(s.population.profiles[0].profile.name == "phone");
+  CHECK(s.population.profiles[1].profile.flops == 1e10);
+  CHECK(s.population.profiles[1].profile.up_bytes_per_s == 50e6 / 8);
+  CHECK(s.population.profiles[1].profile.latency_s == Approx(0.005));
+  CHECK(s.population.profiles[1].profile.availability.kind == sim::Availability::Kind::Markov);
+  CHECK(s.sim.network == sim::NetworkKind::Constant);
+  CHECK(s.sim.crash_probability == 0.1);
+  CHECK(s.sim.record_trace);
+  CHECK(s.attack.kind == "sign_flip");
+  CHECK(s.attack.scale == 2);
+  CHECK(s.strategy["strategy"] == "trimmed_mean");
+  CHECK(s.strategy["trim_ratio"] == 0.2);
+  CHECK(s.run_name() == "full/rep0");
+}
+
+TEST_CASE("an empty scenario takes every default", "[scenario]") {
+  std::vector<Scenario> runs = load("name: d\ndata: {dataset: synthetic}\n");
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].fl.max_rounds == 20);
+  CHECK(runs[0].population.num_nodes == 10);
+  CHECK(runs[0].population.profiles.size() == 3);  // phones, laptops, servers
+  CHECK(runs[0].strategy["strategy"] == "fedavg");
+  CHECK(runs[0].backend == "sim");
+}
+
+TEST_CASE("a sweep expands a grid times the replicates", "[scenario]") {
+  std::vector<Scenario> runs = load(R"(name: s
+replicates: 3
+data: {dataset: synthetic}
+sweep:
+  strategy.name: [fedavg, fedmedian]
+  data.partition: [iid, dirichlet]
+)");
+  REQUIRE(runs.size() == 2 * 2 * 3);
+  std::set<std::string> names;
+  std::set<std::pair<std::string, uint64_t>> point_seeds;
+  for (const Scenario& r : runs) {
+    names.insert(r.run_name());
+    CHECK(r.point.size() == 2);
+    CHECK(r.strategy["strategy"] == r.point.at("strategy.name"));
+    CHECK(r.data.partition == r.point.at("data.partition"));
+    point_seeds.insert({r.run_name(), r.seed});
+  }
+  CHECK(names.size() == 12);
+  CHECK(names.count("strategy.name=fedmedian,data.partition=dirichlet/rep2") == 0);  // keys sorted
+  CHECK(names.count("data.partition=dirichlet,strategy.name=fedmedian/rep2") == 1);
+  // The text of a run is the scenario as run: the sweep is resolved, the sweep key gone.
+  CHECK(runs[0].text.find("sweep") == std::string::npos);
+}
+
+TEST_CASE("overrides from the command line replace any key", "[scenario]") {
+  std::vector<Scenario> runs = load("name: o\ndata: {dataset: synthetic}\n",
+                                    {"swarm.rounds=3", "strategy.name=krum", "model.hidden=[8]"});
+  CHECK(runs[0].fl.max_rounds == 3);
+  CHECK(runs[0].strategy["strategy"] == "krum");
+  CHECK(runs[0].fl.layers == std::vector<int>{8});
+}
+
+TEST_CASE("bad scenarios give FILE:LINE:COLUMN and what was expected", "[scenario]") {
+  SECTION("malformed YAML") {
+    CHECK_THROWS_WITH(load("name: x\nswarm: [unclosed\n"), Catch::StartsWith("test.yaml:") &&
+                                                             Catch::Contains("malformed YAML"));
+  }
+  SECTION("an unknown key, with a suggestion") {
+    CHECK_THROWS_WITH(load("name: x\nswarm:\n  rouns: 5\n"),
+                      Catch::StartsWith("test.yaml:3:3: unknown key 'swarm.rouns'") &&
+                          Catch::Contains("did you mean 'rounds'?"));
+  }
+  SECTION("a wrong type") {
+    CHECK_THROWS_WITH(load("name: x\ntraining:\n  lr: fast\n"),
+                      Catch::StartsWith("test.yaml:3:7: training.lr: expected a number, got 'fast'"));
+  }
+  SECTION("a value out of range") {
+    CHECK_THROWS_WITH(load("name: x\nswarm:\n  rounds: 0\n"),
+                      Catch::StartsWith("test.yaml:3:11: swarm.rounds: expected an integer in [1,"));
+    CHECK_THROWS_WITH(load("name: x\nfaults:\n  crash_probability: 1.5\n"),
+                      Catch::Contains("faults.crash_probability: expected a number in [0"));
+  }
+  SECTION("an unknown strategy, with a suggestion") {
+    CHECK_THROWS_WITH(load("name: x\ndata: {dataset: synthetic}\nstrategy:\n  name: fedadm\n"),
+                      Catch::StartsWith("test.yaml:") && Catch::Contains("fedadm") &&
+                          Catch::Contains("did you mean 'fedadam'?"));
+  }
+  SECTION("an unknown partition") {
+    CHECK_THROWS_WITH(load("name: x\ndata:\n  dataset: synthetic\n  partition: dirichelt\n"),
+                      Catch::StartsWith("test.yaml:4:14: data.partition: unknown value 'dirichelt'") &&
+                          Catch::Contains("did you mean 'dirichlet'?"));
+  }
+  SECTION("a sweep over a key that does not exist") {
+    CHECK_THROWS_WITH(load("name: x\ndata: {dataset: synthetic}\nsweep:\n  strategy.nmae: [a, b]\n"),
+                      Catch::StartsWith("test.yaml:4:18 (sweep): strategy.nmae:") &&
+                          Catch::Contains("no parameter 'nmae'"));
+    CHECK_THROWS_WITH(load("name: x\ndata: {dataset: synthetic}\nsweep:\n  swarm.rouns: [1, 2]\n"),
+                      Catch::StartsWith("test.yaml:4:16 (sweep): unknown key 'swarm.rouns'") &&
+                          Catch::Contains("did you mean 'rounds'?"));
+  }
+  SECTION("a missing data file") {
+    CHECK_THROWS_WITH(load("name: x\ndata:\n  path: /nonexistent/fmnist\n"),
+                      Catch::StartsWith("test.yaml:3:9: data.path: missing data file /nonexistent/fmnist/"));
+  }
+  SECTION("an unknown builtin profile") {
+    CHECK_THROWS_WITH(load("name: x\ndata: {dataset: synthetic}\npopulation:\n  profiles:\n    - {profile: tablet, share: 1}\n"),
+                      Catch::Contains("population.profiles[0].profile") && Catch::Contains("phone"));
+  }
+  SECTION("an override of an unknown key names --set") {
+    CHECK_THROWS_WITH(load("name: x\ndata: {dataset: synthetic}\n", {"swarm.roudns=3"}),
+                      Catch::StartsWith("--set swarm.roudns: unknown key 'swarm.roudns'"));
+  }
+  SECTION("a bad strategy parameter") {
+    CHECK_THROWS_WITH(load("name: x\ndata: {dataset: synthetic}\nstrategy:\n  name: trimmed_mean\n  trim_ratio: 0.7\n"),
+                      Catch::StartsWith("test.yaml:") && Catch::Contains("trim_ratio"));
+  }
+}
