@@ -157,3 +157,78 @@ TEST_CASE("help explains the command", "[cli]") {
   CHECK(r.out.find("--rounds") != std::string::npos);
   CHECK(r.out.find("Fashion-MNIST") != std::string::npos);
 }
+
+namespace {
+
+std::filesystem::path write_scenario(const std::string& name, const std::string& text) {
+  auto dir = std::filesystem::temp_directory_path() / "swarm_cli_scenarios";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / name) << text;
+  return dir / name;
+}
+
+const char* kTinySweep = R"(name: tiny
+seed: 2
+replicates: 2
+swarm: {rounds: 2}
+model: {hidden: [8]}
+data: {dataset: synthetic, samples: 1200, features: 8, classes: 3, separation: 1.0}
+population: {nodes: 4}
+sweep:
+  strategy.name: [fedavg, fedmedian]
+)";
+
+}  // namespace
+
+TEST_CASE("validate checks a scenario without running it", "[cli][scenario]") {
+  Result ok = swarm_cli("validate " + write_scenario("ok.yaml", kTinySweep).string());
+  CHECK(ok.code == 0);
+  CHECK(ok.out.find("4 run(s) = 2 sweep point(s) x 2 replicate(s)") != std::string::npos);
+
+  Result bad = swarm_cli("validate " + write_scenario("bad.yaml", "name: x\nswarm:\n  rouns: 3\n").string());
+  CHECK(bad.code == 2);
+  CHECK(bad.out.find("bad.yaml:3:3: unknown key 'swarm.rouns' (did you mean 'rounds'?)") != std::string::npos);
+}
+
+TEST_CASE("sweep writes one results file, resumes, and report compares the points", "[cli][scenario]") {
+  const auto file = write_scenario("tiny.yaml", kTinySweep);
+  const auto out = file.parent_path() / "tiny.h5";
+  std::filesystem::remove(out);
+  Result r = swarm_cli("sweep " + file.string() + " --out " + out.string() + " --jobs 2");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  CHECK(std::filesystem::exists(out));
+  CHECK_FALSE(std::filesystem::exists(out.string() + ".partial"));
+  CHECK(r.out.find("[4/4]") != std::string::npos);
+
+  // Running it again needs --resume; with it, nothing is left to run.
+  Result again = swarm_cli("sweep " + file.string() + " --out " + out.string());
+  CHECK(again.code == 2);
+  Result resumed = swarm_cli("sweep " + file.string() + " --out " + out.string() + " --resume");
+  CHECK(resumed.code == 0);
+  CHECK(resumed.out.find("4 already in") != std::string::npos);
+  CHECK(resumed.out.find("running 0") != std::string::npos);
+
+  Result report = swarm_cli("report " + out.string());
+  CHECK(report.code == 0);
+  CHECK(report.out.find("| fedavg | 2 |") != std::string::npos);
+  CHECK(report.out.find("| fedmedian | 2 |") != std::string::npos);
+}
+
+TEST_CASE("a bad scenario stops a sweep before it starts and writes nothing", "[cli][scenario]") {
+  const auto file = write_scenario("badsweep.yaml", std::string(kTinySweep) + "  training.lr: [0.1, -1]\n");
+  const auto out = file.parent_path() / "badsweep.h5";
+  std::filesystem::remove(out);
+  Result r = swarm_cli("sweep " + file.string() + " --out " + out.string());
+  CHECK(r.code == 2);
+  CHECK(r.out.find("training.lr: expected a number > 0") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(out));
+  CHECK_FALSE(std::filesystem::exists(out.string() + ".partial"));
+}
+
+TEST_CASE("report refuses a file that is not a results file", "[cli][scenario]") {
+  const auto file = write_scenario("not.h5", "hello");
+  Result r = swarm_cli("report " + file.string());
+  CHECK(r.code == 2);
+  CHECK(r.out.find("not.h5") != std::string::npos);
+}
