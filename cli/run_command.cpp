@@ -95,13 +95,14 @@ int run(RunOptions o) {
   scenario::DataCache cache;
 
   std::ostringstream layers;
-  for (int h : sc.fl.layers) layers << '-' << h;
-  std::printf("# swarm run %s: %s FL, %lld nodes (%s), %s data, hidden layers%s, strategy %s, %d thread(s), seed %llu\n",
+  for (size_t i = 0; i < sc.fl.layers.size(); ++i) layers << (i ? "-" : "") << sc.fl.layers[i];
+  std::printf("# swarm run %s: %s FL, strategy %s, %lld nodes (%s), %s data (%s partition), hidden layers %s, "
+              "%d thread(s), seed %llu\n",
               sc.name.c_str(), sc.fl.async ? "asynchronous" : "synchronous",
+              sc.strategy.value("strategy", std::string("?")).c_str(),
               static_cast<long long>(sc.population.num_nodes),
               sc.backend == "sim" ? "simulated" : "in-process, wall clock", sc.data.dataset.c_str(),
-              layers.str().c_str(), sc.strategy.value("strategy", std::string("?")).c_str(), o.threads,
-              static_cast<unsigned long long>(sc.seed));
+              sc.data.partition.c_str(), layers.str().c_str(), o.threads, static_cast<unsigned long long>(sc.seed));
   printer.header();
   results::RunResult result = scenario::run_scenario(sc, ctx, cache);
 

@@ -232,7 +232,20 @@ void read_attack(Section s, Scenario& sc) {
   s.finish();
 }
 
-// Strategy parameters are checked by make_strategy, which knows each strategy's keys.
+// Whether strategy `name` takes parameter `key` (asked of make_strategy itself, which owns the
+// parameter lists).
+bool takes_parameter(const std::string& name, const std::string& key, const Dict& value) {
+  try {
+    strategies::make_strategy(Dict{{"strategy", name}, {key, value}});
+    return true;
+  } catch (const Error& e) {
+    return std::string(e.what()).find("has no parameter '" + key + "'") == std::string::npos;
+  }
+}
+
+// Strategy parameters are checked by make_strategy, which knows each strategy's keys. A key
+// that another strategy takes is left out for this one, so that a sweep over strategies can
+// set each one's parameters once (num_byzantine for Krum, trim_ratio for the trimmed mean).
 void read_strategy(Section s, Scenario& sc) {
   const std::string name = s.text("name", sc.graph == "fl-async" ? "fedbuff" : "fedavg");
   sc.strategy = Dict::object();
@@ -241,15 +254,22 @@ void read_strategy(Section s, Scenario& sc) {
     if (key == "name") continue;
     YAML::Node v = s.raw(key);
     if (!v.IsScalar()) s.fail(key, "expected a number, a string or true/false");
+    Dict value;
     try {
-      sc.strategy[key] = v.as<double>();
+      value = v.as<double>();
     } catch (const YAML::Exception&) {
       try {
-        sc.strategy[key] = v.as<bool>();
+        value = v.as<bool>();
       } catch (const YAML::Exception&) {
-        sc.strategy[key] = v.Scalar();
+        value = v.Scalar();
       }
     }
+    if (!takes_parameter(name, key, value)) {
+      bool someone = false;
+      for (const std::string& other : strategies::strategy_names()) someone |= takes_parameter(other, key, value);
+      if (someone) continue;
+    }
+    sc.strategy[key] = value;
   }
   try {
     strategies::make_strategy(sc.strategy);
