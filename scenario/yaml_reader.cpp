@@ -29,15 +29,17 @@ std::string Section::key_path(const std::string& key) const {
   return path_.empty() ? key : path_ + "." + key;
 }
 
+std::optional<std::string> Section::origin_of(const std::string& full_path) const {
+  for (std::string p = full_path;; p = p.substr(0, p.rfind('.'))) {
+    if (auto it = source_->origins.find(p); it != source_->origins.end()) return it->second;
+    if (p.find('.') == std::string::npos) return std::nullopt;
+  }
+}
+
 std::string Section::where(const std::string& key) const {
   const std::string full = key_path(key);
   // A value set from outside the file: name its origin.
-  for (std::string p = full;; p = p.substr(0, p.rfind('.'))) {
-    if (auto it = source_->origins.find(p); it != source_->origins.end()) {
-      return it->second + ": " + full;
-    }
-    if (p.find('.') == std::string::npos) break;
-  }
+  if (std::optional<std::string> origin = origin_of(full)) return *origin + ": " + full;
   const YAML::Node& map = node_;
   YAML::Node n = map;
   if (!key.empty() && map.IsMap() && map[key]) n = map[key];
@@ -196,14 +198,7 @@ void Section::finish() const {
       std::ostringstream s;
       s << source_->file;
       YAML::Mark mark = kv.first.Mark();
-      std::string at;
-      for (std::string p = key_path(key);; p = p.substr(0, p.rfind('.'))) {
-        if (auto it = source_->origins.find(p); it != source_->origins.end()) {
-          at = it->second;
-          break;
-        }
-        if (p.find('.') == std::string::npos) break;
-      }
+      std::string at = origin_of(key_path(key)).value_or("");
       if (at.empty()) {
         if (mark.line >= 0) s << ':' << mark.line + 1 << ':' << mark.column + 1;
         at = s.str();

@@ -67,6 +67,8 @@ class Section {
 
  private:
   YAML::Node child(const std::string& key);
+  // Where a value set from outside the file (--set, a sweep) came from, if it did.
+  std::optional<std::string> origin_of(const std::string& full_path) const;
   std::string key_path(const std::string& key) const;
 
   YAML::Node node_;

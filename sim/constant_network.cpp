@@ -98,28 +98,17 @@ class ConstantNetwork final : public NetworkModel {
     return clock_ < flow.active_at ? flow.active_at : flow.done_at;
   }
 
-  // REQUIRES of advance(): clock_ <= to <= next event.
   void check_advance(SimTime to, const char* op) const {
-    if (to < clock_) {
-      throw std::logic_error(std::string("constant network: ") + op + " at " + to.to_string() +
-                             ", before the model's clock " + clock_.to_string());
-    }
-    if (auto next = next_event_time(); next && to > *next) {
-      throw std::logic_error(std::string("constant network: ") + op + " at " + to.to_string() +
-                             " skips the event at " + next->to_string());
-    }
+    detail::check_advance("constant network", clock_, next_event_time(), to, op);
   }
 
   // Moves the clock to `now` for start_flow/cancel_flow: no event may lie in (clock_, now].
   void move_clock(SimTime now, const char* op) {
     if (now == clock_) return;
-    check_advance(now, op);
-    if (auto next = next_event_time(); next && *next == now) {
-      throw std::logic_error(std::string("constant network: ") + op + " at " + now.to_string() +
-                             " without advance(" + now.to_string() + ") first");
-    }
+    detail::check_move("constant network", clock_, next_event_time(), now, op);
     clock_ = now;
   }
+
 
   ServerLinks server_;
   std::vector<std::optional<LinkSpec>> nodes_;

@@ -176,26 +176,16 @@ class MaxMinNetwork final : public NetworkModel {
   }
 
   void check_advance(SimTime to, const char* op) const {
-    if (to < clock_) {
-      throw std::logic_error(std::string("maxmin network: ") + op + " at " + to.to_string() +
-                             ", before the model's clock " + clock_.to_string());
-    }
-    if (auto next = next_event_time(); next && to > *next) {
-      throw std::logic_error(std::string("maxmin network: ") + op + " at " + to.to_string() +
-                             " skips the event at " + next->to_string());
-    }
+    detail::check_advance("maxmin network", clock_, next_event_time(), to, op);
   }
 
   // Moves the clock to `now` for start_flow/cancel_flow: no event may lie in (clock_, now].
   void move_clock(SimTime now, const char* op) {
     if (now == clock_) return;
-    check_advance(now, op);
-    if (auto next = next_event_time(); next && *next == now) {
-      throw std::logic_error(std::string("maxmin network: ") + op + " at " + now.to_string() +
-                             " without advance(" + now.to_string() + ") first");
-    }
+    detail::check_move("maxmin network", clock_, next_event_time(), now, op);
     progress_to(now);
   }
+
 
   // Transfers bytes at the current rates from clock_ to `to`, and sets clock_ = to.
   void progress_to(SimTime to) {

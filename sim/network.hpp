@@ -33,6 +33,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -123,6 +124,30 @@ inline SimTime transfer_time(double bytes, double bytes_per_s) {
 }
 
 namespace detail {
+
+// The clock rules shared by the models (see the header comment): advance(to) may not go back
+// nor skip an event; start_flow/cancel_flow at `now` may not step over or onto one either.
+inline void check_advance(const char* model, SimTime clock, std::optional<SimTime> next, SimTime to,
+                          const char* op) {
+  if (to < clock) {
+    throw std::logic_error(std::string(model) + ": " + op + " at " + to.to_string() +
+                           ", before the model's clock " + clock.to_string());
+  }
+  if (next && to > *next) {
+    throw std::logic_error(std::string(model) + ": " + op + " at " + to.to_string() +
+                           " skips the event at " + next->to_string());
+  }
+}
+
+inline void check_move(const char* model, SimTime clock, std::optional<SimTime> next, SimTime now,
+                       const char* op) {
+  check_advance(model, clock, next, now, op);
+  if (next && *next == now) {
+    throw std::logic_error(std::string(model) + ": " + op + " at " + now.to_string() +
+                           " without advance(" + now.to_string() + ") first");
+  }
+}
+
 inline void check_links(const std::string& who, double up, double down, SimTime latency) {
   auto check = [&](double bw, const char* what) {
     if (!(std::isfinite(bw) && bw > 0)) {

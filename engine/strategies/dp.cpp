@@ -1,6 +1,6 @@
 // DP-FedAvg with fixed-size rounds (McMahan, Ramage, Talwar & Zhang 2018, "Learning
-// Differentially Private Recurrent Language Models", Algorithm 1 with the fixed-denominator
-// estimator and per-layer clipping replaced by one flat clip):
+// Differentially Private Recurrent Language Models", Algorithm 1: flat clipping, every client
+// of weight 1, the fixed-denominator estimator with the round's n updates as denominator):
 //   clip:   delta_k <- delta_k * min(1, S / ||delta_k||_2)
 //   mean:   mean = sum_k clipped_k / n                  (unweighted; n = updates this round)
 //   noise:  mean_i += N(0, sigma^2),  sigma = z S / n   (each clipped update has sensitivity S/n)

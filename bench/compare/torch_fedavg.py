@@ -1,0 +1,236 @@
+#!/usr/bin/python3
+"""FedAvg in plain PyTorch against swarmsim's in-process backend on the same workload.
+
+    /usr/bin/python3 bench/compare/torch_fedavg.py [--rounds N] [--batch B ...] [--threads T ...]
+
+Workload (swarmsim's reference configuration): MLP 784-200-200-10 with ReLU, softmax
+cross-entropy, local SGD lr 0.05 momentum 0.9 (fresh momentum every round), 1 local epoch, 100
+clients x 600 Fashion-MNIST training samples (IID: a seeded permutation of the 60,000), 10
+clients sampled per round, FedAvg weighted by sample count, test accuracy on the 10,000 test
+images after every round (swarmsim evaluates every round too, inside its round time).
+
+The PyTorch side is written as a competent user would: the data is read once from
+/usr/share/datasets/fashion-mnist/*.gz (gzip + numpy.frombuffer, scaled to [0, 1]) and
+pre-sliced into one tensor per client; mini-batches index those tensors with a torch
+permutation; torch.set_num_threads(T). Only the rounds are timed (not loading).
+
+The swarmsim side runs `BUILD_DIR/bin/swarm run --backend inprocess ...` with the same keys and
+parses its summary line. Prints one table: side, threads, batch, rounds/s, final accuracy, and
+swarmsim rounds/s / PyTorch rounds/s.
+
+Needs python3-torch (Debian: `apt-get install python3-torch libopenblas0-pthread`); exits 2
+without it. Debian's torch calls the system BLAS through the alternatives: without
+libopenblas0-pthread it falls back to the reference BLAS (~3.5 vs ~30 GFLOP/s on the project
+machine), which makes PyTorch look ~5-10x slower than it is. Optional; not part of CI.
+"""
+
+import argparse
+import gzip
+import os
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+DATA_DIR = "/usr/share/datasets/fashion-mnist"
+CLIENTS = 100
+SAMPLES_PER_CLIENT = 600
+CLIENTS_PER_ROUND = 10
+HIDDEN = (200, 200)
+LR = 0.05
+MOMENTUM = 0.9
+SUMMARY = re.compile(r"^# (\d+) rounds in ([0-9.]+) s wall \(([0-9.]+) rounds/s.*final accuracy ([0-9.]+)")
+
+
+def require_torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print("error: PyTorch is not installed for /usr/bin/python3. On Debian:\n"
+              "  apt-get install python3-torch libopenblas0-pthread\n"
+              "(libopenblas0-pthread: without it Debian's torch uses the slow reference BLAS)",
+              file=sys.stderr)
+        sys.exit(2)
+    return torch
+
+
+def blas_report(torch):
+    """Prints which BLAS torch uses; warns when Debian's OpenBLAS is missing."""
+    config = torch.__config__.show()
+    blas_lines = [line.strip() for line in config.splitlines() if re.search(r"BLAS|LAPACK|MKL", line)]
+    print("torch", torch.__version__, "| build:", "; ".join(blas_lines) or "(no BLAS line in torch.__config__.show())")
+    try:
+        out = subprocess.run(["dpkg-query", "-W", "-f=${Status} ${Version}", "libopenblas0-pthread"],
+                             capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        print("dpkg-query not found (not Debian?): cannot check libopenblas0-pthread")
+        return
+    installed = out.returncode == 0 and "install ok installed" in out.stdout
+    print("libopenblas0-pthread:", out.stdout.split()[-1] if installed else "NOT installed")
+    if not installed:
+        print("warning: without libopenblas0-pthread Debian's torch falls back to the reference BLAS "
+              "(~3.5 vs ~30 GFLOP/s); install it for a fair comparison", file=sys.stderr)
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_data(torch, seed):
+    """Per-client (x, y) tensors and the test set, loaded once."""
+    def images(name):
+        a = read_idx(os.path.join(DATA_DIR, name))
+        return torch.from_numpy(a.reshape(a.shape[0], -1).astype(np.float32) / 255.0)
+
+    def labels(name):
+        return torch.from_numpy(read_idx(os.path.join(DATA_DIR, name)).astype(np.int64))
+
+    x, y = images("train-images-idx3-ubyte.gz"), labels("train-labels-idx1-ubyte.gz")
+    xt, yt = images("t10k-images-idx3-ubyte.gz"), labels("t10k-labels-idx1-ubyte.gz")
+    perm = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed))
+    clients = []
+    for c in range(CLIENTS):
+        idx = perm[c * SAMPLES_PER_CLIENT:(c + 1) * SAMPLES_PER_CLIENT]
+        clients.append((x[idx].contiguous(), y[idx].contiguous()))
+    return clients, (xt, yt)
+
+
+def make_model(torch):
+    layers, width = [], 784
+    for h in HIDDEN:
+        layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
+        width = h
+    layers.append(torch.nn.Linear(width, 10))
+    return torch.nn.Sequential(*layers)
+
+
+def run_torch(torch, clients, test, rounds, batch, threads, seed):
+    """(rounds/s, final accuracy) of `rounds` FedAvg rounds."""
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)
+    vec = torch.nn.utils.parameters_to_vector
+    global_model = make_model(torch)
+    local = make_model(torch)
+    global_vec = vec(global_model.parameters()).detach().clone()
+    loss_fn = torch.nn.CrossEntropyLoss()
+    xt, yt = test
+    accuracy = 0.0
+    start = time.perf_counter()
+    for _ in range(rounds):
+        chosen = torch.randperm(CLIENTS, generator=gen)[:CLIENTS_PER_ROUND].tolist()
+        total = torch.zeros_like(global_vec)
+        weight_sum = 0
+        for c in chosen:
+            x, y = clients[c]
+            torch.nn.utils.vector_to_parameters(global_vec, local.parameters())
+            opt = torch.optim.SGD(local.parameters(), lr=LR, momentum=MOMENTUM)
+            order = torch.randperm(x.shape[0], generator=gen)
+            for i in range(0, x.shape[0], batch):
+                b = order[i:i + batch]
+                opt.zero_grad(set_to_none=True)
+                loss_fn(local(x[b]), y[b]).backward()
+                opt.step()
+            with torch.no_grad():
+                total.add_(vec(local.parameters()), alpha=float(x.shape[0]))
+            weight_sum += x.shape[0]
+        global_vec = total / weight_sum
+        with torch.no_grad():
+            torch.nn.utils.vector_to_parameters(global_vec, global_model.parameters())
+            accuracy = (global_model(xt).argmax(1) == yt).float().mean().item()
+    elapsed = time.perf_counter() - start
+    return rounds / elapsed, accuracy
+
+
+def run_torch_child(rounds, batch, threads, seed):
+    """run_torch in a fresh process whose OpenBLAS and OpenMP pools have `threads` threads.
+
+    OpenBLAS (libopenblas0-pthread) keeps its own thread pool, one thread per core by default,
+    which torch.set_num_threads does not resize; its threads spin against torch's, which on a
+    busy machine slowed batch-10 steps about 3x. The pools are sized when the libraries load,
+    hence one process per thread count."""
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--rounds", str(rounds),
+           "--batch", str(batch), "--threads", str(threads), "--seed", str(seed)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if out.returncode != 0:
+        sys.exit(f"error: PyTorch run failed ({' '.join(cmd)}):\n{out.stderr}")
+    rate, acc = out.stdout.split()[-2:]
+    return float(rate), float(acc)
+
+
+def run_swarmsim(build_dir, rounds, batch, threads, seed):
+    """(rounds/s, final accuracy) parsed from `swarm run`'s summary line."""
+    exe = os.path.join(build_dir, "bin", "swarm")
+    cmd = [exe, "run", "--backend", "inprocess",
+           "--set", f"population.nodes={CLIENTS}",
+           "--set", "data.partition=sampled",
+           "--set", f"data.samples_per_node={SAMPLES_PER_CLIENT}",
+           "--set", f"swarm.clients_per_round={CLIENTS_PER_ROUND}",
+           "--set", f"training.batch_size={batch}",
+           "--set", "model.hidden=[" + ",".join(map(str, HIDDEN)) + "]",
+           "--set", f"training.lr={LR}", "--set", f"training.momentum={MOMENTUM}",
+           "--set", "training.epochs=1",
+           "--set", f"swarm.rounds={rounds}", "--seed", str(seed), "--threads", str(threads)]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        sys.exit(f"error: {exe} not found (build swarmsim, or set BUILD_DIR)")
+    if out.returncode != 0:
+        sys.exit(f"error: {' '.join(cmd)} exited {out.returncode}:\n{out.stderr}")
+    for line in reversed((out.stdout + out.stderr).splitlines()):
+        m = SUMMARY.match(line.strip())
+        if m:
+            return float(m.group(3)), float(m.group(4))
+    sys.exit(f"error: no summary line ('# N rounds in X s wall (R rounds/s ...') in the output of "
+             f"{' '.join(cmd)}:\n{out.stdout[-2000:]}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=20, help="FedAvg rounds per run (default 20)")
+    parser.add_argument("--batch", type=int, nargs="+", default=[10, 64], help="batch sizes (default 10 64)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts (default 1 2)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--build-dir", default=os.environ.get("BUILD_DIR", "build"),
+                        help="swarmsim build directory (default: $BUILD_DIR or build)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    torch = require_torch()
+    if not os.path.exists(os.path.join(DATA_DIR, "train-images-idx3-ubyte.gz")):
+        sys.exit(f"error: Fashion-MNIST not found in {DATA_DIR}")
+    if args.worker:
+        clients, test = load_data(torch, args.seed)
+        rate, acc = run_torch(torch, clients, test, args.rounds, args.batch[0], args.threads[0], args.seed)
+        print(f"{rate} {acc}")
+        return 0
+    blas_report(torch)
+
+    rows = []
+    for batch in args.batch:
+        for threads in args.threads:
+            t_rate, t_acc = run_torch_child(args.rounds, batch, threads, args.seed)
+            s_rate, s_acc = run_swarmsim(args.build_dir, args.rounds, batch, threads, args.seed)
+            rows.append(("PyTorch", threads, batch, t_rate, t_acc, ""))
+            rows.append(("swarmsim", threads, batch, s_rate, s_acc, f"{s_rate / t_rate:.2f}"))
+            print(f"batch {batch}, {threads} thread(s): PyTorch {t_rate:.3f} rounds/s, "
+                  f"swarmsim {s_rate:.3f} rounds/s", file=sys.stderr)
+
+    print(f"\n{args.rounds} FedAvg rounds, {CLIENTS_PER_ROUND} of {CLIENTS} clients x {SAMPLES_PER_CLIENT} "
+          f"samples, MLP 784-{'-'.join(map(str, HIDDEN))}-10, test accuracy every round\n")
+    print("| side | threads | batch | rounds/s | final accuracy | swarmsim / PyTorch |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for side, threads, batch, rate, acc, ratio in rows:
+        print(f"| {side} | {threads} | {batch} | {rate:.3f} | {acc:.4f} | {ratio} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
