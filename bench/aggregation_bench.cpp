@@ -9,7 +9,7 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/fl/fedavg.hpp"
+#include "engine/strategies/weighted_average.hpp"
 
 namespace {
 
@@ -26,7 +26,7 @@ void BM_FedAvg(benchmark::State& state) {
   for (size_t u = 0; u < k; ++u) weights[u] = 100.0 + static_cast<double>(u);
   std::vector<float> out(kParams);
   for (auto _ : state) {
-    swarm::fl::weighted_average(views, weights, out);
+    swarm::strategies::weighted_average(views, weights, out);
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }

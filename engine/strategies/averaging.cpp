@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "engine/fl/fedavg.hpp"
+#include "engine/strategies/weighted_average.hpp"
 #include "engine/strategies/common.hpp"
 
 namespace swarm::strategies {
@@ -72,7 +72,7 @@ class FedAvgM final : public Strategy {
 // Algorithm 1 with the staleness scaling of Section 5): each update is weighted by
 // s(tau_k) = (1 + tau_k)^-a, tau_k its staleness, and the buffer of K updates is divided by K:
 //   mean = sum_k s(tau_k) delta_k / K;  params += server_lr * mean.
-// Computed as fl::weighted_average (which divides by sum_k s_k) scaled by sum_k s_k / K, exactly
+// Computed as weighted_average (which divides by sum_k s_k) scaled by sum_k s_k / K, exactly
 // as the aggregator's original inline implementation (engine/fl/modules.cpp) did, so that a run
 // gives the same bits. Parameters: server_lr (> 0, default 1), staleness_exponent a (>= 0,
 // default 0.5: s = 1 / sqrt(1 + tau); 0 weighs every update alike).
@@ -93,7 +93,7 @@ class FedBuff final : public Strategy {
       weights.push_back(exponent_ == 0.5 ? 1.0 / std::sqrt(age) : std::pow(age, -exponent_));
     }
     std::vector<float> mean(params.size());
-    fl::weighted_average(deltas_of(updates), weights, mean);
+    weighted_average(deltas_of(updates), weights, mean);
     double wsum = 0;
     for (double w : weights) wsum += w;
     double scale = server_lr_;

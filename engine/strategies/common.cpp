@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "engine/error.hpp"
-#include "engine/fl/fedavg.hpp"
+#include "engine/strategies/weighted_average.hpp"
 
 namespace swarm::strategies {
 
@@ -51,7 +51,7 @@ void sample_weighted_mean(const std::string& strategy, std::span<const ClientUpd
                      " updates report 0 training samples in total, so they cannot be weighted "
                      "by sample count");
   }
-  fl::weighted_average(deltas_of(updates), weights, out);
+  weighted_average(deltas_of(updates), weights, out);
 }
 
 void add_scaled(std::span<float> params, std::span<const float> step, float lr) {

@@ -51,8 +51,6 @@ class Params {
   std::vector<std::string> known_;  // keys read so far, "strategy" included
 };
 
-// Levenshtein distance (insertions, deletions, substitutions), for suggestions.
-size_t edit_distance(const std::string& a, const std::string& b);
 // The candidate closest to `word` if it is close enough to be a plausible typo, else "".
 std::string closest(const std::string& word, const std::vector<std::string>& candidates);
 
@@ -82,7 +80,7 @@ void check_updates(const std::string& strategy, std::span<const float> params,
 std::vector<std::span<const float>> deltas_of(std::span<const ClientUpdate> updates);
 std::vector<NodeId> nodes_of(std::span<const ClientUpdate> updates);
 
-// out = sum_k n_k delta_k / sum_k n_k with n_k = samples (fl::weighted_average). Throws
+// out = sum_k n_k delta_k / sum_k n_k with n_k = samples (weighted_average). Throws
 // UsageError when the samples sum to zero.
 void sample_weighted_mean(const std::string& strategy, std::span<const ClientUpdate> updates,
                           std::span<float> out);

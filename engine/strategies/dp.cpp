@@ -19,7 +19,7 @@
 
 #include <Eigen/Core>
 
-#include "engine/fl/fedavg.hpp"
+#include "engine/strategies/weighted_average.hpp"
 #include "engine/strategies/common.hpp"
 
 namespace swarm::strategies {
@@ -81,7 +81,7 @@ class DpFedAvg final : public Strategy {
     }
     // weighted_average divides by sum_k scale_k; the estimator divides by n.
     std::vector<float> mean(params.size());
-    fl::weighted_average(deltas_of(updates), scale, mean);
+    weighted_average(deltas_of(updates), scale, mean);
     const auto rescale = static_cast<float>(scale_sum / static_cast<double>(n));
     const double sigma = z_ * clip_ / static_cast<double>(n);
     const auto lr = static_cast<float>(server_lr_);

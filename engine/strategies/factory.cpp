@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "engine/error.hpp"
+#include "engine/text.hpp"
 #include "engine/strategies/common.hpp"
 
 namespace swarm::strategies {
@@ -26,12 +27,6 @@ constexpr Entry kStrategies[] = {
     {"fedbuff", make_fedbuff},       {"dp_fedavg", make_dp_fedavg},
 };
 
-std::string join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
-  return out;
-}
-
 std::string format_number(double x) {
   if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
   char buffer[32];
@@ -40,22 +35,6 @@ std::string format_number(double x) {
 }
 
 }  // namespace
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  // One row of the dynamic-programming table: row[j] = distance(a[0..i), b[0..j)).
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];  // distance(a[0..i-1), b[0..j-1))
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t substitute = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
-      diagonal = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitute});
-    }
-  }
-  return row[b.size()];
-}
 
 std::string closest(const std::string& word, const std::vector<std::string>& candidates) {
   // A typo changes a few characters: accept up to a third of the word, at least 1, at most 3.

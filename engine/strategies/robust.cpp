@@ -10,7 +10,7 @@
 #include <Eigen/Core>
 
 #include "engine/error.hpp"
-#include "engine/fl/fedavg.hpp"
+#include "engine/strategies/weighted_average.hpp"
 #include "engine/strategies/common.hpp"
 
 namespace swarm::strategies {
@@ -270,7 +270,7 @@ class Krum final : public Strategy {
     } else {
       std::vector<float> avg(params.size());
       const std::vector<double> ones(m, 1.0);
-      fl::weighted_average(chosen, ones, avg);
+      weighted_average(chosen, ones, avg);
       add_scaled(params, avg, lr);
     }
     report.used = static_cast<int>(m);

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "engine/error.hpp"
-#include "engine/fl/fedavg.hpp"
+#include "engine/strategies/weighted_average.hpp"
 #include "tests/strategies/strategy_test_util.hpp"
 
 namespace swarm::strategies {
@@ -99,7 +99,7 @@ TEST_CASE("fedbuff gives the bits of the aggregator's former inline formula", "[
   std::vector<double> weights;
   for (int s : staleness) weights.push_back(1.0 / std::sqrt(1.0 + s));
   std::vector<float> mean(size);
-  fl::weighted_average(views, weights, mean);
+  weighted_average(views, weights, mean);
   double scale = server_lr;
   double wsum = 0;
   for (double w : weights) wsum += w;
@@ -125,7 +125,7 @@ TEST_CASE("fedavg with server_lr 1 gives the bits of the former inline formula",
   std::vector<float> current(3000, 0.5f);
   std::vector<std::span<const float>> views(deltas.begin(), deltas.end());
   std::vector<float> mean(3000), expected(3000);
-  fl::weighted_average(views, samples, mean);
+  weighted_average(views, samples, mean);
   for (size_t i = 0; i < expected.size(); ++i) expected[i] = current[i] + 1.0f * mean[i];
   std::vector<float> params = current;
   aggregate({{"strategy", "fedavg"}}, params, round);

@@ -9,6 +9,7 @@
 
 #include "engine/error.hpp"
 #include "engine/strategies/common.hpp"
+#include "engine/text.hpp"
 #include "tests/strategies/strategy_test_util.hpp"
 
 namespace swarm::strategies {

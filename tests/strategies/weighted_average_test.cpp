@@ -1,9 +1,9 @@
-#include "engine/fl/fedavg.hpp"
+#include "engine/strategies/weighted_average.hpp"
 
 #include <catch2/catch.hpp>
 #include <stdexcept>
 
-using namespace swarm::fl;
+using namespace swarm::strategies;
 
 TEST_CASE("FedAvg is the sample-weighted mean", "[fedavg]") {
   // Three clients with 10, 30 and 60 samples:

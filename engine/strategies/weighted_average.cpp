@@ -1,10 +1,10 @@
-#include "engine/fl/fedavg.hpp"
+#include "engine/strategies/weighted_average.hpp"
 
 #include <algorithm>
 #include <numeric>
 #include <stdexcept>
 
-namespace swarm::fl {
+namespace swarm::strategies {
 
 void weighted_average(std::span<const std::span<const float>> updates,
                       std::span<const double> weights, std::span<float> out) {
@@ -39,4 +39,4 @@ void weighted_average(std::span<const std::span<const float>> updates,
   }
 }
 
-}  // namespace swarm::fl
+}  // namespace swarm::strategies

@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-namespace swarm::fl {
+namespace swarm::strategies {
 
 // out = sum_k weights[k] * updates[k] / sum_k weights[k].
 // REQUIRES: updates non-empty, every update and `out` of the same size, weights >= 0 with a
@@ -14,4 +14,4 @@ namespace swarm::fl {
 void weighted_average(std::span<const std::span<const float>> updates,
                       std::span<const double> weights, std::span<float> out);
 
-}  // namespace swarm::fl
+}  // namespace swarm::strategies
