@@ -17,7 +17,7 @@ import argparse
 import os
 import sys
 
-from summary import ResultsError, fail, load_runs, point_label, point_sort_key, time_to_target
+from summary import fail, load_all, point_label, point_sort_key, time_to_target
 
 
 def groups_of(runs, by_file):
@@ -150,14 +150,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not 0 < args.target <= 1:
         fail(f"--target {args.target}: expected an accuracy in (0, 1]")
-    runs = []
-    try:
-        for path in args.files:
-            runs += load_runs(path)
-    except ResultsError as e:
-        fail(str(e))
-    if not runs:
-        fail(", ".join(args.files) + ": no complete run")
+    runs = load_all(args.files)
 
     import matplotlib
     matplotlib.use("Agg")

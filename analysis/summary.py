@@ -179,6 +179,19 @@ def fail(message):
     sys.exit(2)
 
 
+def load_all(paths):
+    """Every complete run of `paths`; exits with a message (code 2) on a bad file or no run."""
+    runs = []
+    try:
+        for path in paths:
+            runs += load_runs(path)
+    except ResultsError as e:
+        fail(str(e))
+    if not runs:
+        fail(", ".join(paths) + ": no complete run")
+    return runs
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Markdown summary of swarmsim results files, one row per "
                                                  "sweep point (the table of `swarm report`).")
@@ -188,14 +201,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not 0 <= args.target <= 1:
         fail(f"--target {args.target}: expected an accuracy in [0, 1]")
-    runs = []
-    try:
-        for path in args.files:
-            runs += load_runs(path)
-    except ResultsError as e:
-        fail(str(e))
-    if not runs:
-        fail(", ".join(args.files) + ": no complete run")
+    runs = load_all(args.files)
     by_file = len(args.files) > 1
     sys.stdout.write(markdown(summarize(runs, args.target, by_file), args.target, by_file))
     return 0
