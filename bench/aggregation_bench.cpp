@@ -6,6 +6,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench/memcpy_reference.hpp"
+
 #include <cstring>
 #include <vector>
 
@@ -36,16 +38,7 @@ void BM_FedAvg(benchmark::State& state) {
 BENCHMARK(BM_FedAvg)->Arg(10)->Arg(100);
 
 void BM_MemcpyReference(benchmark::State& state) {
-  const auto k = static_cast<size_t>(state.range(0));
-  const size_t n = k * kParams;
-  std::vector<float> src(n, 1.0f), dst(n, 0.0f);
-  for (auto _ : state) {
-    std::memcpy(dst.data(), src.data(), n * sizeof(float));
-    benchmark::DoNotOptimize(dst.data());
-    benchmark::ClobberMemory();
-  }
-  const double bytes = static_cast<double>(2 * n * sizeof(float));
-  state.counters["bytes/s"] = benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
+  swarm::bench::memcpy_reference(state, static_cast<size_t>(state.range(0)) * kParams);
 }
 BENCHMARK(BM_MemcpyReference)->Arg(10)->Arg(100);
 

@@ -24,16 +24,8 @@ class ConstantNetwork final : public NetworkModel {
   }
 
   FlowId start_flow(SimTime now, uint32_t node, Direction dir, double bytes) override {
-    if (node >= nodes_.size() || !nodes_[node]) {
-      throw UsageError("network: flow to node " + std::to_string(node) +
-                       ", which has no links declared");
-    }
-    if (!(std::isfinite(bytes) && bytes >= 0)) {
-      throw UsageError("network: flow of " + std::to_string(bytes) + " bytes to node " +
-                       std::to_string(node) + "; expected a finite number >= 0");
-    }
+    const LinkSpec& links = detail::check_flow(nodes_, node, bytes);
     move_clock(now, "start_flow");
-    const LinkSpec& links = *nodes_[node];
     const double bw = dir == Direction::Download ? links.down_bytes_per_s : links.up_bytes_per_s;
     Flow flow;
     flow.active_at = add_saturated(add_saturated(now, links.latency), server_.latency);

@@ -62,14 +62,7 @@ class MaxMinNetwork final : public NetworkModel {
   }
 
   FlowId start_flow(SimTime now, uint32_t node, Direction dir, double bytes) override {
-    if (node >= nodes_.size() || !nodes_[node]) {
-      throw UsageError("network: flow to node " + std::to_string(node) +
-                       ", which has no links declared");
-    }
-    if (!(std::isfinite(bytes) && bytes >= 0)) {
-      throw UsageError("network: flow of " + std::to_string(bytes) + " bytes to node " +
-                       std::to_string(node) + "; expected a finite number >= 0");
-    }
+    detail::check_flow(nodes_, node, bytes);
     move_clock(now, "start_flow");
     Flow flow;
     flow.id = next_id_++;

@@ -148,6 +148,20 @@ inline void check_move(const char* model, SimTime clock, std::optional<SimTime> 
   }
 }
 
+// The arguments of start_flow, common to the models: the node has links, the size is sane.
+// Returns the node's links.
+inline const LinkSpec& check_flow(const std::vector<std::optional<LinkSpec>>& nodes, uint32_t node,
+                                  double bytes) {
+  if (node >= nodes.size() || !nodes[node]) {
+    throw UsageError("network: flow to node " + std::to_string(node) + ", which has no links declared");
+  }
+  if (!(std::isfinite(bytes) && bytes >= 0)) {
+    throw UsageError("network: flow of " + std::to_string(bytes) + " bytes to node " +
+                     std::to_string(node) + "; expected a finite number >= 0");
+  }
+  return *nodes[node];
+}
+
 inline void check_links(const std::string& who, double up, double down, SimTime latency) {
   auto check = [&](double bw, const char* what) {
     if (!(std::isfinite(bw) && bw > 0)) {
