@@ -25,7 +25,8 @@ struct PendingInstance {
 // The datasets of a node. Called from several threads at once.
 using DataProvider = std::function<LocalData(NodeId)>;
 
-// REQUIRES: threads >= 1. Each completion has status Ok or Failed (an unknown module fails
+// REQUIRES: threads >= 1. Instances run one per thread; a batch of one instance runs on the
+// calling thread and may use all `threads` in its own loops (TaskContext::threads()). Each completion has status Ok or Failed (an unknown module fails
 // its instance), its output, and wall_s set; start_s/end_s are left for the backend.
 std::vector<Completion> run_batch(const ModuleRegistry& registry,
                                   std::span<const PendingInstance> batch,

@@ -5,8 +5,9 @@
 namespace swarm {
 
 TaskContext::TaskContext(const InstanceSpec& spec, const StateReader& state,
-                         const LocalData& local, spdlog::logger& logger)
-    : spec_(spec), state_(state), local_(local), logger_(logger), rng_(spec.seed) {}
+                         const LocalData& local, spdlog::logger& logger, int threads)
+    : spec_(spec), state_(state), local_(local), logger_(logger), threads_(std::max(1, threads)),
+      rng_(spec.seed) {}
 
 void TaskContext::count_read(const std::string& key, const Blob& blob) {
   if (read_keys_.insert(key).second) output_.bytes_read += blob.size();
@@ -77,10 +78,10 @@ const ml::DatasetView& TaskContext::dataset(const std::string& name) const {
 }
 
 Completion run_instance(const ModuleFn& fn, const InstanceSpec& spec, const StateReader& state,
-                        const LocalData& local, spdlog::logger& logger) {
+                        const LocalData& local, spdlog::logger& logger, int threads) {
   Completion c;
   c.spec = spec;
-  TaskContext ctx(spec, state, local, logger);
+  TaskContext ctx(spec, state, local, logger, threads);
   try {
     fn(ctx);
     c.status = InstanceStatus::Ok;

@@ -35,8 +35,9 @@ using LocalData = std::map<std::string, ml::DatasetView>;
 
 class TaskContext {
  public:
+  // `threads`: host threads the task may use for its own parallel loops (see threads()).
   TaskContext(const InstanceSpec& spec, const StateReader& state, const LocalData& local,
-              spdlog::logger& logger);
+              spdlog::logger& logger, int threads = 1);
   TaskContext(const TaskContext&) = delete;
   TaskContext& operator=(const TaskContext&) = delete;
 
@@ -90,6 +91,10 @@ class TaskContext {
 
   spdlog::logger& logger() { return logger_; }
   std::mt19937_64& rng() { return rng_; }
+  // Host threads this instance may use inside its own code (an evaluation split over batches):
+  // all of them when it runs alone, 1 when it runs beside other instances. A task's results
+  // must not depend on it.
+  int threads() const { return threads_; }
   // Reports computation done by the task (the simulator turns it into time).
   void add_flops(uint64_t flops) { output_.flops += flops; }
 
@@ -102,6 +107,7 @@ class TaskContext {
   const StateReader& state_;
   const LocalData& local_;
   spdlog::logger& logger_;
+  int threads_;
   std::mt19937_64 rng_;
   InstanceOutput output_;
   std::set<std::string> read_keys_;  // each global or result counted once as read
@@ -111,7 +117,8 @@ class TaskContext {
 
 // Runs `fn` for `spec` on a node holding `local`: builds the context, catches whatever the
 // task throws, and returns the completion (times left at zero for the backend to fill).
+// `threads` as in TaskContext.
 Completion run_instance(const ModuleFn& fn, const InstanceSpec& spec, const StateReader& state,
-                        const LocalData& local, spdlog::logger& logger);
+                        const LocalData& local, spdlog::logger& logger, int threads = 1);
 
 }  // namespace swarm

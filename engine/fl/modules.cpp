@@ -190,7 +190,7 @@ void scheduler(TaskContext& ctx) {
   ml::Mlp mlp = model_architecture(ctx);
   Blob holder;
   mlp.set_params(global_params(ctx, mlp, holder));
-  ml::EvalStats eval = mlp.evaluate(ctx.dataset("test"));
+  ml::EvalStats eval = mlp.evaluate(ctx.dataset("test"), 1000, ctx.threads());
   ctx.add_flops(eval.flops);
   const int round = ctx.iteration() + 1;
   Dict aggregate = ctx.globals().contains("aggregate") ? ctx.globals().get_dict("aggregate") : Dict::object();

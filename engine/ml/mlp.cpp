@@ -453,7 +453,7 @@ TrainStats Mlp::train(const DatasetView& data, const SgdOptions& options, std::m
   return stats;
 }
 
-EvalStats Mlp::evaluate(const DatasetView& data, int batch_size) const {
+EvalStats Mlp::evaluate(const DatasetView& data, int batch_size, int threads) const {
   if (batch_size < 1) {
     throw UsageError("batch size must be >= 1, got " + std::to_string(batch_size));
   }
@@ -464,18 +464,30 @@ EvalStats Mlp::evaluate(const DatasetView& data, int batch_size) const {
   const int L = num_layers();
   std::vector<uint32_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0u);
-  Workspace ws;
-  Matrix x;
-  std::vector<uint8_t> y;
+  const int64_t batches = (n + batch_size - 1) / batch_size;
+  std::vector<double> batch_loss(static_cast<size_t>(batches));
+  std::vector<int64_t> batch_correct(static_cast<size_t>(batches));
+#pragma omp parallel num_threads(std::max(1, threads))
+  {
+    Workspace ws;
+    Matrix x;
+    std::vector<uint8_t> y;
+#pragma omp for schedule(static)
+    for (int64_t b = 0; b < batches; ++b) {
+      const int64_t begin = b * batch_size;
+      const int64_t end = std::min(n, begin + int64_t{batch_size});
+      data.gather(order, begin, end, x, y);
+      forward(x, ws);
+      batch_loss[b] = softmax_cross_entropy(MatMap(ws.act[L].data(), sizes_[L], x.cols()), y,
+                                            0.0f, &batch_correct[b]);
+    }
+  }
   double loss = 0;
   int64_t correct = 0;
-  for (int64_t begin = 0; begin < n; begin += batch_size) {
-    const int64_t end = std::min(n, begin + int64_t{batch_size});
-    data.gather(order, begin, end, x, y);
-    forward(x, ws);
-    loss += softmax_cross_entropy(MatMap(ws.act[L].data(), sizes_[L], x.cols()), y, 0.0f,
-                                  &correct);
-    stats.flops += forward_flops(x.cols());
+  for (int64_t b = 0; b < batches; ++b) {
+    loss += batch_loss[b];
+    correct += batch_correct[b];
+    stats.flops += forward_flops(std::min(n - b * batch_size, int64_t{batch_size}));
   }
   stats.samples = n;
   stats.loss = loss / static_cast<double>(n);

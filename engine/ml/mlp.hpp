@@ -78,7 +78,9 @@ class Mlp {
   // as params()). For gradient checks.
   double loss_and_gradient(const Matrix& x, std::span<const uint8_t> y, std::vector<float>& grad);
 
-  EvalStats evaluate(const DatasetView& data, int batch_size = 1000) const;
+  // Accuracy and mean loss over `data`, batch by batch, the batches shared among `threads`
+  // OpenMP threads. The sums are taken in batch order: the result does not depend on `threads`.
+  EvalStats evaluate(const DatasetView& data, int batch_size = 1000, int threads = 1) const;
 
   // FLOPs of one train_batch with `options` on a batch of `batch` samples. The SGD update's
   // share depends on whether momentum, weight decay and the proximal term are on (see mlp.cpp).

@@ -283,3 +283,24 @@ TEST_CASE("instances get distinct, reproducible RNG streams", "[controller]") {
   for (auto& [k, v] : one.items()) distinct.insert(v.get<uint64_t>());
   CHECK(distinct.size() == 6);
 }
+
+TEST_CASE("a lone instance may use every thread; instances side by side get one each", "[controller]") {
+  ModuleRegistry reg = testing::noop_registry();
+  reg.add("probe", [](TaskContext& ctx) {
+    ctx.results().add("threads", Dict{{"threads", ctx.threads()}});
+  });
+  reg.add("collect", [](TaskContext& ctx) {
+    Dict seen = Dict::array();
+    for (const auto& [node, blob] : ctx.results().select("threads")) seen.push_back(to_dict(blob)["threads"]);
+    ctx.globals().set("seen", Dict{{"workers", seen}, {"self", ctx.threads()}});
+    ctx.stop_swarm();
+  });
+  LambdaSwarm s([](LambdaSwarm& sw) {
+    return sw.add("collect", {.maximum = 1})(sw.add("probe")());
+  });
+  Run run(s, reg, 4, 10, /*threads=*/3);
+  run.controller.run();
+  Dict seen = to_dict(*run.controller.state().global("seen"));
+  CHECK(seen["workers"] == Dict::array({1, 1, 1, 1}));
+  CHECK(seen["self"] == 3);
+}

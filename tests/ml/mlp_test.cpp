@@ -329,6 +329,27 @@ TEST_CASE("Mlp training is deterministic given the seeds", "[ml][mlp]") {
   REQUIRE(run() == run());
 }
 
+TEST_CASE("Mlp evaluation does not depend on the thread count or the batch size", "[ml][mlp]") {
+  SyntheticOptions data_options;
+  data_options.num_samples = 1003;  // batches of 100 leave a short last one
+  DatasetView data(make_synthetic(data_options));
+  Mlp model = initialised({20, 16, 4}, 6);
+  const EvalStats one = model.evaluate(data, 100, 1);
+  for (int threads : {2, 3, 8}) {
+    const EvalStats many = model.evaluate(data, 100, threads);
+    CHECK(many.loss == one.loss);  // bit for bit: batch sums are added in batch order
+    CHECK(many.accuracy == one.accuracy);
+    CHECK(many.flops == one.flops);
+  }
+  // Another batch size groups the sums differently: the same figures up to rounding.
+  const EvalStats whole = model.evaluate(data, 2000, 2);
+  CHECK(whole.accuracy == one.accuracy);
+  CHECK(whole.loss == Approx(one.loss).epsilon(1e-9));
+  CHECK(whole.samples == 1003);
+  CHECK(one.accuracy > 0.1);
+  CHECK(one.accuracy < 0.9);  // an untrained model: a figure in between, not a constant
+}
+
 TEST_CASE("Mlp FLOP counts follow the formula", "[ml][mlp]") {
   Mlp model = initialised({2, 3, 2}, 1);
   // Per sample, forward (mlp.cpp): layer 1 2*2*3 + 3 = 15, ReLU 3, layer 2 2*3*2 + 2 = 14,
