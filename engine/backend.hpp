@@ -4,8 +4,10 @@
 // starts instances and consumes completions; it never assumes they arrive in start order,
 // promptly, or successfully.
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -67,6 +69,16 @@ class Backend {
   virtual std::vector<NodeId> node_ids() = 0;
   // Nodes that can take an instance now, sorted by id.
   virtual std::vector<NodeDescriptor> available_nodes() = 0;
+  // available_nodes() restricted to `ids` (sorted ascending, unique; unknown ids are left
+  // out). The controller asks this when a scheduler or specified_ids already narrowed a task
+  // to a few nodes, so a backend with a large population overrides it to cost O(ids.size()).
+  virtual std::vector<NodeDescriptor> available_among(std::span<const NodeId> ids) {
+    std::vector<NodeDescriptor> out;
+    for (const NodeDescriptor& n : available_nodes()) {
+      if (std::binary_search(ids.begin(), ids.end(), n.id)) out.push_back(n);
+    }
+    return out;
+  }
 
   // Starts an instance. `state` stays valid and unchanged until the next call to
   // next_completion() returns (the controller applies outputs only between those calls).

@@ -8,9 +8,6 @@
 #include "engine/seed.hpp"
 
 namespace swarm {
-namespace {
-
-}  // namespace
 
 const char* to_string(InstanceStatus s) {
   switch (s) {
@@ -79,17 +76,32 @@ bool Controller::ready(int task, const std::vector<TaskRun>& runs) const {
 void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
                             IterationReport& report) {
   const TaskSpec& spec = graph_.task(task);
+  const std::vector<NodeId>* scheduled = nullptr;
+  if (auto it = scheduled_.find(task); it != scheduled_.end()) scheduled = &it->second;
+  // When a scheduler or specified_ids narrowed the task to a few nodes, only those are asked
+  // about: a round costs the same in a population of a hundred nodes or of millions.
+  std::vector<NodeDescriptor> available;
+  if (scheduled != nullptr) {
+    available = backend_.available_among(sorted_unique(*scheduled));
+  } else if (!spec.options.specified_ids.empty()) {
+    available = backend_.available_among(sorted_unique(spec.options.specified_ids));
+  } else {
+    available = backend_.available_nodes();
+  }
   // Nodes still running an instance of this task (carried over) are busy, and count
   // against the task's cap.
-  std::vector<NodeDescriptor> available;
-  for (const NodeDescriptor& n : backend_.available_nodes()) {
-    bool busy = std::any_of(running_.begin(), running_.end(), [&](const auto& r) {
-      return r.second.task == task && r.second.node == n.id;
+  std::vector<NodeId> busy;
+  for (const auto& [id, instance] : running_) {
+    if (instance.task == task) busy.push_back(instance.node);
+  }
+  if (!busy.empty()) {
+    busy = sorted_unique(std::move(busy));
+    std::erase_if(available, [&](const NodeDescriptor& n) {
+      return std::binary_search(busy.begin(), busy.end(), n.id);
     });
-    if (!busy) available.push_back(n);
   }
   PlacementRequest request{&spec, available};
-  if (auto it = scheduled_.find(task); it != scheduled_.end()) request.scheduled = &it->second;
+  request.scheduled = scheduled;
   if (auto it = fixed_nodes_.find(task); it != fixed_nodes_.end()) request.fixed_nodes = &it->second;
   std::mt19937_64 rng(derive_seed(options_.seed, {static_cast<uint64_t>(SeedDomain::kPlacement),
                                                   static_cast<uint64_t>(iteration),

@@ -5,28 +5,39 @@
 #include "engine/sampling.hpp"
 
 namespace swarm {
+std::vector<NodeId> sorted_unique(std::vector<NodeId> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
 namespace {
 
-bool contains(const std::vector<NodeId>& ids, NodeId id) {
-  return std::find(ids.begin(), ids.end(), id) != ids.end();
+bool contains(const std::vector<NodeId>& sorted, NodeId id) {
+  return std::binary_search(sorted.begin(), sorted.end(), id);
 }
 
 }  // namespace
 
 std::vector<NodeId> place(const PlacementRequest& request, std::mt19937_64& rng) {
   const TaskOptions& opt = request.task->options;
+  const std::vector<NodeId> specified = sorted_unique(opt.specified_ids);
+  const std::vector<NodeId> excepted = sorted_unique(opt.excepted_ids);
+  const std::vector<NodeId> scheduled =
+      request.scheduled ? sorted_unique(*request.scheduled) : std::vector<NodeId>{};
   std::vector<NodeDescriptor> eligible;
   for (const NodeDescriptor& n : request.available) {
-    if (!opt.specified_ids.empty() && !contains(opt.specified_ids, n.id)) continue;
-    if (contains(opt.excepted_ids, n.id)) continue;
-    if (request.scheduled && !contains(*request.scheduled, n.id)) continue;
+    if (!specified.empty() && !contains(specified, n.id)) continue;
+    if (contains(excepted, n.id)) continue;
+    if (request.scheduled && !contains(scheduled, n.id)) continue;
     eligible.push_back(n);
   }
 
   if (opt.fixed && request.fixed_nodes && !request.fixed_nodes->empty()) {
+    const std::vector<NodeId> fixed = sorted_unique(*request.fixed_nodes);
     std::vector<NodeId> kept;
     for (const NodeDescriptor& n : eligible) {
-      if (contains(*request.fixed_nodes, n.id)) kept.push_back(n.id);
+      if (contains(fixed, n.id)) kept.push_back(n.id);
     }
     if (!kept.empty()) return kept;
   }
@@ -42,8 +53,11 @@ std::vector<NodeId> place(const PlacementRequest& request, std::mt19937_64& rng)
       for (const NodeDescriptor& n : eligible) chosen.push_back(n.id);
       break;
     case Method::BestResources:
-      std::stable_sort(eligible.begin(), eligible.end(),
-                       [](const NodeDescriptor& a, const NodeDescriptor& b) { return a.flops > b.flops; });
+      // Fastest first, the lowest id on a tie: a total order, so a partial sort is exact.
+      std::partial_sort(eligible.begin(), eligible.begin() + static_cast<std::ptrdiff_t>(cap),
+                        eligible.end(), [](const NodeDescriptor& a, const NodeDescriptor& b) {
+                          return a.flops != b.flops ? a.flops > b.flops : a.id < b.id;
+                        });
       for (size_t i = 0; i < cap; ++i) chosen.push_back(eligible[i].id);
       break;
   }

@@ -27,6 +27,11 @@ struct PlacementRequest {
 // none is). Then `maximum` caps the count and `method` chooses: All the lowest ids, Any a
 // uniform sample drawn from `rng`, BestResources the highest flops (ties: lowest id).
 // Returns node ids sorted ascending.
+// Costs O(available log k) where k is the size of the id lists, and O(available log maximum)
+// for BestResources.
 std::vector<NodeId> place(const PlacementRequest& request, std::mt19937_64& rng);
+
+// `ids` sorted ascending without repeats.
+std::vector<NodeId> sorted_unique(std::vector<NodeId> ids);
 
 }  // namespace swarm

@@ -61,6 +61,17 @@ std::vector<NodeDescriptor> SimulatedBackend::available_nodes() {
   return out;
 }
 
+std::vector<NodeDescriptor> SimulatedBackend::available_among(std::span<const NodeId> ids) {
+  std::vector<NodeDescriptor> out;
+  const SimTime now = sim_.now();
+  for (NodeId id : ids) {
+    if (id >= population_.size()) continue;
+    const auto i = static_cast<uint32_t>(id);
+    if (availability_.is_on(i, now)) out.push_back({i, population_.flops(i)});
+  }
+  return out;
+}
+
 void SimulatedBackend::start(const InstanceSpec& spec, const StateReader& state) {
   pending_.push_back({spec, &state});
   pending_start_.push_back(sim_.now());

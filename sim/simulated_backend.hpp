@@ -80,6 +80,7 @@ class SimulatedBackend : public Backend {
 
   std::vector<NodeId> node_ids() override;
   std::vector<NodeDescriptor> available_nodes() override;
+  std::vector<NodeDescriptor> available_among(std::span<const NodeId> ids) override;
   void start(const InstanceSpec& spec, const StateReader& state) override;
   std::optional<Completion> next_completion(std::optional<double> until_s) override;
   void cancel(uint64_t instance_id) override;
