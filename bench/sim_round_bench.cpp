@@ -83,7 +83,7 @@ void BM_SimRound(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(1));
   data();
   SimFl run(std::max<int64_t>(100, 2 * per_round), per_round, threads);
-  run.controller->step();  // the first round trains on every node: not representative
+  run.controller->step();  // the first round places its workers over the whole population
   double wall = 0, task_wall = 0, virtual_s = 0;
   int64_t workers = 0;
   for (auto _ : state) {
@@ -108,21 +108,27 @@ BENCHMARK(BM_SimRound)->ArgNames({"per_round", "threads"})->Args({100, 1})->Args
 BENCHMARK(BM_SimRound)->ArgNames({"per_round", "threads"})->Args({1000, 1})->Args({1000, 2})
     ->Iterations(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// A large population with 10 nodes sampled per round: what does an idle node cost?
-void BM_PopulationMemory(benchmark::State& state) {
+// A large population with a few nodes sampled per round: what does an idle node cost in
+// memory, and what does the population add to a round's wall time? args: nodes, per round.
+void BM_Population(benchmark::State& state) {
   const int64_t nodes = state.range(0);
+  const int per_round = static_cast<int>(state.range(1));
   data();
-  double extra = 0;
+  double extra = 0, round_s = 0;
   for (auto _ : state) {
     const size_t before = resident_bytes();
-    SimFl run(nodes, 10, 1);
-    for (int i = 0; i < 3; ++i) run.controller->step();
+    SimFl run(nodes, per_round, 1);
+    run.controller->step();  // the first round places its workers over the whole population
+    for (int i = 0; i < 3; ++i) round_s += run.controller->step().wall_s / 3;
     extra = static_cast<double>(resident_bytes() - before);
   }
   state.counters["extra_MB"] = extra / 1e6;
   state.counters["bytes/node"] = extra / static_cast<double>(nodes);
+  state.counters["s/round"] = round_s / static_cast<double>(state.iterations());
 }
-BENCHMARK(BM_PopulationMemory)->Arg(100000)->Iterations(1)->Unit(benchmark::kSecond);
+BENCHMARK(BM_Population)->ArgNames({"nodes", "per_round"})
+    ->Args({100000, 10})->Args({1000000, 300})->Args({10000000, 300})
+    ->Iterations(1)->Unit(benchmark::kSecond);
 
 }  // namespace
 

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   swarm::cli::add_validate_command(app, exit_code);
   swarm::cli::add_sweep_command(app, exit_code);
   swarm::cli::add_report_command(app, exit_code);
+  swarm::cli::add_partition_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

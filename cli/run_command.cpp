@@ -8,6 +8,8 @@
 #include <string>
 #include <thread>
 
+#include <sys/resource.h>
+
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -119,8 +121,11 @@ int run(RunOptions o) {
   std::printf("# %zu rounds in %.2f s wall (%.3f rounds/s, %.1f GFLOP/s)", result.rounds.size(), wall,
               result.rounds.size() / wall, flops / wall / 1e9);
   if (sc.backend == "sim") std::printf(", %.1f s virtual", last.t_end_s);
-  std::printf("; final accuracy %.4f, loss %.4f; %.1f MB moved; %d instances lost\n", last.accuracy, last.loss,
+  std::printf("; final accuracy %.4f, loss %.4f; %.1f MB moved; %d instances lost", last.accuracy, last.loss,
               bytes / 1e6, lost);
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);  // ru_maxrss is in KiB on Linux
+  std::printf("; peak memory %.0f MB\n", static_cast<double>(usage.ru_maxrss) * 1024 / 1e6);
   if (!o.metrics_file.empty()) write_metrics_csv(o.metrics_file, result);
   if (!o.trace_file.empty()) write_trace_csv(o.trace_file, result);
   if (writer) {

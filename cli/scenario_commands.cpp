@@ -118,6 +118,41 @@ void add_validate_command(CLI::App& app, int& exit_code) {
   });
 }
 
+void add_partition_command(CLI::App& app, int& exit_code) {
+  auto file = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  auto overrides = std::make_shared<std::vector<std::string>>();
+  CLI::App* cmd = app.add_subcommand(
+      "partition", "Write which training samples every node of a scenario holds, as a run gives them: "
+                   "a CSV of (node, sample) rows, sample = index in the training set (Fashion-MNIST: "
+                   "position in train-images-idx3-ubyte). For other tools to train on the very same "
+                   "partition (bench/compare/torch_fedavg.py).");
+  cmd->add_option("file", *file, "Scenario file (YAML; default: the built-in default scenario)");
+  cmd->add_option("-o,--out", *out, "CSV file to write")->required();
+  cmd->add_option("--set", *overrides, "Override a scenario key (repeatable)")->type_name("KEY=VALUE");
+  add_shortcut_flags(cmd, *overrides);
+  cmd->callback([file, out, overrides, &exit_code] {
+    std::vector<scenario::Scenario> runs = load_scenario_runs(*file, *overrides);
+    if (runs.size() != 1) {
+      throw UsageError((file->empty() ? std::string("(default scenario)") : *file) + ": defines " +
+                       std::to_string(runs.size()) + " runs (a sweep or replicates); partition takes one: "
+                       "give it a scenario of one run (no sweep, replicates: 1)");
+    }
+    const scenario::Scenario& sc = runs.front();
+    scenario::DataCache cache;
+    scenario::NodeData data = scenario::node_data(sc, cache.get(sc.data, sc.seed));
+    write_atomically(*out, [&](std::ostream& csv) {
+      csv << "node,sample\n";
+      for (int64_t node = 0; node < sc.population.num_nodes; ++node) {
+        const LocalData local = data.provider(static_cast<NodeId>(node));
+        for (uint32_t sample : local.at("train").indices()) csv << node << ',' << sample << '\n';
+      }
+    });
+    std::fprintf(stderr, "%s: %lld nodes' samples\n", out->c_str(), static_cast<long long>(sc.population.num_nodes));
+    exit_code = 0;
+  });
+}
+
 void add_sweep_command(CLI::App& app, int& exit_code) {
   auto o = std::make_shared<SweepOptions>();
   CLI::App* cmd = app.add_subcommand(

@@ -120,20 +120,21 @@ ml::TrainTest DataCache::get(const DataSpec& spec, uint64_t seed) {
   return tt;
 }
 
+NodeData node_data(const Scenario& sc, const ml::TrainTest& tt) {
+  ml::DatasetView train(tt.train), test(tt.test);
+  if (sc.data.partition == "sampled") {
+    return {fl::sampled_data(train, test, std::min<int64_t>(sc.data.samples_per_node, train.size()), sc.seed),
+            nullptr};
+  }
+  auto shards = std::make_shared<const std::vector<ml::DatasetView>>(split(sc, train));
+  return {[shards, test](NodeId id) { return LocalData{{"train", (*shards)[id]}, {"test", test}}; }, shards};
+}
+
 results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataCache& cache) {
   ml::TrainTest tt = cache.get(sc.data, sc.seed);
-  ml::DatasetView train(tt.train), test(tt.test);
+  ml::DatasetView train(tt.train);
   const int64_t num_nodes = sc.population.num_nodes;
-
-  // Data of each node.
-  std::shared_ptr<std::vector<ml::DatasetView>> shards;
-  DataProvider data;
-  if (sc.data.partition == "sampled") {
-    data = fl::sampled_data(train, test, std::min<int64_t>(sc.data.samples_per_node, train.size()), sc.seed);
-  } else {
-    shards = std::make_shared<std::vector<ml::DatasetView>>(split(sc, train));
-    data = [shards, test](NodeId id) { return LocalData{{"train", (*shards)[id]}, {"test", test}}; };
-  }
+  auto [data, shards] = node_data(sc, tt);
 
   // Attackers.
   fl::FlConfig cfg = sc.fl;

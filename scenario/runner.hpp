@@ -10,6 +10,7 @@
 
 #include <spdlog/logger.h>
 
+#include "engine/batch_runner.hpp"
 #include "engine/controller.hpp"
 #include "engine/ml/idx.hpp"
 #include "results/results.hpp"
@@ -34,6 +35,16 @@ struct RunContext {
   std::vector<ControllerObserver*> observers;  // e.g. a progress printer
   std::string version;
 };
+
+// The datasets of the nodes of `scenario` as a run gives them: "train", the node's part of
+// data.train under data.partition, and "test", data.test. `shards` holds every node's part for
+// the partitions that split the training set, and is null for "sampled" (each node draws its
+// samples from the seed when asked). Throws ScenarioError when the partition cannot be made.
+struct NodeData {
+  DataProvider provider;
+  std::shared_ptr<const std::vector<ml::DatasetView>> shards;
+};
+NodeData node_data(const Scenario& scenario, const ml::TrainTest& data);
 
 // Runs `scenario` to its end. Throws ScenarioError for what only shows once the data is
 // loaded (more nodes than samples to split...), DataError, or TaskFailed.

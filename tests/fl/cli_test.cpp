@@ -5,7 +5,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <string>
+#include <vector>
 #include <sys/wait.h>
 
 namespace {
@@ -231,4 +234,55 @@ TEST_CASE("report refuses a file that is not a results file", "[cli][scenario]")
   Result r = swarm_cli("report " + file.string());
   CHECK(r.code == 2);
   CHECK(r.out.find("not.h5") != std::string::npos);
+}
+
+TEST_CASE("partition writes every node's training samples, the same for a seed", "[cli][scenario]") {
+  const auto sweep_file = write_scenario("tiny_partition_sweep.yaml", kTinySweep);
+  const auto csv = sweep_file.parent_path() / "tiny_partition.csv";
+  std::filesystem::remove(csv);
+
+  // A sweep has several runs: refused, nothing written.
+  Result sweep = swarm_cli("partition " + sweep_file.string() + " -o " + csv.string());
+  CHECK(sweep.code == 2);
+  CHECK(sweep.out.find("defines 4 runs") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(csv));
+
+  const auto file = write_scenario("tiny_partition.yaml", R"(name: tiny
+seed: 2
+data: {dataset: synthetic, samples: 1200, features: 8, classes: 3, separation: 1.0}
+population: {nodes: 4}
+)");
+  const std::string one = " --set data.partition=dirichlet";
+
+  auto read = [&] {
+    Result r = swarm_cli("partition " + file.string() + one + " -o " + csv.string());
+    INFO(r.out);
+    REQUIRE(r.code == 0);
+    std::ifstream in(csv);
+    std::string header;
+    std::getline(in, header);
+    CHECK(header == "node,sample");
+    std::map<int, std::vector<int>> samples;
+    int node = 0, sample = 0;
+    char comma = 0;
+    while (in >> node >> comma >> sample) samples[node].push_back(sample);
+    return samples;
+  };
+  const auto samples = read();
+  // 1,200 synthetic samples, one in six held out for testing: 1,000 to train on, each held by
+  // exactly one of the 4 nodes; a Dirichlet split gives the nodes unequal shares.
+  std::set<int> all;
+  size_t total = 0, smallest = SIZE_MAX, largest = 0;
+  for (const auto& [node, list] : samples) {
+    CHECK((node >= 0 && node < 4));
+    all.insert(list.begin(), list.end());
+    total += list.size();
+    smallest = std::min(smallest, list.size());
+    largest = std::max(largest, list.size());
+  }
+  CHECK(total == 1000);
+  CHECK(all.size() == 1000);
+  CHECK(*all.rbegin() == 999);
+  CHECK(smallest < largest);
+  CHECK(read() == samples);
 }
