@@ -79,6 +79,22 @@ class Backend {
     }
     return out;
   }
+  // The `count` fastest available nodes (most flops first, the lowest id on a tie), sorted
+  // by id. Best-resources placement needs no more than these, so a backend with a large
+  // population overrides it to walk its nodes from the fastest down.
+  virtual std::vector<NodeDescriptor> fastest_available(size_t count) {
+    std::vector<NodeDescriptor> out = available_nodes();
+    if (out.size() > count) {
+      std::nth_element(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(count), out.end(), faster);
+      out.resize(count);
+    }
+    std::sort(out.begin(), out.end(), [](const NodeDescriptor& a, const NodeDescriptor& b) { return a.id < b.id; });
+    return out;
+  }
+  // The order of fastest_available: most flops first, the lowest id on a tie.
+  static bool faster(const NodeDescriptor& a, const NodeDescriptor& b) {
+    return a.flops != b.flops ? a.flops > b.flops : a.id < b.id;
+  }
 
   // Starts an instance. `state` stays valid and unchanged until the next call to
   // next_completion() returns (the controller applies outputs only between those calls).

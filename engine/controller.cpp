@@ -85,14 +85,23 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
     available = backend_.available_among(sorted_unique(*scheduled));
   } else if (!spec.options.specified_ids.empty()) {
     available = backend_.available_among(sorted_unique(spec.options.specified_ids));
-  } else {
-    available = backend_.available_nodes();
   }
   // Nodes still running an instance of this task (carried over) are busy, and count
   // against the task's cap.
   std::vector<NodeId> busy;
   for (const auto& [id, instance] : running_) {
     if (instance.task == task) busy.push_back(instance.node);
+  }
+  if (scheduled == nullptr && spec.options.specified_ids.empty()) {
+    const auto fixed = fixed_nodes_.find(task);
+    if (spec.options.method == Method::BestResources && !spec.options.maximum.is_unlimited() &&
+        !spec.options.maximum.is_fraction() && fixed == fixed_nodes_.end()) {
+      // The best k eligible nodes are among the k + |excluded| fastest available ones.
+      const auto want = static_cast<size_t>(std::max<int64_t>(0, spec.options.maximum.resolve(INT64_MAX)));
+      available = backend_.fastest_available(want + busy.size() + spec.options.excepted_ids.size());
+    } else {
+      available = backend_.available_nodes();
+    }
   }
   if (!busy.empty()) {
     busy = sorted_unique(std::move(busy));

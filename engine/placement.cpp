@@ -55,9 +55,7 @@ std::vector<NodeId> place(const PlacementRequest& request, std::mt19937_64& rng)
     case Method::BestResources:
       // Fastest first, the lowest id on a tie: a total order, so a partial sort is exact.
       std::partial_sort(eligible.begin(), eligible.begin() + static_cast<std::ptrdiff_t>(cap),
-                        eligible.end(), [](const NodeDescriptor& a, const NodeDescriptor& b) {
-                          return a.flops != b.flops ? a.flops > b.flops : a.id < b.id;
-                        });
+                        eligible.end(), Backend::faster);
       for (size_t i = 0; i < cap; ++i) chosen.push_back(eligible[i].id);
       break;
   }

@@ -81,6 +81,9 @@ class SimulatedBackend : public Backend {
   std::vector<NodeId> node_ids() override;
   std::vector<NodeDescriptor> available_nodes() override;
   std::vector<NodeDescriptor> available_among(std::span<const NodeId> ids) override;
+  // Walks the population from the fastest node down (an order built on the first call, 4
+  // bytes per node) until `count` are available.
+  std::vector<NodeDescriptor> fastest_available(size_t count) override;
   void start(const InstanceSpec& spec, const StateReader& state) override;
   std::optional<Completion> next_completion(std::optional<double> until_s) override;
   void cancel(uint64_t instance_id) override;
@@ -115,6 +118,7 @@ class SimulatedBackend : public Backend {
 
   const ModuleRegistry& registry_;
   const Population& population_;
+  std::vector<uint32_t> by_speed_;  // node ids, fastest first (see fastest_available)
   DataProvider data_;
   SimOptions options_;
   std::shared_ptr<spdlog::logger> logger_;

@@ -5,9 +5,10 @@
 
 Workload (swarmsim's reference configuration): MLP 784-200-200-10 with ReLU, softmax
 cross-entropy, local SGD lr 0.05 momentum 0.9 (fresh momentum every round), 1 local epoch, 100
-clients x 600 Fashion-MNIST training samples (IID: a seeded permutation of the 60,000), 10
-clients sampled per round, FedAvg weighted by sample count, test accuracy on the 10,000 test
-images after every round (swarmsim evaluates every round too, inside its round time).
+clients x 600 Fashion-MNIST training samples, 10 clients sampled per round, FedAvg weighted by
+sample count, test accuracy on the 10,000 test images after every round (swarmsim evaluates
+every round too, inside its round time). Both sides train on the same partition: swarmsim's IID
+split of the 60,000 images for the seed, written by `swarm partition` and read here.
 
 The PyTorch side is written as a competent user would: the data is read once from
 /usr/share/datasets/fashion-mnist/*.gz (gzip + numpy.frombuffer, scaled to [0, 1]) and
@@ -25,11 +26,13 @@ machine), which makes PyTorch look ~5-10x slower than it is. Optional; not part 
 """
 
 import argparse
+import csv
 import gzip
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -82,8 +85,44 @@ def read_idx(path):
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def load_data(torch, seed):
-    """Per-client (x, y) tensors and the test set, loaded once."""
+def swarm_exe(build_dir):
+    exe = os.path.join(build_dir, "bin", "swarm")
+    if not os.path.exists(exe):
+        sys.exit(f"error: {exe} not found (build swarmsim, or set BUILD_DIR)")
+    return exe
+
+
+def scenario_flags(seed):
+    """The `--set` flags that make swarmsim's scenario the reference configuration."""
+    return ["--set", f"population.nodes={CLIENTS}",
+            "--set", "data.partition=iid",
+            "--set", f"swarm.clients_per_round={CLIENTS_PER_ROUND}",
+            "--set", "model.hidden=[" + ",".join(map(str, HIDDEN)) + "]",
+            "--set", f"training.lr={LR}", "--set", f"training.momentum={MOMENTUM}",
+            "--set", "training.epochs=1", "--seed", str(seed)]
+
+
+def write_partition(build_dir, seed, path):
+    """Has `swarm partition` write swarmsim's split of the training set for `seed` to `path`."""
+    cmd = [swarm_exe(build_dir), "partition", "-o", path] + scenario_flags(seed)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        sys.exit(f"error: {' '.join(cmd)} exited {out.returncode}:\n{out.stderr}")
+
+
+def read_partition(path):
+    """{client: [sample index, ...]} from a `swarm partition` CSV."""
+    clients = {}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            clients.setdefault(int(row["node"]), []).append(int(row["sample"]))
+    if sorted(clients) != list(range(CLIENTS)):
+        sys.exit(f"error: {path}: expected clients 0..{CLIENTS - 1}, got {len(clients)} clients")
+    return [clients[c] for c in range(CLIENTS)]
+
+
+def load_data(torch, partition_csv):
+    """Per-client (x, y) tensors, sliced once along swarmsim's partition, and the test set."""
     def images(name):
         a = read_idx(os.path.join(DATA_DIR, name))
         return torch.from_numpy(a.reshape(a.shape[0], -1).astype(np.float32) / 255.0)
@@ -93,21 +132,24 @@ def load_data(torch, seed):
 
     x, y = images("train-images-idx3-ubyte.gz"), labels("train-labels-idx1-ubyte.gz")
     xt, yt = images("t10k-images-idx3-ubyte.gz"), labels("t10k-labels-idx1-ubyte.gz")
-    perm = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed))
     clients = []
-    for c in range(CLIENTS):
-        idx = perm[c * SAMPLES_PER_CLIENT:(c + 1) * SAMPLES_PER_CLIENT]
+    for samples in read_partition(partition_csv):
+        idx = torch.tensor(samples, dtype=torch.int64)
         clients.append((x[idx].contiguous(), y[idx].contiguous()))
     return clients, (xt, yt)
 
 
 def make_model(torch):
+    """The MLP, initialised as swarmsim initialises it (He-uniform weights, zero biases)
+    rather than with torch.nn.Linear's default, so that both sides start alike."""
     layers, width = [], 784
-    for h in HIDDEN:
-        layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
+    for h in HIDDEN + (10,):
+        linear = torch.nn.Linear(width, h)
+        torch.nn.init.kaiming_uniform_(linear.weight, nonlinearity="relu")  # bound sqrt(6 / fan_in)
+        torch.nn.init.zeros_(linear.bias)
+        layers += [linear, torch.nn.ReLU()]
         width = h
-    layers.append(torch.nn.Linear(width, 10))
-    return torch.nn.Sequential(*layers)
+    return torch.nn.Sequential(*layers[:-1])
 
 
 def run_torch(torch, clients, test, rounds, batch, threads, seed):
@@ -148,7 +190,7 @@ def run_torch(torch, clients, test, rounds, batch, threads, seed):
     return rounds / elapsed, accuracy
 
 
-def run_torch_child(rounds, batch, threads, seed):
+def run_torch_child(rounds, batch, threads, seed, partition_csv):
     """run_torch in a fresh process whose OpenBLAS and OpenMP pools have `threads` threads.
 
     OpenBLAS (libopenblas0-pthread) keeps its own thread pool, one thread per core by default,
@@ -157,7 +199,8 @@ def run_torch_child(rounds, batch, threads, seed):
     hence one process per thread count."""
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--rounds", str(rounds),
-           "--batch", str(batch), "--threads", str(threads), "--seed", str(seed)]
+           "--batch", str(batch), "--threads", str(threads), "--seed", str(seed),
+           "--partition", partition_csv]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if out.returncode != 0:
         sys.exit(f"error: PyTorch run failed ({' '.join(cmd)}):\n{out.stderr}")
@@ -167,21 +210,10 @@ def run_torch_child(rounds, batch, threads, seed):
 
 def run_swarmsim(build_dir, rounds, batch, threads, seed):
     """(rounds/s, final accuracy) parsed from `swarm run`'s summary line."""
-    exe = os.path.join(build_dir, "bin", "swarm")
-    cmd = [exe, "run", "--backend", "inprocess",
-           "--set", f"population.nodes={CLIENTS}",
-           "--set", "data.partition=sampled",
-           "--set", f"data.samples_per_node={SAMPLES_PER_CLIENT}",
-           "--set", f"swarm.clients_per_round={CLIENTS_PER_ROUND}",
-           "--set", f"training.batch_size={batch}",
-           "--set", "model.hidden=[" + ",".join(map(str, HIDDEN)) + "]",
-           "--set", f"training.lr={LR}", "--set", f"training.momentum={MOMENTUM}",
-           "--set", "training.epochs=1",
-           "--set", f"swarm.rounds={rounds}", "--seed", str(seed), "--threads", str(threads)]
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        sys.exit(f"error: {exe} not found (build swarmsim, or set BUILD_DIR)")
+    cmd = [swarm_exe(build_dir), "run", "--backend", "inprocess"] + scenario_flags(seed) + [
+        "--set", f"training.batch_size={batch}", "--set", f"swarm.rounds={rounds}",
+        "--threads", str(threads)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         sys.exit(f"error: {' '.join(cmd)} exited {out.returncode}:\n{out.stderr}")
     for line in reversed((out.stdout + out.stderr).splitlines()):
@@ -201,22 +233,26 @@ def main(argv=None):
     parser.add_argument("--build-dir", default=os.environ.get("BUILD_DIR", "build"),
                         help="swarmsim build directory (default: $BUILD_DIR or build)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--partition", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     torch = require_torch()
     if not os.path.exists(os.path.join(DATA_DIR, "train-images-idx3-ubyte.gz")):
         sys.exit(f"error: Fashion-MNIST not found in {DATA_DIR}")
     if args.worker:
-        clients, test = load_data(torch, args.seed)
+        clients, test = load_data(torch, args.partition)
         rate, acc = run_torch(torch, clients, test, args.rounds, args.batch[0], args.threads[0], args.seed)
         print(f"{rate} {acc}")
         return 0
     blas_report(torch)
+    tmp = tempfile.TemporaryDirectory(prefix="torch_fedavg_")
+    partition_csv = os.path.join(tmp.name, "partition.csv")
+    write_partition(args.build_dir, args.seed, partition_csv)
 
     rows = []
     for batch in args.batch:
         for threads in args.threads:
-            t_rate, t_acc = run_torch_child(args.rounds, batch, threads, args.seed)
+            t_rate, t_acc = run_torch_child(args.rounds, batch, threads, args.seed, partition_csv)
             s_rate, s_acc = run_swarmsim(args.build_dir, args.rounds, batch, threads, args.seed)
             rows.append(("PyTorch", threads, batch, t_rate, t_acc, ""))
             rows.append(("swarmsim", threads, batch, s_rate, s_acc, f"{s_rate / t_rate:.2f}"))

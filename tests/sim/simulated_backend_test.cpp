@@ -251,3 +251,37 @@ TEST_CASE("asynchronous FL aggregates buffered updates and records staleness", "
   CHECK(mean_staleness > 0);
   CHECK(m.rounds.back()["accuracy"].get<double>() > 0.5);
 }
+
+TEST_CASE("the fastest available nodes and the nodes asked about agree with the full list", "[simulated_backend]") {
+  // 300 nodes of the default mix (per-node speed spread, phones on and off), at time 0.
+  Population pop(default_population(300, 3));
+  ModuleRegistry reg;
+  SimulatedBackend backend(reg, pop, no_data(), {}, quiet());
+  const std::vector<NodeDescriptor> all = backend.available_nodes();
+  REQUIRE(all.size() > 100);
+  REQUIRE(all.size() < 300);  // some phones are off
+
+  for (size_t k : {size_t{1}, size_t{7}, size_t{1000}}) {
+    std::vector<NodeDescriptor> expected = all;
+    std::sort(expected.begin(), expected.end(), Backend::faster);
+    expected.resize(std::min(k, expected.size()));
+    std::sort(expected.begin(), expected.end(), [](auto& a, auto& b) { return a.id < b.id; });
+    const std::vector<NodeDescriptor> got = backend.fastest_available(k);
+    REQUIRE(got.size() == expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      CHECK(got[i].id == expected[i].id);
+      CHECK(got[i].flops == expected[i].flops);
+    }
+  }
+
+  // available_among: the available ones of the ids asked about, unknown ids left out.
+  std::vector<NodeId> ids;
+  for (NodeId i = 0; i < 300; i += 3) ids.push_back(i);
+  ids.push_back(5000);
+  std::vector<NodeId> expected, got;
+  for (const NodeDescriptor& n : all) {
+    if (n.id % 3 == 0) expected.push_back(n.id);
+  }
+  for (const NodeDescriptor& n : backend.available_among(ids)) got.push_back(n.id);
+  CHECK(got == expected);
+}
