@@ -1,5 +1,5 @@
 // Throughput of one MLP training step (784-200-200-10, the Fashion-MNIST model) against the
-// bare Eigen matrix products of the same shapes, to show how much of the step is overhead.
+// bare matrix products of the same shapes, to show how much of the step is overhead.
 //
 //   BM_MlpTrainStep/B   Mlp::train_batch on a preallocated random batch of B samples.
 //                       Counters: samples/s; FLOP/s (Mlp::train_flops, which counts 2mnk per
@@ -7,17 +7,22 @@
 //                       the FLOP/s of the products alone, timed right after on the same thread.
 //   BM_GemmReference/B  Only the products a step does: forward W_l A_{l-1} for each layer,
 //                       backward dW_l = dZ_l A_{l-1}^T for each layer and dA_{l-1} = W_l^T dZ_l
-//                       for l >= 2. FLOP/s counts 2mnk per product.
+//                       for l >= 2, through the kernel the MLP uses (ml::Gemm: OpenBLAS, or
+//                       Eigen's when built without it; the label names it). FLOP/s counts 2mnk.
+//   BM_EigenGemmReference/B  The same products written as Eigen expressions, as a user of
+//                       Eigen would, for comparison with the kernel the MLP uses.
 //
-// Run with --benchmark_min_time=0.2; both are single-threaded (EIGEN_DONT_PARALLELIZE).
+// Run with --benchmark_min_time=0.2; all single-threaded.
 
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <vector>
 
+#include "engine/ml/gemm.hpp"
 #include "engine/ml/mlp.hpp"
 
 namespace swarm::ml {
@@ -55,7 +60,33 @@ class GemmWorkload {
     }
   }
 
+  // Through the MLP's kernel (ml::Gemm).
   void run() {
+    const size_t L = sizes_.size() - 1;
+    if (gemm_.empty()) {
+      for (size_t l = 0; l <= 3 * L; ++l) gemm_.push_back(std::make_unique<Gemm>(1000, 1000, 1000));
+    }
+    for (size_t l = 1; l <= L; ++l) {
+      a_[l].setZero();
+      gemm_[l]->run(Op::Plain, Op::Plain, w_[l].rows(), a_[l].cols(), w_[l].cols(), 1.0f, w_[l].data(),
+                    w_[l].rows(), a_[l - 1].data(), a_[l - 1].rows(), a_[l].data(), a_[l].rows());
+    }
+    for (size_t l = L; l >= 1; --l) {
+      if (l >= 2) {
+        da_[l - 1].setZero();
+        gemm_[L + l]->run(Op::Transposed, Op::Plain, w_[l].cols(), dz_[l].cols(), w_[l].rows(), 1.0f,
+                          w_[l].data(), w_[l].rows(), dz_[l].data(), dz_[l].rows(), da_[l - 1].data(),
+                          da_[l - 1].rows());
+      }
+      dw_[l].setZero();
+      gemm_[2 * L + l]->run(Op::Plain, Op::Transposed, dz_[l].rows(), a_[l - 1].rows(), dz_[l].cols(), 1.0f,
+                            dz_[l].data(), dz_[l].rows(), a_[l - 1].data(), a_[l - 1].rows(), dw_[l].data(),
+                            dw_[l].rows());
+    }
+    benchmark::ClobberMemory();
+  }
+  // As Eigen expressions.
+  void run_eigen() {
     const size_t L = sizes_.size() - 1;
     for (size_t l = 1; l <= L; ++l) a_[l].noalias() = w_[l] * a_[l - 1];
     for (size_t l = L; l >= 1; --l) {
@@ -64,12 +95,12 @@ class GemmWorkload {
     }
     benchmark::ClobberMemory();
   }
-
   uint64_t flops() const { return flops_; }
 
  private:
   std::vector<int> sizes_;
   std::vector<Matrix> w_, a_, dz_, dw_, da_;
+  std::vector<std::unique_ptr<Gemm>> gemm_;
   uint64_t flops_ = 0;
 };
 
@@ -109,6 +140,7 @@ void BM_MlpTrainStep(benchmark::State& state) {
   state.counters["FLOP/s"] =
       benchmark::Counter(static_cast<double>(flops), benchmark::Counter::kIsRate);
   state.counters["gemm_ratio"] = train_rate / gemm_rate;
+  state.SetLabel(gemm_backend());
 }
 BENCHMARK(BM_MlpTrainStep)->Arg(10)->Arg(32)->Arg(64);
 
@@ -121,6 +153,16 @@ void BM_GemmReference(benchmark::State& state) {
                          benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_GemmReference)->Arg(10)->Arg(32)->Arg(64);
+
+void BM_EigenGemmReference(benchmark::State& state) {
+  GemmWorkload gemm(kLayers, static_cast<int>(state.range(0)));
+  gemm.run_eigen();
+  for (auto _ : state) gemm.run_eigen();
+  state.counters["FLOP/s"] =
+      benchmark::Counter(static_cast<double>(gemm.flops()) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_EigenGemmReference)->Arg(10)->Arg(32)->Arg(64);
 
 }  // namespace
 }  // namespace swarm::ml

@@ -1,5 +1,7 @@
 #include "engine/ml/mlp.hpp"
 
+#include "engine/ml/gemm.hpp"
+
 #include <algorithm>
 #include <cassert>
 #include <cmath>
@@ -117,42 +119,8 @@ void relu_mask(MatMap d, const MatMap& a) {
 
 }  // namespace
 
-// The matrix products of a training step through Eigen's GEMM kernel, with packing buffers
-// allocated once per workspace. Eigen's public products allocate them on every call once
-// they exceed EIGEN_STACK_ALLOCATION_LIMIT (128 KiB), which the first layer's do. This calls
-// Eigen's internal GEMM entry point, the one its own products call, as of Eigen 3.4.
-static_assert(EIGEN_VERSION_AT_LEAST(3, 4, 0) && !EIGEN_VERSION_AT_LEAST(3, 4, 90),
-              "written against Eigen 3.4's internal general_matrix_matrix_product::run");
+// The matrix products of a training step, each shape with its own Gemm (see gemm.hpp).
 struct Mlp::Products {
-  // One product shape (at most rows x depth times depth x cols) and its packing buffers.
-  class Gemm {
-   public:
-    Gemm(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth)
-        : blocking_(rows, cols, depth, /*num_threads=*/1, /*l3_blocking=*/true) {
-      blocking_.allocateAll();
-    }
-    Gemm(const Gemm&) = delete;
-    Gemm& operator=(const Gemm&) = delete;
-
-    // c += alpha * a * b with c rows x cols column-major (leading dimension ldc), a rows x
-    // depth and b depth x cols stored in OrderA and OrderB (leading dimensions lda, ldb).
-    // REQUIRES: the sizes are at most those given to the constructor.
-    template <int OrderA, int OrderB>
-    void run(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth, const float* a,
-             Eigen::Index lda, const float* b, Eigen::Index ldb, float* c, Eigen::Index ldc,
-             float alpha) {
-      Eigen::internal::general_matrix_matrix_product<Eigen::Index, float, OrderA, false, float,
-                                                     OrderB, false, Eigen::ColMajor, 1>::
-          run(rows, cols, depth, a, lda, b, ldb, c, /*resIncr=*/1, ldc, alpha, blocking_,
-              nullptr);
-    }
-
-   private:
-    Eigen::internal::gemm_blocking_space<Eigen::ColMajor, float, float, Eigen::Dynamic,
-                                         Eigen::Dynamic, Eigen::Dynamic>
-        blocking_;
-  };
-
   // Per layer l = 1..L: z_l = W_l a_{l-1}; da_{l-1} = W_l^T dz_l; dW_l = dz_l a_{l-1}^T.
   std::vector<std::unique_ptr<Gemm>> forward, input_grad, weight_grad;
 };
@@ -247,7 +215,7 @@ void Mlp::reserve(Workspace& ws, int64_t batch) const {
   for (int l = 1; l <= L; ++l) {
     ws.act[l].resize(sizes_[l], batch);
     if (l < L) ws.delta[l].resize(sizes_[l], batch);
-    ws.products->forward[l] = std::make_unique<Products::Gemm>(sizes_[l], batch, sizes_[l - 1]);
+    ws.products->forward[l] = std::make_unique<Gemm>(sizes_[l], batch, sizes_[l - 1]);
   }
   ws.bias_grad.resize(*std::max_element(sizes_.begin(), sizes_.end()));
   ws.capacity = batch;
@@ -261,8 +229,8 @@ void Mlp::reserve_backward(Workspace& ws) const {
   p.input_grad.resize(L + 1);
   p.weight_grad.resize(L + 1);
   for (int l = 1; l <= L; ++l) {
-    if (l > 1) p.input_grad[l] = std::make_unique<Products::Gemm>(sizes_[l - 1], batch, sizes_[l]);
-    p.weight_grad[l] = std::make_unique<Products::Gemm>(sizes_[l], sizes_[l - 1], batch);
+    if (l > 1) p.input_grad[l] = std::make_unique<Gemm>(sizes_[l - 1], batch, sizes_[l]);
+    p.weight_grad[l] = std::make_unique<Gemm>(sizes_[l], sizes_[l - 1], batch);
   }
 }
 
@@ -280,8 +248,8 @@ void Mlp::forward(const Matrix& x, Workspace& ws) const {
     MatMap z(ws.act[l].data(), n_out, B);
     // z = b + W a, the product accumulated onto the broadcast bias, then the ReLU.
     z.colwise() = b;
-    ws.products->forward[l]->run<Eigen::ColMajor, Eigen::ColMajor>(n_out, B, n_in, w, n_out, in,
-                                                                   n_in, z.data(), n_out, 1.0f);
+    ws.products->forward[l]->run(Op::Plain, Op::Plain, n_out, B, n_in, 1.0f, w, n_out, in, n_in,
+                                 z.data(), n_out);
     if (l < L) relu(z);
   }
 }
@@ -303,19 +271,19 @@ void Mlp::backward(const Matrix& x, Workspace& ws, const SgdOptions& options, fl
     float* b = params_.data() + bias_offset_[l];
     MatMap dz(l == L ? ws.act[L].data() : ws.delta[l].data(), n_out, B);
     const float* in = l == 1 ? x.data() : ws.act[l - 1].data();
-    // dW += alpha dz a^T: a (n_in x B, column-major) read as a^T (B x n_in, row-major).
+    // dW += alpha dz a^T, a being n_in x B.
     auto add_weight_grad = [&](float* dst, float alpha) {
-      products.weight_grad[l]->run<Eigen::ColMajor, Eigen::RowMajor>(
-          n_out, n_in, B, dz.data(), n_out, in, n_in, dst, n_out, alpha);
+      products.weight_grad[l]->run(Op::Plain, Op::Transposed, n_out, n_in, B, alpha, dz.data(),
+                                   n_out, in, n_in, dst, n_out);
     };
 
     // The gradient flowing down uses this layer's weights before the update:
-    // da = W^T dz, W (n_out x n_in, column-major) read as W^T (n_in x n_out, row-major).
+    // da = W^T dz, W being n_out x n_in.
     if (l > 1) {
       MatMap da(ws.delta[l - 1].data(), n_in, B);
       da.setZero();
-      products.input_grad[l]->run<Eigen::RowMajor, Eigen::ColMajor>(
-          n_in, B, n_out, w, n_out, dz.data(), n_out, da.data(), n_in, 1.0f);
+      products.input_grad[l]->run(Op::Transposed, Op::Plain, n_in, B, n_out, 1.0f, w, n_out,
+                                  dz.data(), n_out, da.data(), n_in);
     }
 
     if (grad != nullptr) {

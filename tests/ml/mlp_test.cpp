@@ -341,10 +341,11 @@ TEST_CASE("Mlp evaluation does not depend on the thread count or the batch size"
     CHECK(many.accuracy == one.accuracy);
     CHECK(many.flops == one.flops);
   }
-  // Another batch size groups the sums differently: the same figures up to rounding.
+  // Another batch size groups the sums differently (and the products may block differently):
+  // the same figures up to float rounding.
   const EvalStats whole = model.evaluate(data, 2000, 2);
   CHECK(whole.accuracy == one.accuracy);
-  CHECK(whole.loss == Approx(one.loss).epsilon(1e-9));
+  CHECK(whole.loss == Approx(one.loss).epsilon(1e-6));
   CHECK(whole.samples == 1003);
   CHECK(one.accuracy > 0.1);
   CHECK(one.accuracy < 0.9);  // an untrained model: a figure in between, not a constant
