@@ -171,7 +171,10 @@ def run_torch(torch, clients, test, rounds, batch, threads, seed):
         weight_sum = 0
         for c in chosen:
             x, y = clients[c]
-            torch.nn.utils.vector_to_parameters(global_vec, local.parameters())
+            # vector_to_parameters makes the parameters views of the vector it is given: hand
+            # it a copy, or training this client would move the global model itself and the
+            # next client would start where this one ended (sequential SGD, not FedAvg).
+            torch.nn.utils.vector_to_parameters(global_vec.clone(), local.parameters())
             opt = torch.optim.SGD(local.parameters(), lr=LR, momentum=MOMENTUM)
             order = torch.randperm(x.shape[0], generator=gen)
             for i in range(0, x.shape[0], batch):
@@ -184,22 +187,31 @@ def run_torch(torch, clients, test, rounds, batch, threads, seed):
             weight_sum += x.shape[0]
         global_vec = total / weight_sum
         with torch.no_grad():
-            torch.nn.utils.vector_to_parameters(global_vec, global_model.parameters())
+            torch.nn.utils.vector_to_parameters(global_vec.clone(), global_model.parameters())
             accuracy = (global_model(xt).argmax(1) == yt).float().mean().item()
     elapsed = time.perf_counter() - start
     return rounds / elapsed, accuracy
 
 
-def run_torch_child(rounds, batch, threads, seed, partition_csv):
-    """run_torch in a fresh process whose OpenBLAS and OpenMP pools have `threads` threads.
+def torch_configs(threads):
+    """(torch intra-op threads, OpenBLAS threads) pairs worth trying with `threads` cores.
 
-    OpenBLAS (libopenblas0-pthread) keeps its own thread pool, one thread per core by default,
-    which torch.set_num_threads does not resize; its threads spin against torch's, which on a
-    busy machine slowed batch-10 steps about 3x. The pools are sized when the libraries load,
-    hence one process per thread count."""
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
+    OpenBLAS (libopenblas0-pthread) keeps its own thread pool, which torch.set_num_threads does
+    not resize; with both pools at 2 threads on 2 cores they spin against each other (a
+    batch-64 round ran 3x slower than on one thread). A competent user would try the
+    splits, so every one is run and the best kept."""
+    if threads == 1:
+        return [(1, 1)]
+    return [(1, threads), (threads, 1), (threads, threads)]
+
+
+def run_torch_child(rounds, batch, config, seed, partition_csv):
+    """run_torch in a fresh process with `config` = (torch threads, OpenBLAS threads). The
+    pools are sized when the libraries load, hence one process per configuration."""
+    torch_threads, blas_threads = config
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(blas_threads), OMP_NUM_THREADS=str(torch_threads))
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", "--rounds", str(rounds),
-           "--batch", str(batch), "--threads", str(threads), "--seed", str(seed),
+           "--batch", str(batch), "--threads", str(torch_threads), "--seed", str(seed),
            "--partition", partition_csv]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if out.returncode != 0:
@@ -230,6 +242,7 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, nargs="+", default=[10, 64], help="batch sizes (default 10 64)")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="thread counts (default 1 2)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per row, the best kept (default 3)")
     parser.add_argument("--build-dir", default=os.environ.get("BUILD_DIR", "build"),
                         help="swarmsim build directory (default: $BUILD_DIR or build)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -252,19 +265,35 @@ def main(argv=None):
     rows = []
     for batch in args.batch:
         for threads in args.threads:
-            t_rate, t_acc = run_torch_child(args.rounds, batch, threads, args.seed, partition_csv)
-            s_rate, s_acc = run_swarmsim(args.build_dir, args.rounds, batch, threads, args.seed)
-            rows.append(("PyTorch", threads, batch, t_rate, t_acc, ""))
+            # Best of --repeat runs on each side: the machine's noise only ever slows a run.
+            t_rate, t_acc, t_config = 0.0, 0.0, None
+            for config in torch_configs(threads):
+                for _ in range(args.repeat):
+                    rate, acc = run_torch_child(args.rounds, batch, config, args.seed, partition_csv)
+                    if rate > t_rate:
+                        t_rate, t_acc, t_config = rate, acc, config
+            s_rate, s_acc = 0.0, 0.0
+            for _ in range(args.repeat):
+                rate, acc = run_swarmsim(args.build_dir, args.rounds, batch, threads, args.seed)
+                if rate > s_rate:
+                    s_rate, s_acc = rate, acc
+            rows.append((f"PyTorch (torch {t_config[0]}, OpenBLAS {t_config[1]})", threads, batch, t_rate, t_acc, ""))
             rows.append(("swarmsim", threads, batch, s_rate, s_acc, f"{s_rate / t_rate:.2f}"))
             print(f"batch {batch}, {threads} thread(s): PyTorch {t_rate:.3f} rounds/s, "
                   f"swarmsim {s_rate:.3f} rounds/s", file=sys.stderr)
 
     print(f"\n{args.rounds} FedAvg rounds, {CLIENTS_PER_ROUND} of {CLIENTS} clients x {SAMPLES_PER_CLIENT} "
-          f"samples, MLP 784-{'-'.join(map(str, HIDDEN))}-10, test accuracy every round\n")
+          f"samples, MLP 784-{'-'.join(map(str, HIDDEN))}-10, test accuracy every round; "
+          f"best of {args.repeat} runs per row\n")
     print("| side | threads | batch | rounds/s | final accuracy | swarmsim / PyTorch |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for side, threads, batch, rate, acc, ratio in rows:
         print(f"| {side} | {threads} | {batch} | {rate:.3f} | {acc:.4f} | {ratio} |")
+    # swarmsim on all the thread counts asked against PyTorch's best row, per batch size.
+    for batch in args.batch:
+        best_torch = max(r[3] for r in rows if r[2] == batch and r[0].startswith("PyTorch"))
+        best_swarm = max(r[3] for r in rows if r[2] == batch and r[0] == "swarmsim")
+        print(f"\nbatch {batch}: swarmsim's best / PyTorch's best = {best_swarm / best_torch:.2f}")
     return 0
 
 

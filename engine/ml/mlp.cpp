@@ -234,7 +234,7 @@ void Mlp::reserve_backward(Workspace& ws) const {
   }
 }
 
-void Mlp::forward(const Matrix& x, Workspace& ws) const {
+void Mlp::forward(Eigen::Map<const Matrix> x, Workspace& ws) const {
   assert(x.rows() == sizes_[0]);
   const int L = num_layers();
   const Eigen::Index B = x.cols();
@@ -444,9 +444,19 @@ EvalStats Mlp::evaluate(const DatasetView& data, int batch_size, int threads) co
     for (int64_t b = 0; b < batches; ++b) {
       const int64_t begin = b * batch_size;
       const int64_t end = std::min(n, begin + int64_t{batch_size});
-      data.gather(order, begin, end, x, y);
-      forward(x, ws);
-      batch_loss[b] = softmax_cross_entropy(MatMap(ws.act[L].data(), sizes_[L], x.cols()), y,
+      // A run of consecutive samples (a whole test set) is read in place, not copied.
+      const std::vector<uint32_t>& index = data.indices();
+      bool consecutive = true;
+      for (int64_t j = begin + 1; j < end && consecutive; ++j) consecutive = index[j] == index[j - 1] + 1;
+      if (consecutive) {
+        const DatasetStorage& st = data.storage();
+        forward(Eigen::Map<const Matrix>(st.features.col(index[begin]).data(), st.features.rows(), end - begin), ws);
+        y.assign(st.labels.begin() + index[begin], st.labels.begin() + index[begin] + (end - begin));
+      } else {
+        data.gather(order, begin, end, x, y);
+        forward(x, ws);
+      }
+      batch_loss[b] = softmax_cross_entropy(MatMap(ws.act[L].data(), sizes_[L], end - begin), y,
                                             0.0f, &batch_correct[b]);
     }
   }

@@ -118,8 +118,10 @@ class Mlp {
   // larger than ever. reserve_backward adds what backward() needs, once per capacity.
   void reserve(Workspace& ws, int64_t batch) const;
   void reserve_backward(Workspace& ws) const;
-  // Leaves the logits of x in ws.act[L] and hidden activations in ws.act[1..L-1].
-  void forward(const Matrix& x, Workspace& ws) const;
+  // Leaves the logits of x (inputs x batch, column-major, x.cols() samples) in ws.act[L] and
+  // hidden activations in ws.act[1..L-1].
+  void forward(Eigen::Map<const Matrix> x, Workspace& ws) const;
+  void forward(const Matrix& x, Workspace& ws) const { forward(Eigen::Map<const Matrix>(x.data(), x.rows(), x.cols()), ws); }
   // Backpropagates from the logit gradient in ws.act[L]. With `grad` non-null, writes the
   // gradient there (params() layout); otherwise applies the SGD step of `options`.
   void backward(const Matrix& x, Workspace& ws, const SgdOptions& options, float* grad);

@@ -347,6 +347,12 @@ TEST_CASE("Mlp evaluation does not depend on the thread count or the batch size"
   CHECK(whole.accuracy == one.accuracy);
   CHECK(whole.loss == Approx(one.loss).epsilon(1e-6));
   CHECK(whole.samples == 1003);
+  // The whole dataset is read in place; the same samples in another order are gathered.
+  std::vector<uint32_t> reversed(1003);
+  for (uint32_t i = 0; i < 1003; ++i) reversed[i] = 1002 - i;
+  const EvalStats gathered = model.evaluate(DatasetView(data.storage_ptr(), reversed), 100, 2);
+  CHECK(gathered.accuracy == one.accuracy);
+  CHECK(gathered.loss == Approx(one.loss).epsilon(1e-6));
   CHECK(one.accuracy > 0.1);
   CHECK(one.accuracy < 0.9);  // an untrained model: a figure in between, not a constant
 }
