@@ -67,21 +67,18 @@ class GemmWorkload {
       for (size_t l = 0; l <= 3 * L; ++l) gemm_.push_back(std::make_unique<Gemm>(1000, 1000, 1000));
     }
     for (size_t l = 1; l <= L; ++l) {
-      a_[l].setZero();
       gemm_[l]->run(Op::Plain, Op::Plain, w_[l].rows(), a_[l].cols(), w_[l].cols(), 1.0f, w_[l].data(),
-                    w_[l].rows(), a_[l - 1].data(), a_[l - 1].rows(), a_[l].data(), a_[l].rows());
+                    w_[l].rows(), a_[l - 1].data(), a_[l - 1].rows(), 0.0f, a_[l].data(), a_[l].rows());
     }
     for (size_t l = L; l >= 1; --l) {
       if (l >= 2) {
-        da_[l - 1].setZero();
         gemm_[L + l]->run(Op::Transposed, Op::Plain, w_[l].cols(), dz_[l].cols(), w_[l].rows(), 1.0f,
-                          w_[l].data(), w_[l].rows(), dz_[l].data(), dz_[l].rows(), da_[l - 1].data(),
-                          da_[l - 1].rows());
+                          w_[l].data(), w_[l].rows(), dz_[l].data(), dz_[l].rows(), 0.0f,
+                          da_[l - 1].data(), da_[l - 1].rows());
       }
-      dw_[l].setZero();
       gemm_[2 * L + l]->run(Op::Plain, Op::Transposed, dz_[l].rows(), a_[l - 1].rows(), dz_[l].cols(), 1.0f,
-                            dz_[l].data(), dz_[l].rows(), a_[l - 1].data(), a_[l - 1].rows(), dw_[l].data(),
-                            dw_[l].rows());
+                            dz_[l].data(), dz_[l].rows(), a_[l - 1].data(), a_[l - 1].rows(), 0.0f,
+                            dw_[l].data(), dw_[l].rows());
     }
     benchmark::ClobberMemory();
   }

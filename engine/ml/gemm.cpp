@@ -29,11 +29,11 @@ Gemm::Gemm(Eigen::Index, Eigen::Index, Eigen::Index) {
 
 void Gemm::run(Op op_a, Op op_b, Eigen::Index rows, Eigen::Index cols, Eigen::Index depth,
                float alpha, const float* a, Eigen::Index lda, const float* b, Eigen::Index ldb,
-               float* c, Eigen::Index ldc) {
+               float beta, float* c, Eigen::Index ldc) {
   auto trans = [](Op op) { return op == Op::Plain ? CblasNoTrans : CblasTrans; };
   cblas_sgemm(CblasColMajor, trans(op_a), trans(op_b), static_cast<int>(rows),
               static_cast<int>(cols), static_cast<int>(depth), alpha, a, static_cast<int>(lda), b,
-              static_cast<int>(ldb), 1.0f, c, static_cast<int>(ldc));
+              static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
 }
 
 const char* gemm_backend() { return openblas_get_config(); }
@@ -69,7 +69,16 @@ void eigen_gemm(Eigen::Index rows, Eigen::Index cols, Eigen::Index depth, float 
 
 void Gemm::run(Op op_a, Op op_b, Eigen::Index rows, Eigen::Index cols, Eigen::Index depth,
                float alpha, const float* a, Eigen::Index lda, const float* b, Eigen::Index ldb,
-               float* c, Eigen::Index ldc) {
+               float beta, float* c, Eigen::Index ldc) {
+  // Eigen's kernel only accumulates: scale c first.
+  if (beta != 1.0f) {
+    Eigen::Map<Eigen::MatrixXf, 0, Eigen::OuterStride<>> out(c, rows, cols, Eigen::OuterStride<>(ldc));
+    if (beta == 0.0f) {
+      out.setZero();
+    } else {
+      out *= beta;
+    }
+  }
   constexpr int kCol = Eigen::ColMajor, kRow = Eigen::RowMajor;
   auto& k = packing_->blocking;
   if (op_a == Op::Plain && op_b == Op::Plain) {

@@ -1,5 +1,5 @@
 #pragma once
-// The single-precision matrix products of the MLP: c += alpha op(a) op(b), column-major.
+// The single-precision matrix products of the MLP: c = alpha op(a) op(b) + beta c, column-major.
 //
 // They go through Debian's OpenBLAS (libopenblas-pthread-dev, set to one thread per product)
 // when the project is built with SWARM_OPENBLAS (the default), else through Eigen's own GEMM
@@ -25,12 +25,13 @@ class Gemm {
   Gemm(const Gemm&) = delete;
   Gemm& operator=(const Gemm&) = delete;
 
-  // c (rows x cols, leading dimension ldc) += alpha * op_a(a) * op_b(b), where op_a(a) is
-  // rows x depth: a itself (lda >= rows) or the transpose of a depth x rows a (lda >= depth);
-  // likewise op_b(b) is depth x cols.
+  // c = alpha * op_a(a) * op_b(b) + beta * c, c rows x cols with leading dimension ldc, as
+  // BLAS's sgemm: op_a(a) is rows x depth, a itself (lda >= rows) or the transpose of a
+  // depth x rows a (lda >= depth); likewise op_b(b) is depth x cols. With beta = 0, c is only
+  // written (its old values, even NaNs, do not matter).
   // REQUIRES: rows, cols, depth at most the constructor's.
   void run(Op op_a, Op op_b, Eigen::Index rows, Eigen::Index cols, Eigen::Index depth, float alpha,
-           const float* a, Eigen::Index lda, const float* b, Eigen::Index ldb, float* c,
+           const float* a, Eigen::Index lda, const float* b, Eigen::Index ldb, float beta, float* c,
            Eigen::Index ldc);
 
  private:

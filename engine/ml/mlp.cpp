@@ -249,7 +249,7 @@ void Mlp::forward(Eigen::Map<const Matrix> x, Workspace& ws) const {
     // z = b + W a, the product accumulated onto the broadcast bias, then the ReLU.
     z.colwise() = b;
     ws.products->forward[l]->run(Op::Plain, Op::Plain, n_out, B, n_in, 1.0f, w, n_out, in, n_in,
-                                 z.data(), n_out);
+                                 1.0f, z.data(), n_out);
     if (l < L) relu(z);
   }
 }
@@ -271,30 +271,28 @@ void Mlp::backward(const Matrix& x, Workspace& ws, const SgdOptions& options, fl
     float* b = params_.data() + bias_offset_[l];
     MatMap dz(l == L ? ws.act[L].data() : ws.delta[l].data(), n_out, B);
     const float* in = l == 1 ? x.data() : ws.act[l - 1].data();
-    // dW += alpha dz a^T, a being n_in x B.
-    auto add_weight_grad = [&](float* dst, float alpha) {
+    // dst = alpha dz a^T + beta dst, a being n_in x B: the weight gradient, scaled.
+    auto add_weight_grad = [&](float* dst, float alpha, float beta) {
       products.weight_grad[l]->run(Op::Plain, Op::Transposed, n_out, n_in, B, alpha, dz.data(),
-                                   n_out, in, n_in, dst, n_out);
+                                   n_out, in, n_in, beta, dst, n_out);
     };
 
     // The gradient flowing down uses this layer's weights before the update:
     // da = W^T dz, W being n_out x n_in.
     if (l > 1) {
-      MatMap da(ws.delta[l - 1].data(), n_in, B);
-      da.setZero();
       products.input_grad[l]->run(Op::Transposed, Op::Plain, n_in, B, n_out, 1.0f, w, n_out,
-                                  dz.data(), n_out, da.data(), n_in);
+                                  dz.data(), n_out, 0.0f, ws.delta[l - 1].data(), n_in);
     }
 
     if (grad != nullptr) {
       float* gw = grad + weight_offset_[l];
       float* gb = grad + bias_offset_[l];
-      std::fill_n(gw, weights, 0.0f);
-      add_weight_grad(gw, 1.0f);
+      add_weight_grad(gw, 1.0f, 0.0f);
       std::fill_n(gb, n_out, 0.0f);
       add_row_sums(dz, gb);
     } else if (m != 0) {
-      // v = m v + wd w + g, with g accumulated by the product itself; then w -= lr v.
+      // v = m v + wd w + g, with g accumulated by the product itself (which also scales v by
+      // m when there is nothing else to add: one pass over v fewer); then w -= lr v.
       float* v = velocity_.data() + weight_offset_[l];
       float* vb = velocity_.data() + bias_offset_[l];
       if (mu != 0) {
@@ -307,10 +305,9 @@ void Mlp::backward(const Matrix& x, Workspace& ws, const SgdOptions& options, fl
         for (int64_t i = 0; i < weights; ++i) v[i] = m * v[i] + wd * w[i];
         for (int i = 0; i < n_out; ++i) vb[i] = m * vb[i] + wd * b[i];
       } else {
-        for (int64_t i = 0; i < weights; ++i) v[i] *= m;
         for (int i = 0; i < n_out; ++i) vb[i] *= m;
       }
-      add_weight_grad(v, 1.0f);
+      add_weight_grad(v, 1.0f, mu == 0 && wd == 0 ? m : 1.0f);
       add_row_sums(dz, vb);
       for (int64_t i = 0; i < weights; ++i) w[i] -= lr * v[i];
       for (int i = 0; i < n_out; ++i) b[i] -= lr * vb[i];
@@ -327,7 +324,7 @@ void Mlp::backward(const Matrix& x, Workspace& ws, const SgdOptions& options, fl
         for (int64_t i = 0; i < weights; ++i) w[i] -= decay * w[i];
         for (int i = 0; i < n_out; ++i) b[i] -= decay * b[i];
       }
-      add_weight_grad(w, -lr);
+      add_weight_grad(w, -lr, 1.0f);
       float* gb = ws.bias_grad.data();
       std::fill_n(gb, n_out, 0.0f);
       add_row_sums(dz, gb);

@@ -14,10 +14,14 @@ std::vector<float> random_values(size_t n, uint64_t seed) {
   return v;
 }
 
-// c += alpha op(a) op(b) by the definition, in double.
+// c = alpha op(a) op(b) + beta c by the definition, in double (rows of c below m unchanged).
 std::vector<double> naive(Op op_a, Op op_b, int m, int n, int k, float alpha, const std::vector<float>& a,
-                          int lda, const std::vector<float>& b, int ldb, const std::vector<float>& c, int ldc) {
+                          int lda, const std::vector<float>& b, int ldb, float beta,
+                          const std::vector<float>& c, int ldc) {
   std::vector<double> out(c.begin(), c.end());
+  for (int j = 0; j < n; ++j) {
+    for (int i = 0; i < m; ++i) out[i + j * ldc] *= beta;
+  }
   for (int j = 0; j < n; ++j) {
     for (int i = 0; i < m; ++i) {
       double sum = 0;
@@ -34,7 +38,7 @@ std::vector<double> naive(Op op_a, Op op_b, int m, int n, int k, float alpha, co
 
 }  // namespace
 
-TEST_CASE("Gemm computes c += alpha op(a) op(b) for every transposition", "[ml][gemm]") {
+TEST_CASE("Gemm computes c = alpha op(a) op(b) + beta c for every transposition", "[ml][gemm]") {
   INFO("kernel: " << gemm_backend());
   const int m = 37, n = 11, k = 53;
   for (Op op_a : {Op::Plain, Op::Transposed}) {
@@ -43,14 +47,16 @@ TEST_CASE("Gemm computes c += alpha op(a) op(b) for every transposition", "[ml][
       const int lda = (op_a == Op::Plain ? m : k) + 3, ldb = (op_b == Op::Plain ? k : n) + 2, ldc = m + 1;
       const auto a = random_values(static_cast<size_t>(lda) * (op_a == Op::Plain ? k : m), 1);
       const auto b = random_values(static_cast<size_t>(ldb) * (op_b == Op::Plain ? n : k), 2);
-      auto c = random_values(static_cast<size_t>(ldc) * n, 3);
-      const auto expected = naive(op_a, op_b, m, n, k, 0.5f, a, lda, b, ldb, c, ldc);
-      Gemm gemm(m, n, k);
-      gemm.run(op_a, op_b, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, c.data(), ldc);
-      for (int j = 0; j < n; ++j) {
-        for (int i = 0; i < ldc; ++i) {
-          // Padding rows below m are left alone.
-          CHECK(c[i + j * ldc] == Approx(expected[i + j * ldc]).margin(1e-4));
+      for (float beta : {1.0f, 0.9f, 0.0f}) {
+        auto c = random_values(static_cast<size_t>(ldc) * n, 3);
+        const auto expected = naive(op_a, op_b, m, n, k, 0.5f, a, lda, b, ldb, beta, c, ldc);
+        Gemm gemm(m, n, k);
+        gemm.run(op_a, op_b, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+        for (int j = 0; j < n; ++j) {
+          for (int i = 0; i < ldc; ++i) {
+            // Padding rows below m are left alone.
+            CHECK(c[i + j * ldc] == Approx(expected[i + j * ldc]).margin(1e-4));
+          }
         }
       }
     }
@@ -70,7 +76,7 @@ TEST_CASE("Gemm gives the same bits when several threads run products at once", 
     a.push_back(random_values(static_cast<size_t>(m) * k, 10 + s));
     b.push_back(random_values(static_cast<size_t>(k) * n, 20 + s));
     std::vector<float> c(static_cast<size_t>(m) * n, 0.0f);
-    Gemm(m, n, k).run(Op::Plain, Op::Plain, m, n, k, 1.0f, a[s].data(), m, b[s].data(), k, c.data(), m);
+    Gemm(m, n, k).run(Op::Plain, Op::Plain, m, n, k, 1.0f, a[s].data(), m, b[s].data(), k, 0.0f, c.data(), m);
     expected.push_back(std::move(c));
   }
   int mismatches = 0;
@@ -79,7 +85,7 @@ TEST_CASE("Gemm gives the same bits when several threads run products at once", 
     for (size_t s = 0; s < shapes.size(); ++s) {
       const auto [m, n, k] = shapes[s];
       std::vector<float> c(static_cast<size_t>(m) * n, 0.0f);
-      Gemm(m, n, k).run(Op::Plain, Op::Plain, m, n, k, 1.0f, a[s].data(), m, b[s].data(), k, c.data(), m);
+      Gemm(m, n, k).run(Op::Plain, Op::Plain, m, n, k, 1.0f, a[s].data(), m, b[s].data(), k, 0.0f, c.data(), m);
       mismatches += c != expected[s];
     }
   }
