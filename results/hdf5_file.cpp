@@ -146,6 +146,31 @@ void write_dataset(hid_t group, const char* name, hid_t file_type, hid_t memory_
   if (rows > 0) check(H5Dwrite(ds.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), file, what.c_str());
 }
 
+// Like write_dataset, for `rows` rows that `fill(begin, end, out)` produces a slice at a time
+// (out: end - begin records of `Record`), so that a table of millions of rows is never held
+// twice in memory.
+template <typename Record, typename Fill>
+void write_dataset_in_slices(hid_t group, const char* name, hid_t file_type, hid_t memory_type, size_t rows,
+                             const std::string& file, Fill fill) {
+  constexpr size_t kSlice = size_t{1} << 20;
+  const std::string what = std::string("writing dataset ") + name;
+  const hsize_t dims[1] = {rows};
+  Handle space(check(H5Screate_simple(1, dims, nullptr), file, what.c_str()), H5Sclose);
+  Handle ds(check(H5Dcreate2(group, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                  file, what.c_str()),
+            H5Dclose);
+  std::vector<Record> slice;
+  for (size_t begin = 0; begin < rows; begin += kSlice) {
+    const size_t end = std::min(rows, begin + kSlice);
+    slice.clear();
+    fill(begin, end, slice);
+    const hsize_t start[1] = {begin}, count[1] = {end - begin};
+    check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), file, what.c_str());
+    Handle memory(check(H5Screate_simple(1, count, nullptr), file, what.c_str()), H5Sclose);
+    check(H5Dwrite(ds.get(), memory_type, memory.get(), space.get(), H5P_DEFAULT, slice.data()), file, what.c_str());
+  }
+}
+
 // Creates or overwrites attribute `name` of `object`, a scalar.
 void write_attribute(hid_t object, const char* name, hid_t file_type, hid_t memory_type, const void* value,
                      const std::string& file) {
@@ -189,14 +214,16 @@ void write_run(hid_t group, const RunResult& run, const std::string& file) {
     write_dataset(group, "rounds", t.file.get(), t.memory.get(), run.rounds.data(), run.rounds.size(), file);
   }
   {
-    std::vector<NodeRecord> records;
-    records.reserve(run.nodes.size());
-    for (const NodeRow& n : run.nodes) {
-      records.push_back({n.id, const_cast<char*>(n.profile.c_str()), n.samples, n.classes,
-                         n.rounds_participated, n.failures, static_cast<uint8_t>(n.byzantine ? 1 : 0)});
-    }
     CompoundTypes t = compound(node_members(), sizeof(NodeRecord), file);
-    write_dataset(group, "nodes", t.file.get(), t.memory.get(), records.data(), records.size(), file);
+    write_dataset_in_slices<NodeRecord>(
+        group, "nodes", t.file.get(), t.memory.get(), run.nodes.size(), file,
+        [&run](size_t begin, size_t end, std::vector<NodeRecord>& out) {
+          for (size_t i = begin; i < end; ++i) {
+            const NodeRow& n = run.nodes[i];
+            out.push_back({n.id, const_cast<char*>(n.profile.c_str()), n.samples, n.classes,
+                           n.rounds_participated, n.failures, static_cast<uint8_t>(n.byzantine ? 1 : 0)});
+          }
+        });
   }
   write_dataset(group, "final_model", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, run.final_model.data(),
                 run.final_model.size(), file);

@@ -210,6 +210,7 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   const bool summarize = shards != nullptr;
   ml::PartitionSummary summary;
   if (summarize) summary = ml::summarize(*shards, train.num_classes());
+  out.nodes.reserve(static_cast<size_t>(num_nodes));  // exact: no doubling at millions of rows
   for (int64_t i = 0; i < num_nodes; ++i) {
     results::NodeRow row{};
     row.id = static_cast<uint32_t>(i);

@@ -229,6 +229,43 @@ TEST_CASE("a run with no rounds, nodes or model round-trips", "[results]") {
   require_equal(runs[0], run);
 }
 
+TEST_CASE("a node table of more than a million rows is written in slices and read back whole", "[results]") {
+  TempDir dir;
+  const fs::path path = dir / "many.h5";
+  RunResult run;
+  run.name = "many";
+  const uint32_t n = (1u << 20) + 3;  // one full slice of 2^20 rows and a short one
+  run.nodes.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    NodeRow row;
+    row.id = i;
+    row.profile = i % 3 == 0 ? "phone" : "server";
+    row.samples = i;
+    row.classes = static_cast<int32_t>(i % 10);
+    row.rounds_participated = static_cast<int32_t>(i % 7);
+    row.failures = static_cast<int32_t>(i % 2);
+    row.byzantine = i % 5 == 0;
+    run.nodes.push_back(row);
+  }
+  {
+    ResultWriter writer(path, false);
+    writer.write(run);
+    writer.finish();
+  }
+  const std::vector<RunResult> runs = read_results(path);
+  REQUIRE(runs.size() == 1);
+  REQUIRE(runs[0].nodes.size() == n);
+  for (uint32_t i : {0u, 1u, (1u << 20) - 1, 1u << 20, n - 1}) {
+    const NodeRow& got = runs[0].nodes[i];
+    CHECK(got.id == i);
+    CHECK(got.profile == run.nodes[i].profile);
+    CHECK(got.samples == i);
+    CHECK(got.classes == static_cast<int32_t>(i % 10));
+    CHECK(got.rounds_participated == static_cast<int32_t>(i % 7));
+    CHECK(got.byzantine == (i % 5 == 0));
+  }
+}
+
 TEST_CASE("run names escape to one HDF5 link name and back", "[results]") {
   for (const std::string& name :
        std::vector<std::string>{"a/b/c", "100%", "%2F", ".", "..", "x=1,y=2/rep3", std::string("nul\0in", 6)}) {
