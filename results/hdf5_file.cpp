@@ -135,15 +135,29 @@ CompoundTypes compound(const std::vector<Member>& members, size_t record_size, c
 // ---------------------------------------------------------------------------------------------
 // Writing.
 
+// A new one-dimensional dataset of `rows` rows and its file space.
+struct NewDataset {
+  Handle space, dataset;
+};
+NewDataset create_dataset(hid_t group, const char* name, hid_t file_type, size_t rows, const std::string& file,
+                          const std::string& what) {
+  const hsize_t dims[1] = {rows};
+  NewDataset out;
+  out.space = Handle(check(H5Screate_simple(1, dims, nullptr), file, what.c_str()), H5Sclose);
+  out.dataset = Handle(check(H5Dcreate2(group, name, file_type, out.space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                                        H5P_DEFAULT),
+                             file, what.c_str()),
+                       H5Dclose);
+  return out;
+}
+
 void write_dataset(hid_t group, const char* name, hid_t file_type, hid_t memory_type, const void* data,
                    size_t rows, const std::string& file) {
   const std::string what = std::string("writing dataset ") + name;
-  const hsize_t dims[1] = {rows};
-  Handle space(check(H5Screate_simple(1, dims, nullptr), file, what.c_str()), H5Sclose);
-  Handle ds(check(H5Dcreate2(group, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                  file, what.c_str()),
-            H5Dclose);
-  if (rows > 0) check(H5Dwrite(ds.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), file, what.c_str());
+  NewDataset ds = create_dataset(group, name, file_type, rows, file, what);
+  if (rows > 0) {
+    check(H5Dwrite(ds.dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), file, what.c_str());
+  }
 }
 
 // Like write_dataset, for `rows` rows that `fill(begin, end, out)` produces a slice at a time
@@ -154,20 +168,18 @@ void write_dataset_in_slices(hid_t group, const char* name, hid_t file_type, hid
                              const std::string& file, Fill fill) {
   constexpr size_t kSlice = size_t{1} << 20;
   const std::string what = std::string("writing dataset ") + name;
-  const hsize_t dims[1] = {rows};
-  Handle space(check(H5Screate_simple(1, dims, nullptr), file, what.c_str()), H5Sclose);
-  Handle ds(check(H5Dcreate2(group, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                  file, what.c_str()),
-            H5Dclose);
+  NewDataset ds = create_dataset(group, name, file_type, rows, file, what);
   std::vector<Record> slice;
   for (size_t begin = 0; begin < rows; begin += kSlice) {
     const size_t end = std::min(rows, begin + kSlice);
     slice.clear();
     fill(begin, end, slice);
     const hsize_t start[1] = {begin}, count[1] = {end - begin};
-    check(H5Sselect_hyperslab(space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), file, what.c_str());
+    check(H5Sselect_hyperslab(ds.space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr), file,
+          what.c_str());
     Handle memory(check(H5Screate_simple(1, count, nullptr), file, what.c_str()), H5Sclose);
-    check(H5Dwrite(ds.get(), memory_type, memory.get(), space.get(), H5P_DEFAULT, slice.data()), file, what.c_str());
+    check(H5Dwrite(ds.dataset.get(), memory_type, memory.get(), ds.space.get(), H5P_DEFAULT, slice.data()), file,
+          what.c_str());
   }
 }
 
