@@ -22,13 +22,21 @@ std::shared_ptr<spdlog::logger> make_logger(bool verbose) {
 
 void write_atomically(const std::string& path, const std::function<void(std::ostream&)>& fill) {
   const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) throw UsageError("cannot write " + tmp);
-    fill(out);
-    if (!out.flush()) throw UsageError("error writing " + tmp);
+  try {
+    {
+      std::ofstream out(tmp);
+      if (!out) throw UsageError("cannot write " + tmp);
+      fill(out);
+      if (!out.flush()) throw UsageError("error writing " + tmp);
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) throw UsageError("cannot move " + tmp + " to " + path + ": " + ec.message());
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);  // nothing half-written left behind
+    throw;
   }
-  std::filesystem::rename(tmp, path);
 }
 
 std::vector<scenario::Scenario> load_scenario_runs(const std::string& file,

@@ -18,7 +18,8 @@ int default_threads();
 std::shared_ptr<spdlog::logger> make_logger(bool verbose);
 
 // Writes a file through `fill` under a temporary name, then renames it: a reader never sees
-// half a file. Throws UsageError naming the path if it cannot be written.
+// half a file, and a failure leaves no temporary file. Throws UsageError naming the path if it
+// cannot be written.
 void write_atomically(const std::string& path, const std::function<void(std::ostream&)>& fill);
 
 // The runs of a scenario file with overrides; an empty `file` is the built-in default

@@ -39,7 +39,8 @@ struct RunContext {
 // The datasets of the nodes of `scenario` as a run gives them: "train", the node's part of
 // data.train under data.partition, and "test", data.test. `shards` holds every node's part for
 // the partitions that split the training set, and is null for "sampled" (each node draws its
-// samples from the seed when asked). Throws ScenarioError when the partition cannot be made.
+// samples from the seed when asked). Throws a swarm::Error (ScenarioError, UsageError) when the
+// partition cannot be made.
 struct NodeData {
   DataProvider provider;
   std::shared_ptr<const std::vector<ml::DatasetView>> shards;

@@ -52,11 +52,15 @@ std::vector<NodeId> SimulatedBackend::node_ids() {
   return out;
 }
 
+void SimulatedBackend::add_if_available(uint32_t node, SimTime now, std::vector<NodeDescriptor>& out) {
+  if (availability_.is_on(node, now)) out.push_back({node, population_.flops(node)});
+}
+
 std::vector<NodeDescriptor> SimulatedBackend::available_nodes() {
   std::vector<NodeDescriptor> out;
   const SimTime now = sim_.now();
   for (uint32_t i = 0; i < population_.size(); ++i) {
-    if (availability_.is_on(i, now)) out.push_back({i, population_.flops(i)});
+    add_if_available(i, now, out);
   }
   return out;
 }
@@ -67,7 +71,7 @@ std::vector<NodeDescriptor> SimulatedBackend::available_among(std::span<const No
   for (NodeId id : ids) {
     if (id >= population_.size()) continue;
     const auto i = static_cast<uint32_t>(id);
-    if (availability_.is_on(i, now)) out.push_back({i, population_.flops(i)});
+    add_if_available(i, now, out);
   }
   return out;
 }
@@ -86,7 +90,7 @@ std::vector<NodeDescriptor> SimulatedBackend::fastest_available(size_t count) {
   const SimTime now = sim_.now();
   for (size_t k = 0; k < by_speed_.size() && out.size() < count; ++k) {
     const uint32_t i = by_speed_[k];
-    if (availability_.is_on(i, now)) out.push_back({i, population_.flops(i)});
+    add_if_available(i, now, out);
   }
   std::sort(out.begin(), out.end(), [](const NodeDescriptor& a, const NodeDescriptor& b) { return a.id < b.id; });
   return out;

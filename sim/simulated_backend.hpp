@@ -82,7 +82,7 @@ class SimulatedBackend : public Backend {
   std::vector<NodeDescriptor> available_nodes() override;
   std::vector<NodeDescriptor> available_among(std::span<const NodeId> ids) override;
   // Walks the population from the fastest node down (an order built on the first call, 4
-  // bytes per node) until `count` are available.
+  // bytes per node kept, 16 more while it is sorted) until `count` are available.
   std::vector<NodeDescriptor> fastest_available(size_t count) override;
   void start(const InstanceSpec& spec, const StateReader& state) override;
   std::optional<Completion> next_completion(std::optional<double> until_s) override;
@@ -93,6 +93,8 @@ class SimulatedBackend : public Backend {
   uint64_t events_run() const { return sim_.events_run(); }
 
  private:
+  // Appends {node, its flops} to `out` if the node is on at `now`.
+  void add_if_available(uint32_t node, SimTime now, std::vector<NodeDescriptor>& out);
   enum class Phase { Download, Compute, Upload };
   struct InFlight {
     Completion completion;

@@ -1,5 +1,7 @@
 #include "engine/ml/gemm.hpp"
 
+#include "engine/error.hpp"
+
 #include <string>
 
 #ifdef SWARM_OPENBLAS
@@ -7,6 +9,7 @@
 
 #include <cblas.h>
 extern "C" char* openblas_get_config(void);
+extern "C" int openblas_get_parallel(void);
 extern "C" void openblas_set_num_threads(int);
 #else
 // Eigen's internal GEMM entry point, the one its own products call, as of Eigen 3.4.
@@ -24,7 +27,17 @@ Gemm::Gemm(Eigen::Index, Eigen::Index, Eigen::Index) {
   // One thread per product, whatever the library's default: the engine runs instances side
   // by side, and a product split over threads could sum in another order.
   static std::once_flag once;
-  std::call_once(once, [] { openblas_set_num_threads(1); });
+  std::call_once(once, [] {
+    // A single-threaded build (Debian's "serial" flavour) does not lock its buffers, and
+    // products run by several threads at once come out wrong: refuse it rather than compute
+    // garbage (the build links the pthread flavour; this catches a library swapped at run time).
+    if (openblas_get_parallel() == 0) {
+      throw UsageError(std::string("the OpenBLAS loaded (") + openblas_get_config() +
+                       ") is single-threaded and not safe to call from several threads; "
+                       "use the pthread flavour (libopenblas0-pthread)");
+    }
+    openblas_set_num_threads(1);
+  });
 }
 
 void Gemm::run(Op op_a, Op op_b, Eigen::Index rows, Eigen::Index cols, Eigen::Index depth,

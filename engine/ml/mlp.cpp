@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <numeric>
 #include <memory>
@@ -432,13 +433,22 @@ EvalStats Mlp::evaluate(const DatasetView& data, int batch_size, int threads) co
   const int64_t batches = (n + batch_size - 1) / batch_size;
   std::vector<double> batch_loss(static_cast<size_t>(batches));
   std::vector<int64_t> batch_correct(static_cast<size_t>(batches));
+  // An exception must not leave a parallel region: the first one is kept and rethrown after.
+  std::exception_ptr error;
 #pragma omp parallel num_threads(std::max(1, threads))
   {
     Workspace ws;
     Matrix x;
     std::vector<uint8_t> y;
+    try {
+      reserve(ws, std::min<int64_t>(n, batch_size));  // every thread sized alike
+    } catch (...) {
+#pragma omp critical(swarm_mlp_evaluate_error)
+      if (!error) error = std::current_exception();
+    }
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < batches; ++b) {
+      try {
       const int64_t begin = b * batch_size;
       const int64_t end = std::min(n, begin + int64_t{batch_size});
       // A run of consecutive samples (a whole test set) is read in place, not copied.
@@ -455,8 +465,13 @@ EvalStats Mlp::evaluate(const DatasetView& data, int batch_size, int threads) co
       }
       batch_loss[b] = softmax_cross_entropy(MatMap(ws.act[L].data(), sizes_[L], end - begin), y,
                                             0.0f, &batch_correct[b]);
+      } catch (...) {
+#pragma omp critical(swarm_mlp_evaluate_error)
+        if (!error) error = std::current_exception();
+      }
     }
   }
+  if (error) std::rethrow_exception(error);
   double loss = 0;
   int64_t correct = 0;
   for (int64_t b = 0; b < batches; ++b) {
