@@ -286,3 +286,12 @@ population: {nodes: 4}
   CHECK(smallest < largest);
   CHECK(read() == samples);
 }
+
+TEST_CASE("partition into a folder that does not exist fails cleanly", "[cli][scenario]") {
+  const auto dir = std::filesystem::temp_directory_path() / "swarm_cli_no_such_folder";
+  std::filesystem::remove_all(dir);
+  Result r = swarm_cli("partition --set population.nodes=4 --synthetic -o " + (dir / "p.csv").string());
+  CHECK(r.code == 2);
+  CHECK(r.out.find("cannot write") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir));
+}
