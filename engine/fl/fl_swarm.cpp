@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
-#include <unordered_set>
 
 #include "engine/error.hpp"
 #include "engine/fl/modules.hpp"
 #include "engine/ml/mlp.hpp"
 #include "engine/ml/partition.hpp"
+#include "engine/sampling.hpp"
 #include "engine/seed.hpp"
 
 namespace swarm::fl {
@@ -96,16 +96,9 @@ DataProvider sampled_data(const ml::DatasetView& train, const ml::DatasetView& t
   }
   return [train, test, samples_per_node, seed](NodeId id) {
     std::mt19937_64 rng(derive_seed(seed, {static_cast<uint64_t>(SeedDomain::kPartition), id}));
-    // Floyd's algorithm: a uniform k-subset of positions in O(k).
     std::vector<uint32_t> picked;
-    std::unordered_set<uint32_t> seen;
-    const auto n = static_cast<uint64_t>(train.size());
-    for (uint64_t j = n - static_cast<uint64_t>(samples_per_node); j < n; ++j) {
-      auto t = static_cast<uint32_t>(std::uniform_int_distribution<uint64_t>(0, j)(rng));
-      if (!seen.insert(t).second) {
-        t = static_cast<uint32_t>(j);
-        seen.insert(t);
-      }
+    picked.reserve(static_cast<size_t>(samples_per_node));
+    for (uint64_t t : sample_positions(static_cast<uint64_t>(train.size()), static_cast<uint64_t>(samples_per_node), rng)) {
       picked.push_back(train.indices()[t]);
     }
     return LocalData{{"train", ml::DatasetView(train.storage_ptr(), std::move(picked))}, {"test", test}};

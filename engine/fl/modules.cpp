@@ -207,10 +207,13 @@ void scheduler(TaskContext& ctx) {
   }
   if (per_round.is_unlimited()) return;  // every node stays eligible
 
-  // Next round's clients: a uniform sample of the swarm's nodes, over-committed if asked.
-  std::vector<NodeId> nodes(ctx.node_ids().begin(), ctx.node_ids().end());
-  const int64_t k = per_round.resolve(static_cast<int64_t>(nodes.size()));
-  sample_in_place(nodes, static_cast<size_t>(std::llround(static_cast<double>(k) * overcommit)), ctx.rng());
+  // Next round's clients: a uniform sample of the swarm's nodes, over-committed if asked. Drawn
+  // as positions (Floyd), so a round costs O(sample), not O(nodes), in a huge population.
+  const std::span<const NodeId> all = ctx.node_ids();
+  const int64_t k = per_round.resolve(static_cast<int64_t>(all.size()));
+  const auto want = static_cast<uint64_t>(std::llround(static_cast<double>(k) * overcommit));
+  std::vector<NodeId> nodes;
+  for (uint64_t position : sample_positions(all.size(), want, ctx.rng())) nodes.push_back(all[position]);
   ctx.schedule_next_iter(std::move(nodes), worker_alias);
 }
 

@@ -1,6 +1,9 @@
 #include "engine/placement.hpp"
+#include "engine/sampling.hpp"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <cstdlib>
 #include <set>
 
 using namespace swarm;
@@ -71,4 +74,28 @@ TEST_CASE("schedule_next_iter restricts and fixed keeps earlier nodes", "[placem
   // All its nodes are gone: it is placed anew.
   std::vector<NodeId> gone = {50, 51};
   CHECK(place_with(fixed_any, 6, 99, nullptr, &gone).size() == 2);
+}
+
+TEST_CASE("sample_positions draws k distinct positions uniformly, in O(k)", "[placement][sampling]") {
+  std::mt19937_64 rng(3);
+  // More than there are: all of them, once each.
+  std::vector<uint64_t> all = sample_positions(5, 9, rng);
+  std::sort(all.begin(), all.end());
+  CHECK(all == std::vector<uint64_t>{0, 1, 2, 3, 4});
+  CHECK(sample_positions(0, 3, rng).empty());
+  // A huge range costs nothing: no list of candidates is built.
+  const std::vector<uint64_t> few = sample_positions(uint64_t{1} << 40, 4, rng);
+  CHECK(few.size() == 4);
+  CHECK(std::set<uint64_t>(few.begin(), few.end()).size() == 4);
+  // Uniform: 3 of 10 positions, 20,000 times; each position is drawn ~6,000 times.
+  std::vector<int> hits(10, 0);
+  for (int i = 0; i < 20000; ++i) {
+    const std::vector<uint64_t> s = sample_positions(10, 3, rng);
+    REQUIRE(std::set<uint64_t>(s.begin(), s.end()).size() == 3);
+    for (uint64_t p : s) ++hits[p];
+  }
+  for (int h : hits) CHECK(std::abs(h - 6000) < 400);  // > 5 standard deviations (~65)
+  // The same seed, the same sample.
+  std::mt19937_64 a(7), b(7);
+  CHECK(sample_positions(1000, 10, a) == sample_positions(1000, 10, b));
 }
