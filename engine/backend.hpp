@@ -67,6 +67,10 @@ class Backend {
 
   // Every node the backend knows, available now or not, sorted by id.
   virtual std::vector<NodeId> node_ids() = 0;
+  // Whether node_ids() may have changed since it was last called (nodes joining or leaving).
+  // The controller asks for the list again at each iteration only when it may have: a fixed
+  // population of millions answers false and saves building the list every round.
+  virtual bool node_ids_may_change() const { return true; }
   // Nodes that can take an instance now, sorted by id.
   virtual std::vector<NodeDescriptor> available_nodes() = 0;
   // available_nodes() restricted to `ids` (sorted ascending, unique; unknown ids are left

@@ -220,7 +220,7 @@ IterationReport Controller::run_iteration(int iteration) {
   report.iteration = iteration;
   report.start_s = backend_.now_s();
   state_.begin_iteration(iteration);
-  if (iteration > 0) state_.set_node_ids(backend_.node_ids());
+  if (iteration > 0 && backend_.node_ids_may_change()) state_.set_node_ids(backend_.node_ids());
 
   std::map<int, std::vector<NodeId>> next_schedule;
   std::vector<TaskRun> runs(static_cast<size_t>(graph_.num_tasks()));

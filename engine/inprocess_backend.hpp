@@ -33,6 +33,7 @@ class InProcessBackend : public Backend {
                    std::shared_ptr<spdlog::logger> logger);
 
   std::vector<NodeId> node_ids() override;
+  bool node_ids_may_change() const override { return false; }  // nodes are given at construction
   std::vector<NodeDescriptor> available_nodes() override;
   void start(const InstanceSpec& spec, const StateReader& state) override;
   std::optional<Completion> next_completion(std::optional<double> until_s) override;

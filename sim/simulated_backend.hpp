@@ -79,6 +79,7 @@ class SimulatedBackend : public Backend {
   ~SimulatedBackend() override;
 
   std::vector<NodeId> node_ids() override;
+  bool node_ids_may_change() const override { return false; }  // the population is fixed
   std::vector<NodeDescriptor> available_nodes() override;
   std::vector<NodeDescriptor> available_among(std::span<const NodeId> ids) override;
   // Walks the population from the fastest node down (an order built on the first call, 4

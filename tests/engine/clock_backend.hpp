@@ -19,6 +19,7 @@ class ClockBackend : public Backend {
         logger_("clock", std::make_shared<spdlog::sinks::null_sink_mt>()) {}
 
   std::vector<NodeId> node_ids() override {
+    ++node_ids_calls;
     std::vector<NodeId> out;
     for (int i = 0; i < nodes_; ++i) out.push_back(static_cast<NodeId>(i));
     return out;
@@ -28,6 +29,12 @@ class ClockBackend : public Backend {
     for (int i = 0; i < nodes_; ++i) out.push_back({static_cast<NodeId>(i), 1e9});
     return out;
   }
+  bool node_ids_may_change() const override { return nodes_may_change; }
+  // Nodes join: the next iteration sees them if nodes_may_change.
+  void set_nodes(int nodes) { nodes_ = nodes; }
+  bool nodes_may_change = true;
+  int node_ids_calls = 0;
+
   void start(const InstanceSpec& spec, const StateReader& state) override {
     Completion c = run_instance(*registry_.find(spec.module), spec, state, no_data_, logger_);
     c.start_s = now_;

@@ -113,3 +113,28 @@ TEST_CASE("instances behind a result edge carry over with their staleness", "[co
   // Instances still running at the end are cancelled and reported.
   CHECK(backend.in_flight() == 0);
 }
+
+TEST_CASE("nodes that join are seen from the next iteration, unless the backend's are fixed", "[controller]") {
+  for (bool may_change : {true, false}) {
+    ModuleRegistry reg;
+    reg.add("count", [](TaskContext& ctx) {
+      ctx.globals().set("seen_" + std::to_string(ctx.iteration()), Dict{{"nodes", ctx.node_ids().size()}});
+      if (ctx.iteration() == 2) ctx.stop_swarm();
+    });
+    LambdaSwarm s([](LambdaSwarm& sw) { return sw.add("count", {.maximum = 1})(); });
+    SwarmGraph g = s.build(reg);
+    ClockBackend backend(reg, 3, [](const InstanceSpec&) { return 1.0; });
+    backend.nodes_may_change = may_change;
+    Controller c(g, backend, {});
+    IterationReport first = c.step();
+    CHECK(first.iteration == 0);
+    backend.set_nodes(5);  // two nodes join
+    c.step();
+    c.step();
+    auto seen = [&](int it) { return to_dict(*c.state().global("seen_" + std::to_string(it)))["nodes"].get<int>(); };
+    INFO("node_ids_may_change " << may_change);
+    CHECK(seen(0) == 3);
+    CHECK(seen(1) == (may_change ? 5 : 3));
+    CHECK(backend.node_ids_calls == (may_change ? 3 : 1));  // once at the start, then per iteration
+  }
+}
