@@ -107,6 +107,26 @@ BENCHMARK(BM_SimRound)->ArgNames({"per_round", "threads"})->Args({100, 1})->Args
 BENCHMARK(BM_SimRound)->ArgNames({"per_round", "threads"})->Args({1000, 1})->Args({1000, 2})
     ->Iterations(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The 2-thread speed-up measured by alternation: the same rounds on 1 thread, then on 2, three
+// times over, so that a slow or fast spell of a shared machine falls on both. arg: nodes per
+// round. Counter speedup = total 1-thread time / total 2-thread time.
+void BM_ThreadSpeedup(benchmark::State& state) {
+  const int per_round = static_cast<int>(state.range(0));
+  data();
+  double time[3] = {0, 0, 0};  // indexed by threads
+  for (auto _ : state) {
+    for (int rep = 0; rep < 3; ++rep) {
+      for (int threads : {1, 2}) {
+        SimFl run(std::max<int64_t>(100, 2 * per_round), per_round, threads);
+        run.controller->step();
+        for (int i = 0; i < 4; ++i) time[threads] += run.controller->step().wall_s;
+      }
+    }
+  }
+  state.counters["speedup"] = time[1] / time[2];
+}
+BENCHMARK(BM_ThreadSpeedup)->ArgName("per_round")->Arg(10)->Arg(100)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
+
 // A large population with a few nodes sampled per round: what does an idle node cost in
 // memory (heap in use after 4 rounds, over the nodes), and does the population add to a
 // round's wall time? args: nodes, per round.
