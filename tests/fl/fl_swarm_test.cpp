@@ -7,6 +7,7 @@
 #include "engine/controller.hpp"
 #include "engine/fl/modules.hpp"
 #include "engine/ml/synthetic.hpp"
+#include "tests/synthetic_split.hpp"
 
 using namespace swarm;
 
@@ -26,15 +27,7 @@ struct FlRun {
 };
 
 FlRun run_fl(const fl::FlConfig& cfg, int nodes, int threads, uint64_t seed = 3) {
-  ml::SyntheticOptions so;
-  so.num_samples = 3000;
-  so.num_features = 16;
-  so.num_classes = 4;
-  so.seed = 11;
-  auto data = ml::make_synthetic(so);
-  std::vector<uint32_t> tr, te;
-  for (uint32_t i = 0; i < data->size(); ++i) (i % 5 == 0 ? te : tr).push_back(i);
-  ml::DatasetView train(data, tr), test(data, te);
+  const auto [train, test] = testing::synthetic_split(3000, 5, 11);
 
   ModuleRegistry reg;
   fl::register_modules(reg);

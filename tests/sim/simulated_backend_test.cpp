@@ -8,6 +8,7 @@
 #include "engine/fl/fl_swarm.hpp"
 #include "engine/fl/modules.hpp"
 #include "engine/ml/synthetic.hpp"
+#include "tests/synthetic_split.hpp"
 
 using namespace swarm;
 using namespace swarm::sim;
@@ -182,15 +183,7 @@ struct FlMetrics : ControllerObserver {
 };
 
 FlMetrics run_sim_fl(const fl::FlConfig& cfg, int threads, const ControllerOptions& copt = {}) {
-  ml::SyntheticOptions so;
-  so.num_samples = 2400;
-  so.num_features = 16;
-  so.num_classes = 4;
-  so.seed = 5;
-  auto data = ml::make_synthetic(so);
-  std::vector<uint32_t> tr, te;
-  for (uint32_t i = 0; i < data->size(); ++i) (i % 6 == 0 ? te : tr).push_back(i);
-  ml::DatasetView train(data, tr), test(data, te);
+  const auto [train, test] = testing::synthetic_split(2400, 6, 5);
   ModuleRegistry reg;
   fl::register_modules(reg);
   fl::FLSwarm s(cfg);
