@@ -11,26 +11,10 @@
 #include <vector>
 #include <sys/wait.h>
 
-namespace {
+#include "tests/cli/run_cli.hpp"
 
-struct Result {
-  int code;
-  std::string out;  // stdout and stderr together
-};
-
-Result swarm_cli(const std::string& args) {
-  const char* bin = std::getenv("SWARM_BIN");
-  std::string cmd = std::string(bin ? bin : "build/bin") + "/swarm " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
-
-}  // namespace
+using Result = swarm::testing::CliResult;
+using swarm::testing::swarm_cli;
 
 TEST_CASE("swarm run --synthetic prints a line per round and a summary", "[cli]") {
   Result r = swarm_cli("run --synthetic --rounds 3 --nodes 4 --hidden 32 --threads 2");

@@ -1,0 +1,49 @@
+#pragma once
+// Runs the `swarm` binary built beside the tests (SWARM_BIN, set by CTest) and captures what a
+// user sees: the exit code and stdout and stderr together.
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+
+namespace swarm::testing {
+
+struct CliResult {
+  int code;
+  std::string out;  // stdout and stderr together
+};
+
+inline CliResult swarm_cli(const std::string& args) {
+  const char* bin = std::getenv("SWARM_BIN");
+  std::string cmd = std::string(bin ? bin : "build/bin") + "/swarm " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// A fresh, empty folder under the system's temporary directory, named for the test.
+inline std::filesystem::path fresh_dir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// Writes `text` to `dir/name` and returns the path.
+inline std::filesystem::path write_file(const std::filesystem::path& dir, const std::string& name,
+                                        const std::string& text) {
+  const auto path = dir / name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace swarm::testing
