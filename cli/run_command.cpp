@@ -35,17 +35,17 @@ class RoundPrinter : public ControllerObserver {
  public:
   explicit RoundPrinter(bool simulated) : simulated_(simulated) {}
   void header() const {
-    std::printf("%5s  %10s  %8s  %8s  %6s  %6s  %9s  %9s  %7s\n", "round",
-                simulated_ ? "virtual_s" : "wall_s", "accuracy", "loss", "used", "lost",
+    std::printf("%5s  %10s  %8s  %8s  %6s  %6s  %6s  %9s  %9s  %7s\n", "round",
+                simulated_ ? "virtual_s" : "wall_s", "accuracy", "loss", "used", "short", "lost",
                 "MB_up", "MB_down", "wall_s");
   }
   void on_iteration_end(const IterationReport& r, const SwarmState& state) override {
     std::optional<Blob> m = state.global("metrics");
     if (!m) return;
     Dict d = to_dict(*m);
-    std::printf("%5d  %10.2f  %8.4f  %8.4f  %6lld  %6d  %9.2f  %9.2f  %7.2f\n", r.iteration + 1,
+    std::printf("%5d  %10.2f  %8.4f  %8.4f  %6lld  %6d  %6d  %9.2f  %9.2f  %7.2f\n", r.iteration + 1,
                 r.end_s, d.value("accuracy", 0.0), d.value("loss", 0.0),
-                static_cast<long long>(d.value("participants", 0)), r.lost + r.failed,
+                static_cast<long long>(d.value("participants", 0)), r.unplaced, r.lost + r.failed,
                 r.bytes_up / 1e6, r.bytes_down / 1e6, r.wall_s);
     std::fflush(stdout);
   }
@@ -58,13 +58,13 @@ void write_metrics_csv(const std::string& path, const results::RunResult& run) {
   write_atomically(path, [&run](std::ostream& out) {
     out << "round,t_start_s,t_end_s,wall_s,accuracy,loss,participants,instances,failed,"
            "lost_crash,lost_transfer,lost_offline,lost_deadline,lost_overcommit,bytes_up,"
-           "bytes_down,flops,stale,max_staleness,mean_staleness\n";
+           "bytes_down,flops,stale,max_staleness,mean_staleness,unplaced\n";
     for (const results::RoundRow& r : run.rounds) {
       out << r.round << ',' << r.t_start_s << ',' << r.t_end_s << ',' << r.wall_s << ',' << r.accuracy << ','
           << r.loss << ',' << r.participants << ',' << r.instances << ',' << r.failed << ',' << r.lost_crash
           << ',' << r.lost_transfer << ',' << r.lost_offline << ',' << r.lost_deadline << ','
           << r.lost_overcommit << ',' << r.bytes_up << ',' << r.bytes_down << ',' << r.flops << ','
-          << r.stale << ',' << r.max_staleness << ',' << r.mean_staleness << '\n';
+          << r.stale << ',' << r.max_staleness << ',' << r.mean_staleness << ',' << r.unplaced << '\n';
     }
   });
 }
@@ -117,20 +117,29 @@ int run(RunOptions o) {
     flops += r.flops;
     lost += r.failed + r.lost_crash + r.lost_transfer + r.lost_offline + r.lost_deadline;
   }
-  const results::RoundRow& last = result.rounds.back();
   std::printf("# %zu rounds in %.2f s wall (%.3f rounds/s, %.1f GFLOP/s)", result.rounds.size(), wall,
-              result.rounds.size() / wall, flops / wall / 1e9);
-  if (sc.backend == "sim") std::printf(", %.1f s virtual", last.t_end_s);
-  std::printf("; final accuracy %.4f, loss %.4f; %.1f MB moved; %d instances lost", last.accuracy, last.loss,
-              bytes / 1e6, lost);
+              wall > 0 ? result.rounds.size() / wall : 0.0, wall > 0 ? flops / wall / 1e9 : 0.0);
+  if (!result.rounds.empty()) {
+    const results::RoundRow& last = result.rounds.back();
+    if (sc.backend == "sim") std::printf(", %.1f s virtual", last.t_end_s);
+    std::printf("; final accuracy %.4f, loss %.4f", last.accuracy, last.loss);
+  }
+  std::printf("; %.1f MB moved; %d instances lost", bytes / 1e6, lost);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);  // ru_maxrss is in KiB on Linux
   std::printf("; peak memory %.0f MB\n", static_cast<double>(usage.ru_maxrss) * 1024 / 1e6);
+  std::fflush(stdout);
   if (!o.metrics_file.empty()) write_metrics_csv(o.metrics_file, result);
   if (!o.trace_file.empty()) write_trace_csv(o.trace_file, result);
   if (writer) {
     writer->write(result);
     writer->finish();
+  }
+  if (result.outcome != "complete") {
+    // The rounds before it are kept (and written, marked with the outcome); the run failed.
+    std::fprintf(stderr, "swarm: error: the run stopped early (%s): %s\n", result.outcome.c_str(),
+                 result.outcome_message.c_str());
+    return 1;
   }
   return 0;
 }

@@ -50,6 +50,7 @@ struct Completion {
   InstanceStatus status = InstanceStatus::Ok;
   InstanceOutput output;  // meaningful only when status == Ok
   std::string error;      // Failed: the exception's message; Lost: a loss:: cause
+  bool diverged = false;  // Failed because the task's numbers were not finite (swarm::Diverged)
   double start_s = 0;     // backend clock (wall or virtual seconds since the run began)
   double end_s = 0;
   double wall_s = 0;      // host seconds spent running the task's code
@@ -108,6 +109,12 @@ class Backend {
   // when no instance is in flight, or when the backend clock reached `until_s` first (the
   // clock then reads `until_s`). Backends without control over time may ignore `until_s`.
   virtual std::optional<Completion> next_completion(std::optional<double> until_s = std::nullopt) = 0;
+
+  // Advances the backend clock to the next time a node that is off now comes on, and returns
+  // true; returns false, the clock unchanged, if no node ever will. The controller calls it
+  // when a task finds no node on and nothing is in flight. A backend whose nodes are on
+  // until they leave for good keeps the default. REQUIRES: no instance in flight.
+  virtual bool wait_for_node() { return false; }
 
   // Abandons a started instance: no completion is delivered for it afterwards.
   virtual void cancel(uint64_t instance_id) = 0;

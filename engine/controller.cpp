@@ -73,8 +73,7 @@ bool Controller::ready(int task, const std::vector<TaskRun>& runs) const {
   return true;
 }
 
-void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
-                            IterationReport& report) {
+std::vector<NodeId> Controller::choose_nodes(int task, int iteration) {
   const TaskSpec& spec = graph_.task(task);
   const std::vector<NodeId>* scheduled = nullptr;
   if (auto it = scheduled_.find(task); it != scheduled_.end()) scheduled = &it->second;
@@ -92,13 +91,21 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
   for (const auto& [id, instance] : running_) {
     if (instance.task == task) busy.push_back(instance.node);
   }
+  std::mt19937_64 rng(derive_seed(options_.seed, {static_cast<uint64_t>(SeedDomain::kPlacement),
+                                                  static_cast<uint64_t>(iteration),
+                                                  static_cast<uint64_t>(task)}));
   if (scheduled == nullptr && spec.options.specified_ids.empty()) {
-    const auto fixed = fixed_nodes_.find(task);
-    if (spec.options.method == Method::BestResources && !spec.options.maximum.is_unlimited() &&
-        !spec.options.maximum.is_fraction() && fixed == fixed_nodes_.end()) {
-      // The best k eligible nodes are among the k + |excluded| fastest available ones.
-      const auto want = static_cast<size_t>(std::max<int64_t>(0, spec.options.maximum.resolve(INT64_MAX)));
-      available = backend_.fastest_available(want + busy.size() + spec.options.excepted_ids.size());
+    const Maximum& maximum = spec.options.maximum;
+    const bool first_placement = fixed_nodes_.find(task) == fixed_nodes_.end();
+    // The k nodes chosen are among any k + |excluded| nodes chosen the same way from the
+    // available ones: the fastest for BestResources, a uniform sample for Any.
+    const size_t enough = static_cast<size_t>(std::max<int64_t>(0, maximum.resolve(INT64_MAX))) + busy.size() +
+                          spec.options.excepted_ids.size();
+    const bool counted = !maximum.is_unlimited() && !maximum.is_fraction();
+    if (counted && first_placement && spec.options.method == Method::BestResources) {
+      available = backend_.fastest_available(enough);
+    } else if (counted && first_placement && spec.options.method == Method::Any) {
+      available = sample_available(backend_, state_.node_ids(), enough, rng);
     } else {
       available = backend_.available_nodes();
     }
@@ -112,13 +119,41 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
   PlacementRequest request{&spec, available};
   request.scheduled = scheduled;
   if (auto it = fixed_nodes_.find(task); it != fixed_nodes_.end()) request.fixed_nodes = &it->second;
-  std::mt19937_64 rng(derive_seed(options_.seed, {static_cast<uint64_t>(SeedDomain::kPlacement),
-                                                  static_cast<uint64_t>(iteration),
-                                                  static_cast<uint64_t>(task)}));
-  std::vector<NodeId> nodes = place(request, rng);
-  if (!spec.options.maximum.is_unlimited() && !spec.options.maximum.is_fraction()) {
-    const auto cap = std::max<int64_t>(0, spec.options.maximum.resolve(INT64_MAX) - running_count(task));
-    if (static_cast<int64_t>(nodes.size()) > cap) nodes.resize(static_cast<size_t>(cap));
+  request.running = running_count(task);
+  return place(request, rng);
+}
+
+bool Controller::has_candidates(int task) const {
+  const TaskOptions& opt = graph_.task(task).options;
+  const std::vector<NodeId> excepted = sorted_unique(opt.excepted_ids);
+  auto usable = [&](NodeId id) {
+    const std::span<const NodeId> all = state_.node_ids();
+    return std::binary_search(all.begin(), all.end(), id) && !std::binary_search(excepted.begin(), excepted.end(), id);
+  };
+  if (auto it = scheduled_.find(task); it != scheduled_.end()) return std::any_of(it->second.begin(), it->second.end(), usable);
+  if (!opt.specified_ids.empty()) return std::any_of(opt.specified_ids.begin(), opt.specified_ids.end(), usable);
+  return state_.node_ids().size() > excepted.size() || std::any_of(state_.node_ids().begin(), state_.node_ids().end(), usable);
+}
+
+void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
+                            IterationReport& report) {
+  const TaskSpec& spec = graph_.task(task);
+  std::vector<NodeId> nodes = choose_nodes(task, iteration);
+  // No node is on for a task that some node could take, and nothing runs that could change
+  // that: time moves on to the next node that comes on (in simulation; nodes of other
+  // backends are on or gone).
+  while (nodes.empty() && running_.empty() && has_candidates(task)) {
+    if (!backend_.wait_for_node()) {
+      throw NoNodeAvailable("iteration " + std::to_string(iteration) + ": task '" + spec.alias() +
+                            "' has no node to run on at " + std::to_string(backend_.now_s()) +
+                            " s, and no node will ever come on again");
+    }
+    nodes = choose_nodes(task, iteration);
+  }
+  const Maximum& maximum = spec.options.maximum;
+  if (!maximum.is_unlimited() && !maximum.is_fraction()) {
+    const int64_t wanted = std::max<int64_t>(0, maximum.resolve(INT64_MAX) - running_count(task));
+    report.unplaced += static_cast<int>(std::max<int64_t>(0, wanted - static_cast<int64_t>(nodes.size())));
   }
   if (spec.options.fixed && !fixed_nodes_.count(task) && !nodes.empty()) fixed_nodes_[task] = nodes;
 
@@ -190,6 +225,11 @@ void Controller::handle(Completion c, int iteration, std::vector<TaskRun>& runs,
       break;
     case InstanceStatus::Failed:
       ++report.failed;
+      if (c.diverged) {
+        throw RunDiverged("iteration " + std::to_string(c.spec.iteration) + " (round " +
+                          std::to_string(c.spec.iteration + 1) + "): task '" + c.spec.alias + "' on node " +
+                          std::to_string(c.spec.node) + " diverged: " + c.error);
+      }
       if (options_.abort_on_task_error) {
         throw TaskFailed("task '" + c.spec.alias + "' failed on node " +
                          std::to_string(c.spec.node) + " in iteration " +
@@ -251,16 +291,18 @@ IterationReport Controller::run_iteration(int iteration) {
       handle(std::move(*c), iteration, runs, report, next_schedule);
       continue;
     }
-    if (!until || backend_.now_s() < *until) {
-      throw Error("backend reported no instance in flight while iteration " +
-                  std::to_string(iteration) + " still waits for tasks");
+    if (!until) {
+      // Broken backend contract: tasks of this iteration run, and the backend has none.
+      throw std::logic_error("backend reported no instance in flight while iteration " +
+                             std::to_string(iteration) + " still waits for tasks");
     }
-    const double now = backend_.now_s();
+    // The backend's clock reached `until` (to its resolution: a nanosecond in simulation), so
+    // the deadlines that defined it are up; compared as the same sums, not to now_s().
     std::vector<uint64_t> late;
     for (const auto& [id, spec] : running_) {
       const TaskRun& r = runs[spec.task];
       if (spec.iteration == iteration && policy(spec.task).kind == StragglerPolicy::Kind::Deadline &&
-          now >= r.start_s + policy(spec.task).deadline_s) {
+          r.start_s + policy(spec.task).deadline_s <= *until) {
         late.push_back(id);
       }
     }

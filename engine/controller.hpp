@@ -62,6 +62,8 @@ struct IterationReport {
   double wall_s = 0;              // host wall clock spent on the iteration
   double task_wall_s = 0;         // host seconds spent inside task code (summed over instances)
   int instances = 0;              // started in this iteration
+  int unplaced = 0;               // instances that tasks with a count `maximum` asked for and
+                                  // no eligible node could take (fewer nodes on than wanted)
   int completed = 0;              // applied in this iteration (including carried-over ones)
   int failed = 0, lost = 0;
   std::map<std::string, int> lost_by_cause;  // loss:: causes
@@ -92,6 +94,19 @@ class ControllerObserver {
 
 // A task instance threw and the controller was told to stop on task errors.
 class TaskFailed : public Error {
+ public:
+  using Error::Error;
+};
+
+// A task's numbers were not finite (swarm::Diverged): the run always stops there.
+class RunDiverged : public TaskFailed {
+ public:
+  using TaskFailed::TaskFailed;
+};
+
+// A task has no node to run on, and the backend says none will ever come on again (every
+// node is off for good, as at the end of an availability trace).
+class NoNodeAvailable : public Error {
  public:
   using Error::Error;
 };
@@ -127,6 +142,10 @@ class Controller {
   IterationReport run_iteration(int iteration);
   bool ready(int task, const std::vector<TaskRun>& runs) const;
   void start_task(int task, int iteration, std::vector<TaskRun>& runs, IterationReport& report);
+  // The nodes placement gives the task now (see place()).
+  std::vector<NodeId> choose_nodes(int task, int iteration);
+  // Whether some node of the swarm could take the task if it were on.
+  bool has_candidates(int task) const;
   void handle(Completion c, int iteration, std::vector<TaskRun>& runs, IterationReport& report,
               std::map<int, std::vector<NodeId>>& next_schedule);
   // Drops a running instance: cancels it in the backend and reports it lost for `cause`.

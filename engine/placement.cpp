@@ -1,6 +1,8 @@
 #include "engine/placement.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <unordered_set>
 
 #include "engine/sampling.hpp"
 
@@ -17,7 +19,49 @@ bool contains(const std::vector<NodeId>& sorted, NodeId id) {
   return std::binary_search(sorted.begin(), sorted.end(), id);
 }
 
+bool by_id(const NodeDescriptor& a, const NodeDescriptor& b) { return a.id < b.id; }
+
 }  // namespace
+
+std::vector<NodeDescriptor> sample_available(Backend& backend, std::span<const NodeId> ids, size_t count,
+                                             std::mt19937_64& rng) {
+  std::vector<NodeDescriptor> found;
+  if (count == 0) return found;
+  // Draws beyond this many mean most nodes are off: listing the available ones is cheaper.
+  const size_t draw_limit = 4 * count + 64;
+  if (ids.size() <= draw_limit) {
+    found = backend.available_among(ids);
+    sample_in_place(found, count, rng);
+    std::sort(found.begin(), found.end(), by_id);
+    return found;
+  }
+  std::unordered_set<size_t> drawn;
+  std::uniform_int_distribution<size_t> position(0, ids.size() - 1);
+  std::vector<NodeId> batch;
+  while (found.size() < count && drawn.size() + (count - found.size()) <= draw_limit) {
+    // As many new ids as nodes still wanted: a batch never overshoots, so the result is the
+    // first `count` available nodes in the order drawn.
+    batch.clear();
+    while (batch.size() < count - found.size()) {
+      const size_t p = position(rng);
+      if (drawn.insert(p).second) batch.push_back(ids[p]);
+    }
+    std::sort(batch.begin(), batch.end());
+    for (const NodeDescriptor& n : backend.available_among(batch)) found.push_back(n);
+  }
+  if (found.size() < count) {
+    // The rest of the random order, in one go: the available nodes not drawn yet, sampled.
+    std::vector<NodeDescriptor> rest;
+    for (const NodeDescriptor& n : backend.available_among(ids)) {
+      const size_t p = static_cast<size_t>(std::lower_bound(ids.begin(), ids.end(), n.id) - ids.begin());
+      if (!drawn.count(p)) rest.push_back(n);
+    }
+    sample_in_place(rest, count - found.size(), rng);
+    found.insert(found.end(), rest.begin(), rest.end());
+  }
+  std::sort(found.begin(), found.end(), by_id);
+  return found;
+}
 
 std::vector<NodeId> place(const PlacementRequest& request, std::mt19937_64& rng) {
   const TaskOptions& opt = request.task->options;
@@ -33,16 +77,25 @@ std::vector<NodeId> place(const PlacementRequest& request, std::mt19937_64& rng)
     eligible.push_back(n);
   }
 
+  // A `maximum` that is a count caps the instances running at once, carried-over ones included.
+  size_t count_cap = SIZE_MAX;
+  if (!opt.maximum.is_unlimited() && !opt.maximum.is_fraction()) {
+    count_cap = static_cast<size_t>(std::max<int64_t>(0, opt.maximum.resolve(INT64_MAX) - request.running));
+  }
+
   if (opt.fixed && request.fixed_nodes && !request.fixed_nodes->empty()) {
     const std::vector<NodeId> fixed = sorted_unique(*request.fixed_nodes);
     std::vector<NodeId> kept;
     for (const NodeDescriptor& n : eligible) {
       if (contains(fixed, n.id)) kept.push_back(n.id);
     }
-    if (!kept.empty()) return kept;
+    if (!kept.empty()) {
+      if (kept.size() > count_cap) kept.resize(count_cap);
+      return kept;
+    }
   }
 
-  const auto cap = static_cast<size_t>(opt.maximum.resolve(static_cast<int64_t>(eligible.size())));
+  const auto cap = std::min(count_cap, static_cast<size_t>(opt.maximum.resolve(static_cast<int64_t>(eligible.size()))));
   std::vector<NodeId> chosen;
   switch (opt.method) {
     case Method::All:

@@ -20,16 +20,28 @@ struct PlacementRequest {
   const std::vector<NodeId>* scheduled = nullptr;
   // Nodes the task ran on in its first placement, if it is `fixed` and has run before.
   const std::vector<NodeId>* fixed_nodes = nullptr;
+  // Instances of the task still running (carried over): they count against a `maximum` that
+  // is a count.
+  int64_t running = 0;
 };
 
 // Eligible = available, in specified_ids (if any), not in excepted_ids, in `scheduled` (if
 // set). A fixed task keeps its earlier nodes that are still eligible (choosing anew only if
-// none is). Then `maximum` caps the count and `method` chooses: All the lowest ids, Any a
+// none is). Then `maximum` (less `running`, for a count) caps the count and `method` chooses: All the lowest ids, Any a
 // uniform sample drawn from `rng`, BestResources the highest flops (ties: lowest id).
 // Returns node ids sorted ascending.
 // Costs O(available log k) where k is the size of the id lists, and O(available log maximum)
 // for BestResources.
 std::vector<NodeId> place(const PlacementRequest& request, std::mt19937_64& rng);
+
+// A uniform sample of `count` of the nodes among `ids` that `backend` reports available (all
+// of them if fewer are), sorted by id: the first `count` available nodes of a random order
+// of `ids`. It asks the backend about drawn ids only, in batches, so that when most nodes are
+// on, a round in a population of millions costs O(count); it lists every available node only
+// when too few of the drawn ones are on. Same `rng`, same availability: same sample, whatever
+// the backend. REQUIRES: `ids` sorted ascending, unique.
+std::vector<NodeDescriptor> sample_available(Backend& backend, std::span<const NodeId> ids, size_t count,
+                                             std::mt19937_64& rng);
 
 // `ids` sorted ascending without repeats.
 std::vector<NodeId> sorted_unique(std::vector<NodeId> ids);

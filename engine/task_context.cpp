@@ -86,6 +86,10 @@ Completion run_instance(const ModuleFn& fn, const InstanceSpec& spec, const Stat
     fn(ctx);
     c.status = InstanceStatus::Ok;
     c.output = std::move(ctx.output());
+  } catch (const Diverged& e) {
+    c.status = InstanceStatus::Failed;
+    c.diverged = true;
+    c.error = e.what();
   } catch (const std::exception& e) {
     c.status = InstanceStatus::Failed;
     c.error = e.what();

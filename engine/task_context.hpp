@@ -30,6 +30,14 @@ class TaskError : public Error {
   using Error::Error;
 };
 
+// A task's numbers stopped being finite (a model that diverged: a learning rate or an attack
+// scale too large). Fails the instance and, unlike other failures, always ends the run: what
+// follows would be built on NaN.
+class Diverged : public TaskError {
+ public:
+  using TaskError::TaskError;
+};
+
 // The datasets a node holds, by name ("train", "test"). Views into shared storage.
 using LocalData = std::map<std::string, ml::DatasetView>;
 

@@ -75,7 +75,8 @@ std::vector<Member> round_members() {
           SWARM_I32(RoundRow, lost_deadline),   SWARM_I32(RoundRow, lost_overcommit),
           SWARM_U64(RoundRow, bytes_up),        SWARM_U64(RoundRow, bytes_down),
           SWARM_U64(RoundRow, flops),           SWARM_I32(RoundRow, stale),
-          SWARM_I32(RoundRow, max_staleness),   SWARM_F64(RoundRow, mean_staleness)};
+          SWARM_I32(RoundRow, max_staleness),   SWARM_F64(RoundRow, mean_staleness),
+          SWARM_I32(RoundRow, unplaced)};
 }
 
 std::vector<Member> node_members() {

@@ -34,6 +34,7 @@ struct RoundRow {
   uint64_t bytes_up = 0, bytes_down = 0, flops = 0;
   int32_t stale = 0, max_staleness = 0;  // completions started in an earlier round
   double mean_staleness = 0;             // mean over stale completions, in rounds
+  int32_t unplaced = 0;  // workers (instances) wanted but not started: fewer nodes on than asked
 };
 
 struct NodeRow {
@@ -71,6 +72,11 @@ struct RunResult {
   std::vector<float> final_model;
   std::vector<TraceRow> trace;  // optional (empty = not recorded)
   double noise_multiplier = 0;  // differential-privacy runs, else 0
+  // How the run ended: "complete" (the scheduler stopped it or it ran every round),
+  // "diverged" (a task's numbers were not finite), "no_nodes" (no node was left to run on);
+  // outcome_message says where and why for the last two.
+  std::string outcome = "complete";
+  std::string outcome_message;
 };
 
 // Writes the runs of one `swarm run` or `swarm sweep` to one file.

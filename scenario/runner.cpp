@@ -29,6 +29,12 @@ std::vector<ml::DatasetView> split(const Scenario& sc, const ml::DatasetView& tr
   return ml::partition_iid(train, n, seed);
 }
 
+// The training samples each node of a `sampled` partition holds: samples_per_node, or the
+// whole training set if it is smaller.
+int64_t sampled_per_node(const Scenario& sc, int64_t train_size) {
+  return std::min<int64_t>(sc.data.samples_per_node, train_size);
+}
+
 // Per-round rows and per-node participation.
 class Recorder : public ControllerObserver {
  public:
@@ -69,6 +75,7 @@ class Recorder : public ControllerObserver {
     row.stale = r.stale;
     row.max_staleness = r.max_staleness;
     row.mean_staleness = d.value("mean_staleness", 0.0);
+    row.unplaced = r.unplaced;
     noise_stddev_ = d.value("noise_stddev", noise_stddev_);
     rows.push_back(row);
   }
@@ -95,24 +102,8 @@ ml::TrainTest DataCache::get(const DataSpec& spec, uint64_t seed) {
     s.num_classes = spec.classes;
     s.class_separation = static_cast<float>(spec.separation);
     s.seed = derive_seed(seed, {static_cast<uint64_t>(SeedDomain::kData)});
-    auto all = ml::make_synthetic(s);
-    // One sample in six is held out for testing: two storages, so views of each are plain.
-    std::vector<uint32_t> tr, te;
-    for (uint32_t i = 0; i < all->size(); ++i) (i % 6 == 0 ? te : tr).push_back(i);
-    auto copy = [&all](const std::vector<uint32_t>& idx, const char* name) {
-      auto st = std::make_shared<ml::DatasetStorage>();
-      st->features.resize(all->num_features(), static_cast<Eigen::Index>(idx.size()));
-      st->labels.resize(idx.size());
-      for (size_t j = 0; j < idx.size(); ++j) {
-        st->features.col(static_cast<Eigen::Index>(j)) = all->features.col(idx[j]);
-        st->labels[j] = all->labels[idx[j]];
-      }
-      st->num_classes = all->num_classes;
-      st->name = std::string("synthetic/") + name;
-      return std::shared_ptr<const ml::DatasetStorage>(st);
-    };
-    tt.train = copy(tr, "train");
-    tt.test = copy(te, "test");
+    // One sample in six of each class is held out for testing.
+    tt = ml::hold_out(*ml::make_synthetic(s), 6);
   } else {
     tt = ml::load_fashion_mnist(spec.path);
   }
@@ -123,7 +114,7 @@ ml::TrainTest DataCache::get(const DataSpec& spec, uint64_t seed) {
 NodeData node_data(const Scenario& sc, const ml::TrainTest& tt) {
   ml::DatasetView train(tt.train), test(tt.test);
   if (sc.data.partition == "sampled") {
-    return {fl::sampled_data(train, test, std::min<int64_t>(sc.data.samples_per_node, train.size()), sc.seed),
+    return {fl::sampled_data(train, test, sampled_per_node(sc, train.size()), sc.seed),
             nullptr};
   }
   auto shards = std::make_shared<const std::vector<ml::DatasetView>>(split(sc, train));
@@ -154,7 +145,7 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   fl::register_modules(registry);
   std::unique_ptr<Swarm> swarm_def;
   if (sc.graph == "custom") {
-    swarm_def = std::make_unique<DeclaredSwarm>(sc.tasks, sc.edges, fl::fl_globals(cfg), cfg.image);
+    swarm_def = std::make_unique<DeclaredSwarm>(sc.tasks, sc.edges, fl::fl_globals(cfg, fl::ClientSampling::Scheduler), cfg.image);
   } else {
     swarm_def = std::make_unique<fl::FLSwarm>(cfg);
   }
@@ -193,9 +184,17 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   Recorder recorder(static_cast<size_t>(num_nodes));
   controller.add_observer(&recorder);
   for (ControllerObserver* o : ctx.observers) controller.add_observer(o);
-  controller.run();
-
   results::RunResult out;
+  try {
+    controller.run();
+  } catch (const RunDiverged& e) {
+    out.outcome = "diverged";
+    out.outcome_message = e.what();
+  } catch (const NoNodeAvailable& e) {
+    out.outcome = "no_nodes";
+    out.outcome_message = e.what();
+  }
+
   out.name = sc.run_name();
   out.scenario_text = sc.text;
   out.point = sc.point;
@@ -210,12 +209,13 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   const bool summarize = shards != nullptr;
   ml::PartitionSummary summary;
   if (summarize) summary = ml::summarize(*shards, train.num_classes());
+  const int64_t sampled_samples = sampled_per_node(sc, train.size());
   out.nodes.reserve(static_cast<size_t>(num_nodes));  // exact: no doubling at millions of rows
   for (int64_t i = 0; i < num_nodes; ++i) {
     results::NodeRow row{};
     row.id = static_cast<uint32_t>(i);
     row.profile = population ? population->profile(static_cast<uint32_t>(i)).name : "local";
-    row.samples = summarize ? summary.samples[static_cast<size_t>(i)] : sc.data.samples_per_node;
+    row.samples = summarize ? summary.samples[static_cast<size_t>(i)] : sampled_samples;
     row.classes = summarize ? summary.classes[static_cast<size_t>(i)] : -1;
     row.rounds_participated = recorder.participated_[static_cast<size_t>(i)];
     row.failures = recorder.failures_[static_cast<size_t>(i)];

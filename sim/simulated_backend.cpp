@@ -277,6 +277,17 @@ std::optional<Completion> SimulatedBackend::next_completion(std::optional<double
   return c;
 }
 
+bool SimulatedBackend::wait_for_node() {
+  const SimTime now = sim_.now();
+  SimTime next = SimTime::max();
+  for (uint32_t i = 0; i < population_.size(); ++i) {
+    if (!availability_.is_on(i, now)) next = std::min(next, availability_.next_change(i, now));
+  }
+  if (next == SimTime::max()) return false;
+  sim_.run_until(next);
+  return true;
+}
+
 void SimulatedBackend::cancel(uint64_t instance_id) {
   std::erase_if(ready_, [instance_id](const Completion& c) { return c.spec.id == instance_id; });
   for (size_t i = 0; i < pending_.size(); ++i) {

@@ -13,7 +13,8 @@
 
 namespace swarm::fl {
 
-std::map<std::string, Blob> fl_globals(const FlConfig& c) {
+std::map<std::string, Blob> fl_globals(const FlConfig& c, ClientSampling sampling) {
+  const bool scheduler_samples = sampling == ClientSampling::Scheduler && !c.async;
   std::map<std::string, Blob> g;
   g["model"] = dict_blob(Dict{{"layers", c.layers}});
   g["hyperparameters"] = dict_blob(Dict{{"epochs", c.epochs},
@@ -24,7 +25,7 @@ std::map<std::string, Blob> fl_globals(const FlConfig& c) {
                                         {"prox_mu", c.prox_mu}});
   g["schedule"] = dict_blob(Dict{{"max_rounds", c.max_rounds},
                                  {"target_accuracy", c.target_accuracy},
-                                 {"clients_per_round", c.async ? -1.0 : c.clients_per_round},
+                                 {"clients_per_round", scheduler_samples ? c.clients_per_round : -1.0},
                                  {"overcommit", c.overcommit},
                                  {"worker_alias", "worker"}});
   Dict strategy = c.strategy;
@@ -47,8 +48,8 @@ FLSwarm::FLSwarm(const FlConfig& c) {
     throw UsageError("async FL needs 1 <= buffer_size <= concurrency (got buffer " +
                      std::to_string(c.buffer_size) + ", concurrency " + std::to_string(c.concurrency) + ")");
   }
-  // Sync: the first round samples its workers like the scheduler does for the next ones
-  // (clients_per_round x overcommit, at random); later rounds run on the scheduler's sample.
+  // Sync: every round's placement samples clients_per_round x overcommit workers at random
+  // among the nodes on at the round's start (a fraction: of those nodes).
   TaskOptions workers{.alias = "worker"};
   if (c.async) {
     workers.method = Method::Any;
@@ -67,7 +68,7 @@ FLSwarm::FLSwarm(const FlConfig& c) {
   scheduler_ = task(Module{kScheduler, c.image, {"test"}},
                     {.method = Method::BestResources, .maximum = 1, .alias = "scheduler"});
 
-  for (auto& [key, value] : fl_globals(c)) set_global(key, std::move(value));
+  for (auto& [key, value] : fl_globals(c, ClientSampling::Placement)) set_global(key, std::move(value));
 }
 
 TaskRef FLSwarm::execute() {

@@ -33,7 +33,7 @@ struct FlConfig {
   int max_rounds = 20;
   double target_accuracy = 1.1;   // > 1: never stop early
   double clients_per_round = -1;  // count, fraction in (0, 1), or -1 for every node
-  double overcommit = 1.0;        // the scheduler samples clients_per_round x overcommit
+  double overcommit = 1.0;        // each round samples clients_per_round x overcommit
   bool async = false;
   int buffer_size = 10;           // async: updates per aggregation (K)
   int concurrency = 20;           // async: workers training at once
@@ -45,10 +45,18 @@ struct FlConfig {
   std::string image = "swarmsim-node:latest";
 };
 
+// Who draws each round's clients (clients_per_round x overcommit of them).
+enum class ClientSampling {
+  Placement,  // the worker task's placement (method any, maximum K), among the nodes that are
+              // on when the round starts: FLSwarm
+  Scheduler,  // the scheduler, among every node of the swarm, with schedule_next_iter: swarms
+              // declared in scenario files, whose worker task may be placed any way
+};
+
 // The globals of the FL modules for a configuration (model, hyperparameters, schedule,
 // aggregation, attack, initial parameters), for FLSwarm and for swarms declared in scenario
 // files that use the same modules.
-std::map<std::string, Blob> fl_globals(const FlConfig& config);
+std::map<std::string, Blob> fl_globals(const FlConfig& config, ClientSampling sampling);
 
 class FLSwarm : public Swarm {
  public:

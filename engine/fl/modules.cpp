@@ -45,6 +45,24 @@ std::span<const float> global_params(TaskContext& ctx, const ml::Mlp& mlp, Blob&
   return params;
 }
 
+// Throws Diverged naming `what` unless every value is finite.
+void require_finite(std::span<const float> values, const std::string& what) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      throw Diverged(what + " holds a non-finite value (" + std::to_string(values[i]) + " at index " +
+                     std::to_string(i) + " of " + std::to_string(values.size()) +
+                     "): the model diverged; lower training.lr, weight_decay, prox_mu or the attack scale");
+    }
+  }
+}
+
+void require_finite(double value, const std::string& what) {
+  if (!std::isfinite(value)) {
+    throw Diverged(what + " is " + std::to_string(value) +
+                   ": the model diverged; lower training.lr, weight_decay, prox_mu or the attack scale");
+  }
+}
+
 ml::Mlp model_architecture(TaskContext& ctx) {
   Dict model = ctx.globals().get_dict("model");
   return ml::Mlp(entry<std::vector<int>>(model, "model", "layers"));
@@ -95,7 +113,9 @@ void worker(TaskContext& ctx) {
   std::vector<float> delta(start.size());
   std::span<const float> trained = mlp.params();
   for (size_t i = 0; i < delta.size(); ++i) delta[i] = trained[i] - start[i];
+  require_finite(stats.mean_loss, "the training loss");
   apply_update_attack(attack, delta, ctx.rng());
+  require_finite(delta, "the update");
   ctx.results().add("update", tensor_blob(delta));
   ctx.results().add("stats", Dict{{"samples", data.size()},
                                   {"loss", stats.mean_loss},
@@ -155,6 +175,7 @@ void aggregator(TaskContext& ctx) {
     throw TaskError(e.what());
   }
   ctx.add_flops(2 * static_cast<uint64_t>(params.size()) * (client_updates.size() + 1));
+  require_finite(params, "the aggregated model (strategy " + cfg.value("strategy", std::string("fedavg")) + ")");
   ctx.globals().set("global_model_params", tensor_blob(params));
   if (!state.empty()) ctx.globals().set("aggregator_state", tensor_blob(state));
   const double n = client_updates.empty() ? 1.0 : static_cast<double>(client_updates.size());
@@ -192,6 +213,7 @@ void scheduler(TaskContext& ctx) {
   mlp.set_params(global_params(ctx, mlp, holder));
   ml::EvalStats eval = mlp.evaluate(ctx.dataset("test"), 1000, ctx.threads());
   ctx.add_flops(eval.flops);
+  require_finite(eval.loss, "the test loss");
   const int round = ctx.iteration() + 1;
   Dict aggregate = ctx.globals().contains("aggregate") ? ctx.globals().get_dict("aggregate") : Dict::object();
   ctx.globals().set("metrics", Dict{{"round", round},

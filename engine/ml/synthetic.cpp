@@ -79,4 +79,27 @@ std::shared_ptr<const DatasetStorage> make_synthetic(const SyntheticOptions& opt
   return storage;
 }
 
+TrainTest hold_out(const DatasetStorage& all, int every) {
+  if (every < 2) throw UsageError("hold_out: every must be >= 2, got " + std::to_string(every));
+  std::vector<int64_t> seen(static_cast<size_t>(all.num_classes), 0);
+  std::vector<uint32_t> train, test;
+  for (uint32_t i = 0; i < all.labels.size(); ++i) {
+    (seen[all.labels[i]]++ % every == 0 ? test : train).push_back(i);
+  }
+  auto copy = [&all](const std::vector<uint32_t>& idx, const std::string& name) {
+    auto st = std::make_shared<DatasetStorage>();
+    st->features.resize(all.features.rows(), static_cast<Eigen::Index>(idx.size()));
+    st->labels.resize(idx.size());
+    for (size_t j = 0; j < idx.size(); ++j) {
+      st->features.col(static_cast<Eigen::Index>(j)) = all.features.col(idx[j]);
+      st->labels[j] = all.labels[idx[j]];
+    }
+    st->num_classes = all.num_classes;
+    st->name = name;
+    return std::shared_ptr<const DatasetStorage>(st);
+  };
+  const std::string base = all.name.substr(0, all.name.find('('));
+  return {copy(train, base + "/train"), copy(test, base + "/test")};
+}
+
 }  // namespace swarm::ml

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "engine/ml/dataset.hpp"
+#include "engine/ml/idx.hpp"
 
 namespace swarm::ml {
 
@@ -19,5 +20,11 @@ struct SyntheticOptions {
 };
 
 std::shared_ptr<const DatasetStorage> make_synthetic(const SyntheticOptions& options);
+
+// Splits `all` into a training and a test set, stratified: of each class's samples, in
+// order, the 1st, (every+1)-th, (2 every+1)-th... go to the test set, so every class is in
+// it in proportion (a class of n samples gives ceil(n / every) test samples). Each set is a
+// storage of its own. Throws UsageError if every < 2.
+TrainTest hold_out(const DatasetStorage& all, int every);
 
 }  // namespace swarm::ml

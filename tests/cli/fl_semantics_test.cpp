@@ -3,3 +3,74 @@
 #include <catch2/catch.hpp>
 
 #include "tests/cli/run_cli.hpp"
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+using swarm::testing::swarm_cli;
+
+namespace {
+
+// The `used` and `short` columns of each round line of `swarm run`'s table.
+std::vector<std::pair<int, int>> used_and_short(const std::string& out) {
+  std::vector<std::pair<int, int>> rows;
+  std::istringstream lines(out);
+  bool in_table = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("round ", 0) == 0) {
+      in_table = true;
+      continue;
+    }
+    if (!in_table || line.empty() || line[0] == '#' || line[0] == '[') continue;
+    std::istringstream f(line);
+    int round, used, shortfall;
+    double t, acc, loss;
+    if (f >> round >> t >> acc >> loss >> used >> shortfall) rows.emplace_back(used, shortfall);
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("a fractional clients_per_round uses the same number of clients every round", "[cli][fl]") {
+  auto r = swarm_cli("run -n 100 --profiles server=1.0 --clients-per-round 0.2 --synthetic -r 3 --hidden 8");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  const auto rows = used_and_short(r.out);
+  REQUIRE(rows.size() == 3);
+  for (const auto& [used, shortfall] : rows) {
+    CHECK(used == 20);
+    CHECK(shortfall == 0);
+  }
+}
+
+TEST_CASE("clients are drawn among phones that are on: every round gets its 20", "[cli][fl]") {
+  auto r = swarm_cli("run -n 100 --profiles phone=1 --clients-per-round 20 --synthetic -r 3 --hidden 8");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  const auto rows = used_and_short(r.out);
+  REQUIRE(rows.size() == 3);
+  for (const auto& [used, shortfall] : rows) CHECK(used + shortfall == 20);
+  for (const auto& [used, shortfall] : rows) CHECK(used == 20);
+}
+
+TEST_CASE("a lone phone that is off makes the round wait in virtual time", "[cli][fl]") {
+  // Seed 4 starts the phone off: the rounds used to run with no instance at 0.0 s forever.
+  auto r = swarm_cli("run --synthetic -n 1 --profiles phone=1 -r 3 -s 4 --hidden 8");
+  INFO(r.out);
+  REQUIRE(r.code == 0);
+  const auto rows = used_and_short(r.out);
+  REQUIRE(rows.size() == 3);
+  for (const auto& [used, shortfall] : rows) CHECK(used == 1);
+  CHECK(r.out.find(" 0.0 s virtual") == std::string::npos);
+}
+
+TEST_CASE("a run whose model diverges exits 1 naming the round and the task", "[cli][fl]") {
+  auto r = swarm_cli("run --synthetic -r 3 -n 3 --hidden 8 --set training.lr=1e30");
+  INFO(r.out);
+  CHECK(r.code == 1);
+  CHECK(r.out.find("diverged") != std::string::npos);
+  CHECK(r.out.find("round 1") != std::string::npos);
+  CHECK(r.out.find("task 'worker'") != std::string::npos);
+}

@@ -99,3 +99,102 @@ TEST_CASE("sample_positions draws k distinct positions uniformly, in O(k)", "[pl
   std::mt19937_64 a(7), b(7);
   CHECK(sample_positions(1000, 10, a) == sample_positions(1000, 10, b));
 }
+
+namespace {
+
+// Nodes 0..n-1, of which those with on[i] are available; counts the nodes it was asked about.
+class OnOffBackend : public Backend {
+ public:
+  explicit OnOffBackend(std::vector<bool> on) : on_(std::move(on)) {}
+  std::vector<NodeId> node_ids() override {
+    std::vector<NodeId> out(on_.size());
+    for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<NodeId>(i);
+    return out;
+  }
+  std::vector<NodeDescriptor> available_nodes() override {
+    return available_among(node_ids());
+  }
+  std::vector<NodeDescriptor> available_among(std::span<const NodeId> ids) override {
+    asked += ids.size();
+    std::vector<NodeDescriptor> out;
+    for (NodeId id : ids) {
+      if (id < on_.size() && on_[id]) out.push_back({id, 1e9});
+    }
+    return out;
+  }
+  void start(const InstanceSpec&, const StateReader&) override {}
+  std::optional<Completion> next_completion(std::optional<double>) override { return std::nullopt; }
+  void cancel(uint64_t) override {}
+  double now_s() const override { return 0; }
+  size_t asked = 0;
+
+ private:
+  std::vector<bool> on_;
+};
+
+std::vector<NodeId> ids_of(const std::vector<NodeDescriptor>& nodes) {
+  std::vector<NodeId> out;
+  for (const NodeDescriptor& n : nodes) out.push_back(n.id);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("sample_available draws only available nodes, uniformly, sorted, same for a seed", "[placement]") {
+  // 1,000 nodes, every third one off; samples of 10 over 3,000 seeds.
+  std::vector<bool> on(1000);
+  for (size_t i = 0; i < on.size(); ++i) on[i] = i % 3 != 0;
+  OnOffBackend backend(on);
+  const std::vector<NodeId> all = backend.node_ids();
+  std::vector<int> hits(on.size(), 0);
+  for (uint64_t seed = 0; seed < 3000; ++seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<NodeId> s = ids_of(sample_available(backend, all, 10, rng));
+    REQUIRE(s.size() == 10);
+    REQUIRE(std::is_sorted(s.begin(), s.end()));
+    REQUIRE(std::adjacent_find(s.begin(), s.end()) == s.end());
+    for (NodeId id : s) {
+      REQUIRE(on[id]);
+      ++hits[id];
+    }
+  }
+  // Each of the 666 available nodes is drawn 3000 x 10 / 666 = 45 times on average; a node
+  // the sampler favoured or never drew would stand out (binomial sd ~6.7, so [10, 90] is
+  // more than 5 sd either side).
+  for (size_t i = 0; i < on.size(); ++i) {
+    if (on[i]) CHECK((hits[i] >= 10 && hits[i] <= 90));
+  }
+  std::mt19937_64 a(5), b(5);
+  CHECK(ids_of(sample_available(backend, all, 10, a)) == ids_of(sample_available(backend, all, 10, b)));
+}
+
+TEST_CASE("sample_available asks about drawn nodes only when most are on", "[placement]") {
+  OnOffBackend backend(std::vector<bool>(1000000, true));
+  const std::vector<NodeId> all = backend.node_ids();
+  std::mt19937_64 rng(3);
+  CHECK(sample_available(backend, all, 50, rng).size() == 50);
+  CHECK(backend.asked == 50);  // every drawn node is on: one batch of 50
+}
+
+TEST_CASE("sample_available lists the rest when few nodes are on, and returns what there is", "[placement]") {
+  std::vector<bool> on(10000, false);
+  on[17] = on[4242] = on[9999] = true;
+  OnOffBackend backend(on);
+  const std::vector<NodeId> all = backend.node_ids();
+  std::mt19937_64 rng(1);
+  CHECK(ids_of(sample_available(backend, all, 5, rng)) == std::vector<NodeId>{17, 4242, 9999});
+  std::mt19937_64 rng2(1);
+  CHECK(sample_available(backend, all, 2, rng2).size() == 2);
+  CHECK(sample_available(backend, all, 0, rng2).empty());
+}
+
+TEST_CASE("a count maximum counts instances still running (carried over)", "[placement]") {
+  TaskSpec spec{Module{"m"}, {.method = Method::Any, .maximum = 5}};
+  auto available = nodes(20);
+  std::mt19937_64 rng(1);
+  PlacementRequest request{&spec, available};
+  request.running = 3;
+  CHECK(place(request, rng).size() == 2);
+  request.running = 7;
+  CHECK(place(request, rng).empty());
+}

@@ -93,7 +93,7 @@ TEST_CASE("the scheduler stops at the target accuracy", "[fl]") {
   for (size_t i = 0; i + 1 < r.rounds.size(); ++i) CHECK(r.rounds[i]["accuracy"].get<double>() < 0.7);
 }
 
-TEST_CASE("the scheduler samples clients_per_round workers for the next round", "[fl]") {
+TEST_CASE("every round samples clients_per_round workers", "[fl]") {
   fl::FlConfig cfg = small_config();
   cfg.clients_per_round = 3;
   FlRun r = run_fl(cfg, 8, 2);
@@ -123,4 +123,51 @@ TEST_CASE("IID nodes hold views of one shared copy", "[fl]") {
   }
   CHECK(total == 100);
   CHECK_THROWS_AS(fl::make_iid_nodes(all, all, 0, 1), UsageError);
+}
+
+TEST_CASE("a fractional clients_per_round gives the same count every round", "[fl]") {
+  // Regression: 0.2 of 20 nodes gave 4 workers in round 1, then 0.2 of the scheduler's 4 (1)
+  // in every later round: the fraction was applied twice.
+  fl::FlConfig cfg = small_config();
+  cfg.clients_per_round = 0.2;
+  FlRun r = run_fl(cfg, 20, 2);
+  REQUIRE(r.workers.size() == 5);
+  for (const auto& round : r.workers) CHECK(round.size() == 4);
+}
+
+TEST_CASE("a diverged model stops the run naming the round and the task", "[fl]") {
+  // Regression: lr 1e30 trained to NaN and the run went on, reporting "loss -nan" as a result.
+  fl::FlConfig cfg = small_config();
+  cfg.lr = 1e30;
+  try {
+    run_fl(cfg, 4, 1);
+    FAIL("the run did not stop");
+  } catch (const RunDiverged& e) {
+    const std::string what = e.what();
+    CHECK(what.find("round 1") != std::string::npos);
+    CHECK(what.find("task 'worker'") != std::string::npos);
+    CHECK(what.find("diverged") != std::string::npos);
+  }
+}
+
+TEST_CASE("an attack that blows the update up is caught at the worker that sent it", "[fl]") {
+  // A scale of 1e39 is infinite in float: node 1's update is, and it is named.
+  fl::FlConfig cfg = small_config();
+  cfg.attack = Dict{{"kind", "scaling"}, {"nodes", std::vector<NodeId>{1}}, {"scale", 1e39}};
+  try {
+    run_fl(cfg, 4, 1);
+    FAIL("the run did not stop");
+  } catch (const RunDiverged& e) {
+    INFO(e.what());
+    CHECK(std::string(e.what()).find("task 'worker' on node 1") != std::string::npos);
+  }
+  // 1e37 is finite in float, and so is the update; the model it makes is not, and the
+  // evaluation that finds it says so.
+  cfg.attack["scale"] = 1e37;
+  try {
+    run_fl(cfg, 4, 1);
+    FAIL("the run did not stop");
+  } catch (const RunDiverged& e) {
+    CHECK(std::string(e.what()).find("diverged") != std::string::npos);
+  }
 }

@@ -53,3 +53,23 @@ TEST_CASE("Synthetic data rejects impossible options", "[ml][synthetic]") {
 
 }  // namespace
 }  // namespace swarm::ml
+
+TEST_CASE("the held-out test split holds every class in proportion", "[synthetic]") {
+  // Regression: the split took samples i % 6 == 0 while labels are i % classes, so with 10
+  // classes only the even ones were tested, and with 2, 3, 6 or 12 classes only class 0.
+  for (int classes : {2, 3, 6, 10, 12}) {
+    swarm::ml::SyntheticOptions o;
+    o.num_samples = 1200;
+    o.num_classes = classes;
+    auto all = swarm::ml::make_synthetic(o);
+    swarm::ml::TrainTest tt = swarm::ml::hold_out(*all, 6);
+    INFO("classes " << classes);
+    CHECK(tt.train->size() + tt.test->size() == 1200);
+    // Each class has 1200 / classes samples, of which one in six (rounded up) is held out.
+    const int64_t per_class = 1200 / classes, held = (per_class + 5) / 6;
+    std::vector<int64_t> count(static_cast<size_t>(classes), 0);
+    for (uint8_t label : tt.test->labels) ++count[label];
+    for (int c = 0; c < classes; ++c) CHECK(count[static_cast<size_t>(c)] == held);
+  }
+  CHECK_THROWS_AS(swarm::ml::hold_out(*swarm::ml::make_synthetic({}), 1), swarm::UsageError);
+}

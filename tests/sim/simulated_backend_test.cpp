@@ -1,6 +1,8 @@
 #include "sim/simulated_backend.hpp"
 
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -277,4 +279,109 @@ TEST_CASE("the fastest available nodes and the nodes asked about agree with the 
   }
   for (const NodeDescriptor& n : backend.available_among(ids)) got.push_back(n.id);
   CHECK(got == expected);
+}
+
+TEST_CASE("clients are sampled among the nodes on at the round's start", "[simulated_backend][fl]") {
+  // Regression: the scheduler used to sample among every node, offline ones included, and
+  // placement then dropped the offline ones silently (15-17 of 20 per round, 0 lost). Half of
+  // the 40 nodes are off at any time here; each round must still get its 6 clients, all of
+  // them nodes that were on when the round started.
+  const auto [train, test] = testing::synthetic_split(2400, 6, 5);
+  ModuleRegistry reg;
+  fl::register_modules(reg);
+  fl::FlConfig cfg = small_fl();
+  cfg.clients_per_round = 6;
+  cfg.max_rounds = 5;
+  fl::FLSwarm s(cfg);
+  SwarmGraph g = s.build(reg);
+  NodeProfile flaky = plain("flaky");
+  flaky.availability.kind = Availability::Kind::Markov;
+  flaky.availability.mean_on_s = 200;
+  flaky.availability.mean_off_s = 200;
+  PopulationSpec spec = uniform(40, flaky);
+  Population pop(spec);
+  SimulatedBackend backend(reg, pop, fl::iid_data(train, test, 40, 7), {}, quiet());
+  AvailabilityModel truth(pop.profiles(), pop.profile_assignment(), SimOptions{}.seed);
+  struct Starts : ControllerObserver {
+    std::vector<std::pair<double, NodeId>> workers;
+    Backend* backend = nullptr;
+    void on_instance_start(const InstanceSpec& spec) override {
+      if (spec.alias == "worker") workers.emplace_back(backend->now_s(), spec.node);
+    }
+  } starts;
+  starts.backend = &backend;
+  Controller c(g, backend, {.seed = 7});
+  FlMetrics m;
+  c.add_observer(&m);
+  c.add_observer(&starts);
+  c.run();
+  REQUIRE(m.reports.size() == 5);
+  for (const IterationReport& r : m.reports) CHECK(r.unplaced == 0);
+  REQUIRE(starts.workers.size() == 5 * 6);
+  for (const auto& [t, node] : starts.workers) CHECK(truth.is_on(node, SimTime::from_seconds(t)));
+}
+
+TEST_CASE("a round with no node on waits in virtual time for the next one", "[simulated_backend]") {
+  // Regression: with every node off, rounds ran with no instance at virtual time 0 forever.
+  // One node, on during [50, 60) and [100, 200): the first round starts at 50 s.
+  const auto dir = std::filesystem::temp_directory_path() / "swarm_wait_for_node";
+  std::filesystem::create_directories(dir);
+  const auto trace = dir / "on.txt";
+  std::ofstream(trace) << "0 50 60\n0 100 200\n";
+  ModuleRegistry reg = work_registry(1'000'000);
+  ModelSwarm s;
+  SwarmGraph g = s.build(reg);
+  NodeProfile p = plain("traced");
+  p.availability.kind = Availability::Kind::Trace;
+  p.availability.trace_file = trace.string();
+  Population pop(uniform(1, p));
+  SimulatedBackend backend(reg, pop, no_data(), {}, quiet());
+  Controller c(g, backend, {.max_iterations = 1});
+  RunReport r = c.run();
+  REQUIRE(r.iterations.size() == 1);
+  CHECK(r.iterations[0].instances == 2);
+  CHECK(r.iterations[0].start_s == 0);
+  CHECK(r.iterations[0].end_s >= 50);
+  CHECK(r.iterations[0].end_s < 60);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a run stops with NoNodeAvailable when no node will ever come on", "[simulated_backend]") {
+  const auto dir = std::filesystem::temp_directory_path() / "swarm_no_node_ever";
+  std::filesystem::create_directories(dir);
+  const auto trace = dir / "on.txt";
+  std::ofstream(trace) << "0 0 1\n";  // on for the first second only
+  ModuleRegistry reg = work_registry(1'000'000);
+  struct WorkOnly : Swarm {  // never stops by itself
+    WorkOnly() {
+      set_global("model", tensor_blob(std::vector<float>(250, 1.0f)));
+      w_ = task(Module{"work"}, {.alias = "worker"});
+    }
+    TaskRef execute() override { return w_(); }
+    TaskRef w_;
+  } s;
+  SwarmGraph g = s.build(reg);
+  NodeProfile p = plain("traced");
+  p.availability.kind = Availability::Kind::Trace;
+  p.availability.trace_file = trace.string();
+  Population pop(uniform(1, p));
+  SimulatedBackend backend(reg, pop, no_data(), {}, quiet());
+  Controller c(g, backend, {.max_iterations = 1000});
+  CHECK_THROWS_AS(c.run(), NoNodeAvailable);
+  CHECK(backend.now_s() >= 1);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a deadline shorter than the clock's nanosecond is reached, not an internal error", "[simulated_backend]") {
+  // Regression: deadline_s = 1e-12 made the controller wait for a time the nanosecond clock
+  // cannot show, and it reported "backend reported no instance in flight".
+  ModuleRegistry reg = work_registry(1'000'000);
+  ModelSwarm s;
+  SwarmGraph g = s.build(reg);
+  Population pop(uniform(3));
+  SimulatedBackend backend(reg, pop, no_data(), {}, quiet());
+  Controller c(g, backend, {.max_iterations = 1, .stragglers = {{"worker", StragglerPolicy::deadline(1e-12)}}});
+  RunReport r = c.run();
+  REQUIRE(r.iterations.size() == 1);
+  CHECK(r.iterations[0].lost_by_cause.at(loss::kDeadline) == 3);
 }
