@@ -75,6 +75,12 @@ bool Controller::ready(int task, const std::vector<TaskRun>& runs) const {
 
 std::vector<NodeId> Controller::choose_nodes(int task, int iteration) {
   const TaskSpec& spec = graph_.task(task);
+  if (spec.options.method == Method::Server) {
+    PlacementRequest request{&spec, {}};
+    request.running = running_count(task);
+    std::mt19937_64 unused;
+    return place(request, unused);
+  }
   const std::vector<NodeId>* scheduled = nullptr;
   if (auto it = scheduled_.find(task); it != scheduled_.end()) scheduled = &it->second;
   // When a scheduler or specified_ids narrowed the task to a few nodes, only those are asked
@@ -125,6 +131,7 @@ std::vector<NodeId> Controller::choose_nodes(int task, int iteration) {
 
 bool Controller::has_candidates(int task) const {
   const TaskOptions& opt = graph_.task(task).options;
+  if (opt.method == Method::Server) return false;  // the server is always there
   const std::vector<NodeId> excepted = sorted_unique(opt.excepted_ids);
   auto usable = [&](NodeId id) {
     const std::span<const NodeId> all = state_.node_ids();
@@ -211,8 +218,10 @@ void Controller::handle(Completion c, int iteration, std::vector<TaskRun>& runs,
       state_.apply(c.spec.task, c.spec.node, c.output);
       ++report.completed;
       report.flops += c.output.flops;
-      report.bytes_down += c.output.bytes_read;
-      report.bytes_up += c.output.bytes_written();
+      if (c.spec.node != kServerNode) {  // the server reads and writes in place
+        report.bytes_down += c.output.bytes_read;
+        report.bytes_up += c.output.bytes_written();
+      }
       report.stop_requested |= c.output.stop;
       for (auto& [alias, nodes] : c.output.schedule) {
         auto& slot = next_schedule[*graph_.find(alias)];

@@ -68,8 +68,8 @@ struct IterationReport {
   int failed = 0, lost = 0;
   std::map<std::string, int> lost_by_cause;  // loss:: causes
   uint64_t flops = 0;
-  uint64_t bytes_down = 0;  // globals and results read by completed instances
-  uint64_t bytes_up = 0;    // globals and results they wrote
+  uint64_t bytes_down = 0;  // globals and results read by completed instances on nodes
+  uint64_t bytes_up = 0;    // globals and results they wrote (the server's: not counted)
   int stale = 0;            // completions started in an earlier iteration
   int max_staleness = 0;    // iterations since the stalest of them started
   bool stop_requested = false;

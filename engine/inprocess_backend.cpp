@@ -5,9 +5,10 @@
 namespace swarm {
 
 InProcessBackend::InProcessBackend(const ModuleRegistry& registry, std::vector<LocalNode> nodes,
-                                   int threads, std::shared_ptr<spdlog::logger> logger)
+                                   int threads, std::shared_ptr<spdlog::logger> logger, LocalData server_data)
     : registry_(registry),
       nodes_(std::move(nodes)),
+      server_data_(std::move(server_data)),
       threads_(threads),
       logger_(std::move(logger)),
       epoch_(std::chrono::steady_clock::now()) {
@@ -18,6 +19,9 @@ InProcessBackend::InProcessBackend(const ModuleRegistry& registry, std::vector<L
     if (nodes_[i].id == nodes_[i - 1].id) {
       throw UsageError("two nodes have the id " + std::to_string(nodes_[i].id));
     }
+  }
+  if (nodes_.back().id == kServerNode) {
+    throw UsageError("node id " + std::to_string(kServerNode) + " is the server's");
   }
 }
 
@@ -59,6 +63,7 @@ std::optional<Completion> InProcessBackend::next_completion(std::optional<double
   if (done_.empty() && !pending_.empty()) {
     const double start = now_s();
     DataProvider data = [this](NodeId id) {
+      if (id == kServerNode) return server_data_;
       const LocalNode* n = find(id);
       if (!n) throw UsageError("node " + std::to_string(id) + " does not exist");
       return n->data;

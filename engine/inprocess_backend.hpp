@@ -27,10 +27,11 @@ struct LocalNode {
 
 class InProcessBackend : public Backend {
  public:
-  // `registry` must outlive the backend. Throws UsageError if threads < 1, no node is given,
-  // or two nodes share an id.
+  // `registry` must outlive the backend. `server_data`: the datasets of the server, where
+  // Method::Server tasks run (kServerNode). Throws UsageError if threads < 1, no node is
+  // given, or two nodes share an id.
   InProcessBackend(const ModuleRegistry& registry, std::vector<LocalNode> nodes, int threads,
-                   std::shared_ptr<spdlog::logger> logger);
+                   std::shared_ptr<spdlog::logger> logger, LocalData server_data = {});
 
   std::vector<NodeId> node_ids() override;
   bool node_ids_may_change() const override { return false; }  // nodes are given at construction
@@ -45,6 +46,7 @@ class InProcessBackend : public Backend {
 
   const ModuleRegistry& registry_;
   std::vector<LocalNode> nodes_;  // sorted by id
+  LocalData server_data_;
   int threads_;
   std::shared_ptr<spdlog::logger> logger_;
   std::vector<PendingInstance> pending_;

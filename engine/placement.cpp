@@ -65,6 +65,7 @@ std::vector<NodeDescriptor> sample_available(Backend& backend, std::span<const N
 
 std::vector<NodeId> place(const PlacementRequest& request, std::mt19937_64& rng) {
   const TaskOptions& opt = request.task->options;
+  if (opt.method == Method::Server) return request.running > 0 ? std::vector<NodeId>{} : std::vector<NodeId>{kServerNode};
   const std::vector<NodeId> specified = sorted_unique(opt.specified_ids);
   const std::vector<NodeId> excepted = sorted_unique(opt.excepted_ids);
   const std::vector<NodeId> scheduled =
@@ -105,6 +106,7 @@ std::vector<NodeId> place(const PlacementRequest& request, std::mt19937_64& rng)
       sample_in_place(eligible, cap, rng);
       for (const NodeDescriptor& n : eligible) chosen.push_back(n.id);
       break;
+    case Method::Server:  // handled above
     case Method::BestResources:
       // Fastest first, the lowest id on a tie: a total order, so a partial sort is exact.
       std::partial_sort(eligible.begin(), eligible.begin() + static_cast<std::ptrdiff_t>(cap),

@@ -29,6 +29,7 @@ struct PlacementRequest {
 // set). A fixed task keeps its earlier nodes that are still eligible (choosing anew only if
 // none is). Then `maximum` (less `running`, for a count) caps the count and `method` chooses: All the lowest ids, Any a
 // uniform sample drawn from `rng`, BestResources the highest flops (ties: lowest id).
+// Server: the server alone (kServerNode), unless an instance of the task still runs there.
 // Returns node ids sorted ascending.
 // Costs O(available log k) where k is the size of the id lists, and O(available log maximum)
 // for BestResources.

@@ -28,6 +28,10 @@ namespace swarm {
 
 using NodeId = uint32_t;
 
+// Where tasks placed with Method::Server run: the swarm's server (the coordinator's side), not
+// a node. It is never in a backend's node list.
+inline constexpr NodeId kServerNode = UINT32_MAX;
+
 // A task implementation and what it needs to run on a node.
 struct Module {
   std::string name;                   // registry name, e.g. "fl.worker"
@@ -39,6 +43,8 @@ enum class Method {
   All,            // one instance on every eligible node (up to `maximum`, lowest ids first)
   Any,            // instances on nodes drawn at random (seeded) among the eligible ones
   BestResources,  // the fastest eligible nodes first
+  Server,         // one instance on the server (kServerNode), as classic FL aggregates and
+                  // evaluates; maximum, fixed and the id lists do not apply
 };
 
 // Cap on the number of instances: a count (>= 1), a fraction of the eligible nodes in (0, 1),

@@ -29,8 +29,8 @@ std::function<std::string(double)> between(double lo, double hi) {
 }
 
 Method parse_method(Section& s) {
-  const std::string m = s.text("method", "all", {"all", "any", "best_resources"});
-  return m == "any" ? Method::Any : m == "best_resources" ? Method::BestResources : Method::All;
+  const std::string m = s.text("method", "all", {"all", "any", "best_resources", "server"});
+  return m == "any" ? Method::Any : m == "best_resources" ? Method::BestResources : m == "server" ? Method::Server : Method::All;
 }
 
 Maximum parse_maximum(Section& s) {
@@ -58,6 +58,9 @@ void read_swarm(Section s, Scenario& sc) {
   sc.fl.buffer_size = static_cast<int>(s.integer("buffer_size", 10, 1, kMaxInt));
   sc.fl.concurrency = static_cast<int>(s.integer("concurrency", 20, 1, kMaxInt));
   sc.fl.async = sc.graph == "fl-async";
+  sc.fl.server_tasks = s.text("aggregate_on", "server", {"server", "fastest_node"}) == "server"
+                           ? fl::FlConfig::ServerTasks::OnServer
+                           : fl::FlConfig::ServerTasks::OnFastestNode;
   if (sc.fl.async && sc.fl.concurrency < sc.fl.buffer_size) {
     s.fail("buffer_size", "expected at most swarm.concurrency (" + std::to_string(sc.fl.concurrency) + ")");
   }
@@ -218,6 +221,7 @@ void read_network_faults(Section net, Section faults, Scenario& sc) {
   sc.sim.server.up_bytes_per_s = sim::mbit_per_s(net.number("server_up_mbps", 10000, above(0)));
   sc.sim.server.down_bytes_per_s = sim::mbit_per_s(net.number("server_down_mbps", 10000, above(0)));
   sc.sim.server.latency = sim::SimTime::from_seconds(net.number("server_latency_ms", 0, at_least(0)) / 1e3);
+  sc.sim.server_flops = net.number("server_flops", sim::builtin_profile("server").flops, above(0));
   net.finish();
   sc.sim.crash_probability = faults.number("crash_probability", 0, between(0, 1));
   sc.sim.transfer_failure_probability = faults.number("transfer_failure_probability", 0, between(0, 1));

@@ -118,7 +118,11 @@ NodeData node_data(const Scenario& sc, const ml::TrainTest& tt) {
             nullptr};
   }
   auto shards = std::make_shared<const std::vector<ml::DatasetView>>(split(sc, train));
-  return {[shards, test](NodeId id) { return LocalData{{"train", (*shards)[id]}, {"test", test}}; }, shards};
+  return {[shards, test](NodeId id) {
+            if (id == kServerNode) return LocalData{{"test", test}};
+            return LocalData{{"train", (*shards)[id]}, {"test", test}};
+          },
+          shards};
 }
 
 results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataCache& cache) {
@@ -177,7 +181,8 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   } else {
     std::vector<LocalNode> nodes;
     for (int64_t i = 0; i < num_nodes; ++i) nodes.push_back({static_cast<NodeId>(i), 1e9, data(static_cast<NodeId>(i))});
-    backend = std::make_unique<InProcessBackend>(registry, std::move(nodes), ctx.threads, ctx.logger);
+    backend = std::make_unique<InProcessBackend>(registry, std::move(nodes), ctx.threads, ctx.logger,
+                                                 data(kServerNode));
   }
 
   Controller controller(graph, *backend, copt);

@@ -36,6 +36,7 @@ SimulatedBackend::SimulatedBackend(const ModuleRegistry& registry, const Populat
       network_(make_network(options)),
       availability_(population.profiles(), population.profile_assignment(), options.seed) {
   if (options_.threads < 1) throw UsageError("threads must be >= 1");
+  if (!(options_.server_flops > 0)) throw UsageError("server_flops must be > 0");
   check_probability(options_.crash_probability, "crash probability");
   check_probability(options_.transfer_failure_probability, "transfer failure probability");
   for (uint32_t i = 0; i < population_.size(); ++i) {
@@ -129,6 +130,11 @@ void SimulatedBackend::schedule_batch() {
       continue;
     }
     const NodeId node = f.completion.spec.node;
+    if (node == kServerNode) {
+      f.faulty = false;
+      begin_compute(id);
+      continue;
+    }
     if (!availability_.is_on(node, sim_.now())) {
       lose(id, loss::kOffline);
       continue;
@@ -167,10 +173,12 @@ void SimulatedBackend::begin_compute(uint64_t id) {
   InFlight& f = in_flight_.at(id);
   f.phase = Phase::Compute;
   f.flow = 0;
-  record(f, "download_done", f.completion.output.bytes_read);
   const NodeId node = f.completion.spec.node;
-  double seconds = static_cast<double>(f.completion.output.flops) / population_.flops(node);
-  const double sigma = population_.profile(node).compute_noise;
+  const bool on_server = node == kServerNode;
+  if (!on_server) record(f, "download_done", f.completion.output.bytes_read);
+  double seconds = static_cast<double>(f.completion.output.flops) /
+                   (on_server ? options_.server_flops : population_.flops(node));
+  const double sigma = on_server ? 0.0 : population_.profile(node).compute_noise;
   if (sigma > 0) {
     // Box-Muller from two draws of the instance's stream.
     const double u1 = 1.0 - uniform(f), u2 = uniform(f);
@@ -182,10 +190,14 @@ void SimulatedBackend::begin_compute(uint64_t id) {
     f.events.push_back(sim_.schedule_at(at, [this, id] { lose(id, loss::kCrash); }));
     return;
   }
-  f.events.push_back(sim_.schedule_at(sim_.now() + duration, [this, id] {
+  f.events.push_back(sim_.schedule_at(sim_.now() + duration, [this, id, on_server] {
     InFlight& g = in_flight_.at(id);
     record(g, "compute_done");
-    begin_transfer(id, Direction::Upload, static_cast<double>(g.completion.output.bytes_written()));
+    if (on_server) {
+      finish(id);
+    } else {
+      begin_transfer(id, Direction::Upload, static_cast<double>(g.completion.output.bytes_written()));
+    }
   }));
 }
 

@@ -21,6 +21,8 @@
 //   offline   a node whose availability turns off while it runs an instance loses it
 //             (loss::kOffline); nodes that are off are not offered to the controller.
 //
+// Instances on the server (kServerNode, Method::Server) only compute, at server_flops.
+//
 // Determinism: events run in (time, schedule order); batches are scheduled in start order;
 // every random draw comes from a stream derived from the instance's seed. The same seed gives
 // the same run whatever the thread count.
@@ -51,6 +53,11 @@ struct SimOptions {
   int threads = 1;
   NetworkKind network = NetworkKind::MaxMin;
   ServerLinks server;
+  // Compute speed of the server, where tasks placed with Method::Server run: they read and
+  // write the server's state in place (no transfer), take their FLOPs / server_flops, and
+  // see no faults (a server crash is out of this model). Default: the built-in "server"
+  // profile's speed.
+  double server_flops = 2e11;
   double crash_probability = 0;             // per instance
   double transfer_failure_probability = 0;  // per transfer
   // Tasks (by alias) subject to crash and transfer faults; empty = every task. FL runs name

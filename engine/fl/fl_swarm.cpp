@@ -62,11 +62,11 @@ FLSwarm::FLSwarm(const FlConfig& c) {
     workers.maximum = std::min(1.0, c.clients_per_round * c.overcommit);
   }
   worker_ = task(Module{kWorker, c.image, {"train"}}, workers);
-  // Aggregation and evaluation go to the fastest node (a server, in a mixed population).
-  aggregator_ = task(Module{kAggregator, c.image},
-                     {.method = Method::BestResources, .maximum = 1, .alias = "aggregator"});
-  scheduler_ = task(Module{kScheduler, c.image, {"test"}},
-                    {.method = Method::BestResources, .maximum = 1, .alias = "scheduler"});
+  // Aggregation and evaluation run on the server, or on the fastest node that is on.
+  const Method server_side =
+      c.server_tasks == FlConfig::ServerTasks::OnServer ? Method::Server : Method::BestResources;
+  aggregator_ = task(Module{kAggregator, c.image}, {.method = server_side, .maximum = 1, .alias = "aggregator"});
+  scheduler_ = task(Module{kScheduler, c.image, {"test"}}, {.method = server_side, .maximum = 1, .alias = "scheduler"});
 
   for (auto& [key, value] : fl_globals(c, ClientSampling::Placement)) set_global(key, std::move(value));
 }
@@ -85,6 +85,7 @@ DataProvider iid_data(const ml::DatasetView& train, const ml::DatasetView& test,
   auto shards = std::make_shared<const std::vector<ml::DatasetView>>(ml::partition_iid(
       train, static_cast<int>(num_nodes), derive_seed(seed, {static_cast<uint64_t>(SeedDomain::kPartition)})));
   return [shards, test](NodeId id) {
+    if (id == kServerNode) return LocalData{{"test", test}};
     if (id >= shards->size()) throw UsageError("node " + std::to_string(id) + " holds no data");
     return LocalData{{"train", (*shards)[id]}, {"test", test}};
   };
@@ -96,6 +97,7 @@ DataProvider sampled_data(const ml::DatasetView& train, const ml::DatasetView& t
     throw UsageError("samples per node must be in [1, " + std::to_string(train.size()) + "]");
   }
   return [train, test, samples_per_node, seed](NodeId id) {
+    if (id == kServerNode) return LocalData{{"test", test}};
     std::mt19937_64 rng(derive_seed(seed, {static_cast<uint64_t>(SeedDomain::kPartition), id}));
     std::vector<uint32_t> picked;
     picked.reserve(static_cast<size_t>(samples_per_node));

@@ -4,8 +4,9 @@
 //   +--------+     +------------+     +-----------+  accuracy >= target or last round
 //   | worker | --> | aggregator | --> | scheduler | --------------------------------> end
 //   +--------+     +------------+     +-----------+
-//       ^                                   | else: sample the next round's workers
-//       +-----------------------------------+
+//    on nodes      on the server (or the fastest node)  | else: the next round
+//       ^                                               |
+//       +-----------------------------------------------+
 
 #include <cstdint>
 #include <vector>
@@ -39,6 +40,9 @@ struct FlConfig {
   int concurrency = 20;           // async: workers training at once
   double server_lr = 1.0;
   double prox_mu = 0;             // FedProx proximal term (0: plain local SGD)
+  // Where the aggregator and the scheduler run: on the server (classic FL: updates go up
+  // once and are combined where they arrive), or Manta-style on the fastest node that is on.
+  enum class ServerTasks { OnServer, OnFastestNode } server_tasks = ServerTasks::OnServer;
   Dict strategy;                  // aggregation strategy; empty: fedavg (sync) or fedbuff (async)
   Dict attack;                    // global "attack" ({"kind", "nodes", "scale", "noise_std"}); empty: none
   uint64_t seed = 1;              // initial model
@@ -70,7 +74,8 @@ class FLSwarm : public Swarm {
 };
 
 // `num_nodes` nodes, each holding an IID shard of `train` as "train" and a view of the whole
-// `test` set as "test" (views: the samples exist once). Node ids are 0..num_nodes-1.
+// `test` set as "test" (views: the samples exist once). Node ids are 0..num_nodes-1. The
+// data providers below give the server (kServerNode) the test set alone.
 // Throws UsageError if num_nodes < 1 or exceeds the training samples.
 std::vector<LocalNode> make_iid_nodes(const ml::DatasetView& train, const ml::DatasetView& test,
                                       int num_nodes, uint64_t seed);

@@ -198,3 +198,13 @@ TEST_CASE("a count maximum counts instances still running (carried over)", "[pla
   request.running = 7;
   CHECK(place(request, rng).empty());
 }
+
+TEST_CASE("method server places one instance on the server, none while one runs there", "[placement]") {
+  TaskSpec spec{Module{"m"}, {.method = Method::Server}};
+  auto available = nodes(5);
+  std::mt19937_64 rng(1);
+  PlacementRequest request{&spec, available};
+  CHECK(place(request, rng) == std::vector<NodeId>{kServerNode});
+  request.running = 1;
+  CHECK(place(request, rng).empty());
+}

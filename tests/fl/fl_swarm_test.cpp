@@ -34,7 +34,8 @@ FlRun run_fl(const fl::FlConfig& cfg, int nodes, int threads, uint64_t seed = 3)
   fl::FLSwarm s(cfg);
   SwarmGraph g = s.build(reg);
   auto logger = std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>());
-  InProcessBackend backend(reg, fl::make_iid_nodes(train, test, nodes, seed), threads, logger);
+  InProcessBackend backend(reg, fl::make_iid_nodes(train, test, nodes, seed), threads, logger,
+                          LocalData{{"test", test}});  // the server evaluates
   Controller c(g, backend, {.seed = seed, .max_iterations = 100});
   Metrics m;
   struct Workers : ControllerObserver {

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -384,4 +386,68 @@ TEST_CASE("a deadline shorter than the clock's nanosecond is reached, not an int
   RunReport r = c.run();
   REQUIRE(r.iterations.size() == 1);
   CHECK(r.iterations[0].lost_by_cause.at(loss::kDeadline) == 3);
+}
+
+TEST_CASE("FL aggregates and evaluates on the server unless told to use the fastest node", "[simulated_backend][fl]") {
+  // Regression: with an all-phone population the aggregator ran on a phone and downloaded
+  // every update through its 20 Mbit/s link. On the server it reads them in place: no
+  // transfer is counted for it, and it computes at server_flops.
+  const auto [train, test] = testing::synthetic_split(2400, 6, 5);
+  ModuleRegistry reg;
+  fl::register_modules(reg);
+  Population pop(uniform(8));
+  struct Where : ControllerObserver {
+    std::map<std::string, std::set<NodeId>> nodes;
+    uint64_t bytes_down = 0;
+    void on_instance_start(const InstanceSpec& s) override { nodes[s.alias].insert(s.node); }
+    void on_iteration_end(const IterationReport& r, const SwarmState&) override { bytes_down += r.bytes_down; }
+  };
+  auto run = [&](fl::FlConfig::ServerTasks where) {
+    fl::FlConfig cfg = small_fl();
+    cfg.max_rounds = 2;
+    cfg.server_tasks = where;
+    fl::FLSwarm s(cfg);
+    SwarmGraph g = s.build(reg);
+    SimulatedBackend backend(reg, pop, fl::iid_data(train, test, 8, 7), {}, quiet());
+    Controller c(g, backend, {.seed = 7});
+    Where w;
+    c.add_observer(&w);
+    c.run();
+    return w;
+  };
+  Where server = run(fl::FlConfig::ServerTasks::OnServer);
+  CHECK(server.nodes["aggregator"] == std::set<NodeId>{kServerNode});
+  CHECK(server.nodes["scheduler"] == std::set<NodeId>{kServerNode});
+  CHECK(server.nodes["worker"].size() == 8);
+  Where node = run(fl::FlConfig::ServerTasks::OnFastestNode);
+  CHECK(node.nodes["aggregator"].count(kServerNode) == 0);
+  CHECK(node.nodes["aggregator"].size() == 1);
+  // On a node, the aggregator downloads the 8 updates of each round as well.
+  CHECK(node.bytes_down > server.bytes_down);
+}
+
+TEST_CASE("a server task takes its FLOPs over server_flops and moves no bytes", "[simulated_backend]") {
+  // "work" reports 1e9 FLOPs; at server_flops 1e10 it takes 0.1 s on the server, with no
+  // latency or transfer around it.
+  ModuleRegistry reg = work_registry(1'000'000'000);
+  struct OnServer : Swarm {
+    OnServer() {
+      set_global("model", tensor_blob(std::vector<float>(250, 1.0f)));
+      w_ = task(Module{"work"}, {.method = Method::Server, .alias = "worker"});
+    }
+    TaskRef execute() override { return w_(); }
+    TaskRef w_;
+  } s;
+  SwarmGraph g = s.build(reg);
+  Population pop(uniform(2));
+  SimOptions o;
+  o.server_flops = 1e10;
+  SimulatedBackend backend(reg, pop, no_data(), o, quiet());
+  Controller c(g, backend, {.max_iterations = 1});
+  RunReport r = c.run();
+  REQUIRE(r.iterations.size() == 1);
+  CHECK(r.iterations[0].instances == 1);
+  CHECK(r.iterations[0].end_s == Approx(0.1).margin(1e-9));
+  CHECK(r.iterations[0].bytes_down == 0);
+  CHECK(r.iterations[0].bytes_up == 0);
 }
