@@ -1,6 +1,5 @@
 #include "cli/run_command.hpp"
 
-#include <charconv>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/common.hpp"
+#include "engine/text.hpp"
 #include "results/results.hpp"
 #include "scenario/runner.hpp"
 
@@ -55,25 +55,19 @@ class RoundPrinter : public ControllerObserver {
   bool simulated_;
 };
 
-// A double as the shortest text that parses back to the same value (std::to_chars), so times
-// in the CSVs keep every nanosecond of the clock: "1234.000000017", not "1234".
-std::string exact(double value) {
-  char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  return ec == std::errc() ? std::string(buf, end) : std::string("nan");
-}
-
+// Both CSVs print numbers in their shortest exact form (swarm::shortest), so that times keep
+// every nanosecond of the clock: "1234.000000017", not "1234".
 void write_metrics_csv(const std::string& path, const results::RunResult& run) {
   write_atomically(path, [&run](std::ostream& out) {
     out << "round,t_start_s,t_end_s,wall_s,accuracy,loss,participants,instances,failed,"
            "lost_crash,lost_transfer,lost_offline,lost_deadline,lost_overcommit,bytes_up,"
            "bytes_down,flops,stale,max_staleness,mean_staleness\n";
     for (const results::RoundRow& r : run.rounds) {
-      out << r.round << ',' << exact(r.t_start_s) << ',' << exact(r.t_end_s) << ',' << exact(r.wall_s) << ','
-          << exact(r.accuracy) << ',' << exact(r.loss) << ',' << r.participants << ',' << r.instances << ',' << r.failed << ',' << r.lost_crash
-          << ',' << r.lost_transfer << ',' << r.lost_offline << ',' << r.lost_deadline << ','
+      out << r.round << ',' << shortest(r.t_start_s) << ',' << shortest(r.t_end_s) << ',' << shortest(r.wall_s)
+          << ',' << shortest(r.accuracy) << ',' << shortest(r.loss) << ',' << r.participants << ',' << r.instances
+          << ',' << r.failed << ',' << r.lost_crash << ',' << r.lost_transfer << ',' << r.lost_offline << ',' << r.lost_deadline << ','
           << r.lost_overcommit << ',' << r.bytes_up << ',' << r.bytes_down << ',' << r.flops << ','
-          << r.stale << ',' << r.max_staleness << ',' << exact(r.mean_staleness) << '\n';
+          << r.stale << ',' << r.max_staleness << ',' << shortest(r.mean_staleness) << '\n';
     }
   });
 }
@@ -82,7 +76,7 @@ void write_trace_csv(const std::string& path, const results::RunResult& run) {
   write_atomically(path, [&run](std::ostream& out) {
     out << "time_s,node,event,task,instance,bytes\n";
     for (const results::TraceRow& e : run.trace) {
-      out << exact(e.time_s) << ',' << e.node << ',' << e.event << ',' << e.task << ',' << e.instance << ','
+      out << shortest(e.time_s) << ',' << e.node << ',' << e.event << ',' << e.task << ',' << e.instance << ','
           << e.bytes << '\n';
     }
   });

@@ -3,7 +3,6 @@
 #include <zlib.h>
 
 #include <cerrno>
-#include <charconv>
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -16,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "results/hdf5_handle.hpp"
+#include "results/point_value.hpp"
 #include "results/results.hpp"
 
 namespace swarm::results {
@@ -198,29 +198,10 @@ class Digest {
 
 // The sweep point as stored: a JSON object whose values are numbers or booleans when the
 // point's text is one (so h5py and pandas users get 0.1, not '0.1'), else strings.
-nlohmann::json typed_value(const std::string& text) {
-  if (text == "true" || text == "false") return text == "true";
-  if (!text.empty()) {
-    int64_t integer = 0;
-    const char* end = text.data() + text.size();
-    auto [at, ec] = std::from_chars(text.data(), end, integer);
-    if (ec == std::errc() && at == end) return integer;
-    double real = 0;
-    auto [at2, ec2] = std::from_chars(text.data(), end, real);
-    if (ec2 == std::errc() && at2 == end && std::isfinite(real)) return real;
-  }
-  return text;
-}
-
 std::string point_json(const std::map<std::string, std::string>& point) {
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& [key, value] : point) out[key] = typed_value(value);
+  for (const auto& [key, value] : point) out[key] = detail::typed_point_value(value);
   return out.dump();
-}
-
-// Back to text: strings as they are, numbers in their shortest form ("0.1", "20").
-std::string value_text(const nlohmann::json& value) {
-  return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -238,8 +219,12 @@ NewDataset create_dataset(hid_t group, const char* name, hid_t file_type, size_t
   // Chunked, each chunk with a Fletcher-32 checksum that HDF5 verifies on every read.
   Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), file, what.c_str()), H5Pclose);
   if (rows > 0) {
+    // A power of two of rows, so that chunks tile the slices of write_dataset_in_slices and
+    // no chunk is written twice.
     const size_t row_bytes = std::max<size_t>(1, H5Tget_size(file_type));
-    const hsize_t chunk[1] = {std::clamp<hsize_t>(kChunkBytes / row_bytes, 1, rows)};
+    hsize_t rows_per_chunk = 1;
+    while (rows_per_chunk * 2 * row_bytes <= kChunkBytes) rows_per_chunk *= 2;
+    const hsize_t chunk[1] = {std::min<hsize_t>(rows_per_chunk, rows)};
     check(H5Pset_chunk(dcpl.get(), 1, chunk), file, what.c_str());
     check(H5Pset_fletcher32(dcpl.get()), file, what.c_str());
   }
@@ -609,7 +594,7 @@ RunResult read_run(hid_t group, const std::string& link, const std::string& file
   try {
     const nlohmann::json parsed = nlohmann::json::parse(point);
     if (!parsed.is_object()) throw nlohmann::json::type_error::create(302, "not an object", nullptr);
-    for (const auto& [key, value] : parsed.items()) run.point[key] = value_text(value);
+    for (const auto& [key, value] : parsed.items()) run.point[key] = detail::point_value_text(value);
   } catch (const nlohmann::json::exception&) {
     bad(file, "attribute 'point' of " + where + " is not a JSON object: " + point);
   }
@@ -879,8 +864,8 @@ ResultWriter::ResultWriter(fs::path path, bool resume) : impl_(std::make_unique<
     }
   } else if (have_partial) {
     if (!resume) {
-      throw UsageError(w.file + " exists (an interrupted run or sweep): continue it with --resume, or remove it "
-                       "or use another --out");
+      throw UsageError(w.file + " exists, left by an interrupted run or sweep: continue the sweep with --resume, "
+                       "or remove it, or use another --out");
     }
     w.reopen();
   } else {

@@ -1,7 +1,9 @@
 #include "results/report.hpp"
 
+#include "engine/text.hpp"
+#include "results/point_value.hpp"
+
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -120,12 +122,7 @@ bool all_complete(const std::vector<RunResult>& runs) {
 }
 
 // The shortest text that parses back to `value`; "" for NaN (a figure that does not exist).
-std::string exact(double value) {
-  if (std::isnan(value)) return "";
-  char buf[32];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  return std::string(buf, end);
-}
+std::string exact(double value) { return std::isnan(value) ? "" : shortest(value); }
 
 // A CSV cell: quoted when it holds a comma, a quote or a line break.
 std::string csv_cell(const std::string& s) {
@@ -136,19 +133,6 @@ std::string csv_cell(const std::string& s) {
 }
 
 nlohmann::json number_or_null(double value) { return std::isnan(value) ? nlohmann::json() : nlohmann::json(value); }
-
-// A point value as JSON: a number or boolean if its text is one, else the text.
-nlohmann::json typed(const std::string& text) {
-  if (text == "true" || text == "false") return text == "true";
-  double x = 0;
-  if (parse_number(text, x) && std::isfinite(x)) {
-    int64_t i = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
-    if (ec == std::errc() && end == text.data() + text.size()) return i;
-    return x;
-  }
-  return text;
-}
 
 std::set<std::string> point_keys(const std::vector<PointSummary>& points) {
   std::set<std::string> keys;
@@ -207,7 +191,7 @@ std::string json_report(const std::vector<RunResult>& runs, const ReportOptions&
   out["points"] = nlohmann::json::array();
   for (const PointSummary& p : summarize(runs, options)) {
     nlohmann::json point = nlohmann::json::object();
-    for (const auto& [key, value] : p.point) point[key] = typed(value);
+    for (const auto& [key, value] : p.point) point[key] = detail::typed_point_value(value);
     nlohmann::json row = {{"point", point},
                           {"replicates", p.replicates},
                           {"final_accuracy_mean", number_or_null(p.final_accuracy_mean)},
