@@ -497,13 +497,13 @@ void read_table(hid_t group, const char* name, const std::vector<Member>& member
     check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, counts, nullptr), file,
           what.c_str());
     Handle memory_space(check(H5Screate_simple(1, counts, nullptr), file, what.c_str()), H5Sclose);
-    check(H5Dread(ds.get(), memory.get(), memory_space.get(), file_space.get(), H5P_DEFAULT, records.data()), file,
-          what.c_str());
-    struct Reclaim {  // frees the strings HDF5 allocated, even if `take` throws
+    struct Reclaim {  // frees the strings HDF5 allocated, even if the read fails or `take` throws
       hid_t memory, space;
       std::vector<Record>& records;
       ~Reclaim() { H5Dvlen_reclaim(memory, space, H5P_DEFAULT, records.data()); }
     } reclaim{memory.get(), memory_space.get(), records};
+    check(H5Dread(ds.get(), memory.get(), memory_space.get(), file_space.get(), H5P_DEFAULT, records.data()), file,
+          what.c_str());
     for (const Record& r : records) {
       digest.record(members, &r);
       take(r);
