@@ -133,10 +133,16 @@ def finish(fig, ax, path):
     ax.grid(True, alpha=0.3)
     ax.set_ylim(bottom=0)
     handles, _ = ax.get_legend_handles_labels()
-    if handles:
+    if len(handles) > 6:
+        # Many series (a 16-point sweep): the legend goes beside the axes, in columns, where it
+        # cannot cover the curves; the figure widens to hold it.
+        columns = 1 if len(handles) <= 12 else 2
+        fig.set_size_inches(8 + 3.2 * columns, max(5, 0.22 * len(handles) / columns + 1))
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, ncol=columns)
+    elif handles:
         ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 

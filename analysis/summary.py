@@ -21,7 +21,7 @@ import statistics
 import sys
 
 FORMAT = "swarmsim-results"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # version 1 (swarm 0.1) is read too: same layout, no checksums
 ROUND_COLUMNS = ("round", "t_start_s", "t_end_s", "accuracy", "bytes_up", "bytes_down", "failed",
                  "lost_crash", "lost_transfer", "lost_offline", "lost_deadline", "lost_overcommit")
 LOST_COLUMNS = ("failed", "lost_crash", "lost_transfer", "lost_offline", "lost_deadline", "lost_overcommit")
@@ -35,9 +35,16 @@ def _text(value):
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
+def _point_text(value):
+    """A sweep point value as `swarm report` shows it: strings as they are, numbers (stored as
+    numbers since format_version 2) in their shortest form."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def load_runs(path):
     """Every complete run of a results file, as dicts: file, name, point (dict of str),
-    replicate, seed, noise_multiplier, rounds (a pandas DataFrame, one row per round)."""
+    replicate, seed, noise_multiplier, outcome, outcome_message, rounds (a pandas DataFrame,
+    one row per round). Checksums are not verified here: `swarm report` does."""
     import h5py  # imported here so that --help works without it
     import pandas as pd
 
@@ -68,10 +75,12 @@ def load_runs(path):
                 runs.append({
                     "file": path,
                     "name": _text(group.attrs.get("name", link)),
-                    "point": {str(k): str(v) for k, v in json.loads(_text(group.attrs["point"])).items()},
+                    "point": {str(k): _point_text(v) for k, v in json.loads(_text(group.attrs["point"])).items()},
                     "replicate": int(group.attrs["replicate"]),
                     "seed": int(group.attrs["seed"]),
                     "noise_multiplier": float(group.attrs.get("noise_multiplier", 0.0)),
+                    "outcome": _text(group.attrs.get("outcome", "complete")),
+                    "outcome_message": _text(group.attrs.get("outcome_message", "")),
                     "rounds": pd.DataFrame(rounds[()]),
                 })
     except ResultsError:
@@ -116,6 +125,7 @@ def summarize(runs, target=0.0, by_file=False):
     rows = []
     for (file, _), members in groups.items():
         final, best, rounds_to, time_to, megabytes, failures, noise = [], [], [], [], [], [], []
+        outcomes = {}
         for run in members:
             r = run["rounds"]
             final.append(float(r["accuracy"].iloc[-1]) if len(r) else 0.0)
@@ -123,6 +133,7 @@ def summarize(runs, target=0.0, by_file=False):
             megabytes.append(float(r["bytes_up"].astype(float).sum() + r["bytes_down"].astype(float).sum()) / 1e6)
             failures.append(float(sum(r[c].sum() for c in LOST_COLUMNS)))
             noise.append(run["noise_multiplier"])
+            outcomes[run["outcome"]] = outcomes.get(run["outcome"], 0) + 1
             hit = time_to_target(r, target) if target > 0 and len(r) else None
             if hit:
                 rounds_to.append(hit[0])
@@ -141,6 +152,9 @@ def summarize(runs, target=0.0, by_file=False):
             "megabytes": statistics.fmean(megabytes),
             "failures": statistics.fmean(failures),
             "noise_multiplier": statistics.fmean(noise),
+            "outcomes": dict(sorted(outcomes.items())),
+            "incomplete": [(run["name"], run["outcome"], run["outcome_message"]) for run in members
+                           if run["outcome"] != "complete"],
         })
     rows.sort(key=lambda row: (row["file"], point_sort_key(row["point"])))
     return rows
@@ -155,7 +169,8 @@ def markdown(rows, target=0.0, by_file=False):
     header += ["replicates", "final accuracy", "best accuracy"]
     if target > 0:
         header += [f"rounds to {target:.2f}", f"time to {target:.2f} (s)"]
-    header += ["MB moved", "failures"] + (["noise multiplier"] if noisy else [])
+    incomplete = [run for row in rows for run in row["incomplete"]]
+    header += ["MB moved", "failures"] + (["noise multiplier"] if noisy else []) + (["outcomes"] if incomplete else [])
     lines = ["| " + " | ".join(header) + " |",
              "|" + "".join(" --- |" if i < label_columns else " ---: |" for i in range(len(header)))]
     for row in rows:
@@ -170,7 +185,12 @@ def markdown(rows, target=0.0, by_file=False):
         cells += [f"{row['megabytes']:.1f}", f"{row['failures']:.1f}"]
         if noisy:
             cells.append("%.3g" % row["noise_multiplier"])
+        if incomplete:
+            cells.append(", ".join(f"{n} {outcome}" for outcome, n in row["outcomes"].items()))
         lines.append("| " + " | ".join(cells) + " |")
+    if incomplete:
+        lines += ["", "Runs that did not complete:"]
+        lines += [f"- {name}: {outcome}" + (f": {message}" if message else "") for name, outcome, message in incomplete]
     return "\n".join(lines) + "\n"
 
 

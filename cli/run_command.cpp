@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/common.hpp"
+#include "engine/text.hpp"
 #include "results/results.hpp"
 #include "scenario/runner.hpp"
 
@@ -54,17 +55,19 @@ class RoundPrinter : public ControllerObserver {
   bool simulated_;
 };
 
+// Both CSVs print numbers in their shortest exact form (swarm::shortest), so that times keep
+// every nanosecond of the clock: "1234.000000017", not "1234".
 void write_metrics_csv(const std::string& path, const results::RunResult& run) {
   write_atomically(path, [&run](std::ostream& out) {
     out << "round,t_start_s,t_end_s,wall_s,accuracy,loss,participants,instances,failed,"
            "lost_crash,lost_transfer,lost_offline,lost_deadline,lost_overcommit,bytes_up,"
            "bytes_down,flops,stale,max_staleness,mean_staleness,unplaced\n";
     for (const results::RoundRow& r : run.rounds) {
-      out << r.round << ',' << r.t_start_s << ',' << r.t_end_s << ',' << r.wall_s << ',' << r.accuracy << ','
-          << r.loss << ',' << r.participants << ',' << r.instances << ',' << r.failed << ',' << r.lost_crash
-          << ',' << r.lost_transfer << ',' << r.lost_offline << ',' << r.lost_deadline << ','
+      out << r.round << ',' << shortest(r.t_start_s) << ',' << shortest(r.t_end_s) << ',' << shortest(r.wall_s)
+          << ',' << shortest(r.accuracy) << ',' << shortest(r.loss) << ',' << r.participants << ',' << r.instances
+          << ',' << r.failed << ',' << r.lost_crash << ',' << r.lost_transfer << ',' << r.lost_offline << ',' << r.lost_deadline << ','
           << r.lost_overcommit << ',' << r.bytes_up << ',' << r.bytes_down << ',' << r.flops << ','
-          << r.stale << ',' << r.max_staleness << ',' << r.mean_staleness << ',' << r.unplaced << '\n';
+          << r.stale << ',' << r.max_staleness << ',' << shortest(r.mean_staleness) << ',' << r.unplaced << '\n';
     }
   });
 }
@@ -73,7 +76,7 @@ void write_trace_csv(const std::string& path, const results::RunResult& run) {
   write_atomically(path, [&run](std::ostream& out) {
     out << "time_s,node,event,task,instance,bytes\n";
     for (const results::TraceRow& e : run.trace) {
-      out << e.time_s << ',' << e.node << ',' << e.event << ',' << e.task << ',' << e.instance << ','
+      out << shortest(e.time_s) << ',' << e.node << ',' << e.event << ',' << e.task << ',' << e.instance << ','
           << e.bytes << '\n';
     }
   });

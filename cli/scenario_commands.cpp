@@ -2,8 +2,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <mutex>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -46,10 +48,26 @@ int sweep(const SweepOptions& o) {
   }
   const std::string out = o.out.empty() ? std::filesystem::path(o.file).stem().string() + ".h5" : o.out;
   results::ResultWriter writer(out, o.resume);
-  std::set<std::string> done = writer.completed();
+  // Resuming keeps a run of the file only if it is the very run this sweep would run now (same
+  // scenario text, same seed); anything else would mix results of different scenarios.
+  std::map<std::string, const scenario::Scenario*> by_name;
+  for (const auto& r : runs) by_name[r.run_name()] = &r;
+  for (const auto& [name, kept] : writer.completed_runs()) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) {
+      throw UsageError(writer.path().string() + ": holds run '" + name + "', which " + o.file +
+                       " (with these --set) no longer defines; resume with the scenario that wrote it, "
+                       "or use another --out");
+    }
+    if (kept.scenario_text != it->second->text || kept.seed != it->second->seed) {
+      throw UsageError(writer.path().string() + ": run '" + name + "' was run with a different " +
+                       (kept.seed != it->second->seed ? "seed" : "scenario") + " than " + o.file +
+                       " gives it now; resume with the scenario that wrote it, or use another --out");
+    }
+  }
   std::vector<const scenario::Scenario*> todo;
   for (const auto& r : runs) {
-    if (!done.count(r.run_name())) todo.push_back(&r);
+    if (!writer.completed_runs().count(r.run_name())) todo.push_back(&r);
   }
   const int jobs = std::max(1, std::min<int>(o.jobs > 0 ? o.jobs : o.threads, static_cast<int>(std::max<size_t>(1, todo.size()))));
   const int threads_per_run = std::max(1, o.threads / jobs);
@@ -118,10 +136,31 @@ void add_validate_command(CLI::App& app, int& exit_code) {
   });
 }
 
+// `swarm partition` refuses to write more than this without --force.
+constexpr double kPartitionLimitBytes = 1e9;
+
+// Digits of `v` in decimal.
+int decimal_digits(uint64_t v) {
+  int n = 1;
+  while (v >= 10) {
+    v /= 10;
+    ++n;
+  }
+  return n;
+}
+
+// Bytes of the partition CSV's lines for one node.
+double partition_csv_bytes(int64_t node, const std::vector<uint32_t>& samples) {
+  double bytes = 0;
+  for (uint32_t sample : samples) bytes += decimal_digits(static_cast<uint64_t>(node)) + decimal_digits(sample) + 2;
+  return bytes;
+}
+
 void add_partition_command(CLI::App& app, int& exit_code) {
   auto file = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<std::string>>();
+  auto force = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand(
       "partition", "Write which training samples every node of a scenario holds, as a run gives them: "
                    "a CSV of (node, sample) rows, sample = index in the training set (Fashion-MNIST: "
@@ -130,8 +169,9 @@ void add_partition_command(CLI::App& app, int& exit_code) {
   cmd->add_option("file", *file, "Scenario file (YAML; default: the built-in default scenario)");
   cmd->add_option("-o,--out", *out, "CSV file to write")->required();
   cmd->add_option("--set", *overrides, "Override a scenario key (repeatable)")->type_name("KEY=VALUE");
+  cmd->add_flag("--force", *force, "Write the CSV even when it is estimated at more than 1 GB");
   add_shortcut_flags(cmd, *overrides);
-  cmd->callback([file, out, overrides, &exit_code] {
+  cmd->callback([file, out, overrides, force, &exit_code] {
     std::vector<scenario::Scenario> runs = load_scenario_runs(*file, *overrides);
     if (runs.size() != 1) {
       throw UsageError((file->empty() ? std::string("(default scenario)") : *file) + ": defines " +
@@ -141,6 +181,22 @@ void add_partition_command(CLI::App& app, int& exit_code) {
     const scenario::Scenario& sc = runs.front();
     scenario::DataCache cache;
     scenario::NodeData data = scenario::node_data(sc, cache.get(sc.data, sc.seed));
+    // The size first, from up to 1000 nodes spread over the population.
+    const int64_t nodes = sc.population.num_nodes;
+    const int64_t probes = std::min<int64_t>(nodes, 1000);
+    double probed = 0;
+    for (int64_t k = 0; k < probes; ++k) {
+      const int64_t node = k * nodes / probes;
+      probed += partition_csv_bytes(node, data.provider(static_cast<NodeId>(node)).at("train").indices());
+    }
+    const double estimate = probes > 0 ? probed * static_cast<double>(nodes) / static_cast<double>(probes) : 0;
+    if (estimate > kPartitionLimitBytes && !*force) {
+      throw UsageError(*out + ": the partition of " + std::to_string(nodes) + " nodes would take about " +
+                       std::to_string(static_cast<long long>(std::llround(estimate / 1e6))) +
+                       " MB (estimated from " + std::to_string(probes) + " nodes), more than the 1000 MB that "
+                       "partition writes without --force");
+    }
+    std::fprintf(stderr, "%s: writing about %.1f MB\n", out->c_str(), estimate / 1e6);
     write_atomically(*out, [&](std::ostream& csv) {
       csv << "node,sample\n";
       for (int64_t node = 0; node < sc.population.num_nodes; ++node) {
@@ -172,19 +228,25 @@ void add_sweep_command(CLI::App& app, int& exit_code) {
 void add_report_command(CLI::App& app, int& exit_code) {
   auto files = std::make_shared<std::vector<std::string>>();
   auto target = std::make_shared<double>(0);
+  auto format = std::make_shared<std::string>("markdown");
   CLI::App* cmd = app.add_subcommand(
       "report", "Compare the runs of results files: per sweep point, final accuracy mean +- std over "
                 "replicates, rounds and virtual time to a target accuracy, bytes moved, failures");
   cmd->add_option("files", *files, "HDF5 results files")->required()->check(CLI::ExistingFile);
   cmd->add_option("--target", *target, "Target accuracy for the time-to-accuracy columns")
       ->check(CLI::Range(0.0, 1.0));
-  cmd->callback([files, target, &exit_code] {
+  cmd->add_option("--format", *format, "markdown (a table), csv (one line per point) or json")
+      ->capture_default_str()->check(CLI::IsMember({"markdown", "csv", "json"}));
+  cmd->callback([files, target, format, &exit_code] {
     std::vector<results::RunResult> all;
     for (const std::string& f : *files) {
       std::vector<results::RunResult> runs = results::read_results(f);
       all.insert(all.end(), std::make_move_iterator(runs.begin()), std::make_move_iterator(runs.end()));
     }
-    std::fputs(results::report_table(all, {.target_accuracy = *target}).c_str(), stdout);
+    const results::ReportFormat as = *format == "csv"    ? results::ReportFormat::Csv
+                                     : *format == "json" ? results::ReportFormat::Json
+                                                         : results::ReportFormat::Markdown;
+    std::fputs(results::report(all, {.target_accuracy = *target, .format = as}).c_str(), stdout);
     exit_code = 0;
   });
 }

@@ -12,6 +12,12 @@ namespace {
 constexpr char kTensorMagic[4] = {'S', 'W', 'T', '1'};
 constexpr uint32_t kMaxRank = 16;
 
+// memcpy that accepts an empty range: an empty span or vector may hold a null pointer, and
+// memcpy(nullptr, ..., 0) is undefined behaviour.
+void copy_bytes(void* to, const void* from, size_t size) {
+  if (size > 0) std::memcpy(to, from, size);
+}
+
 size_t data_offset(size_t rank) {
   size_t header = sizeof(kTensorMagic) + sizeof(uint32_t) + rank * sizeof(uint64_t);
   return (header + 15) / 16 * 16;
@@ -37,7 +43,7 @@ TensorHeader parse_header(std::span<const std::byte> b) {
   h.offset = data_offset(rank);
   if (b.size() < h.offset) throw fail("truncated header");
   h.shape.resize(rank);
-  std::memcpy(h.shape.data(), b.data() + 8, rank * sizeof(uint64_t));
+  copy_bytes(h.shape.data(), b.data() + 8, rank * sizeof(uint64_t));
   const size_t payload = b.size() - h.offset;
   uint64_t count = 1;
   for (uint64_t d : h.shape) {
@@ -74,8 +80,8 @@ Blob tensor_blob(std::span<const uint64_t> shape, std::span<const float> values)
   std::memcpy(bytes.data(), kTensorMagic, 4);
   uint32_t rank = static_cast<uint32_t>(shape.size());
   std::memcpy(bytes.data() + 4, &rank, 4);
-  std::memcpy(bytes.data() + 8, shape.data(), shape.size_bytes());
-  std::memcpy(bytes.data() + offset, values.data(), values.size_bytes());
+  copy_bytes(bytes.data() + 8, shape.data(), shape.size_bytes());
+  copy_bytes(bytes.data() + offset, values.data(), values.size_bytes());
   return Blob(std::move(bytes));
 }
 
@@ -89,7 +95,7 @@ Tensor to_tensor(const Blob& blob) {
   Tensor t;
   t.shape = std::move(h.shape);
   t.values.resize(h.count);
-  std::memcpy(t.values.data(), blob.bytes().data() + h.offset, h.count * sizeof(float));
+  copy_bytes(t.values.data(), blob.bytes().data() + h.offset, h.count * sizeof(float));
   return t;
 }
 
@@ -103,7 +109,7 @@ std::span<const float> tensor_values(const Blob& blob) {
 Blob dict_blob(const Dict& dict) {
   std::vector<uint8_t> packed = Dict::to_msgpack(dict);
   std::vector<std::byte> bytes(packed.size());
-  std::memcpy(bytes.data(), packed.data(), packed.size());
+  copy_bytes(bytes.data(), packed.data(), packed.size());
   return Blob(std::move(bytes));
 }
 

@@ -1,9 +1,17 @@
 #include "engine/text.hpp"
 
+#include <charconv>
+
 #include <algorithm>
 #include <numeric>
 
 namespace swarm {
+
+std::string shortest(double value) {
+  char buf[32];  // the longest double, "-2.2250738585072014e-308", is 24 characters
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  return std::string(buf, ec == std::errc() ? end : buf);
+}
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);

@@ -1,13 +1,21 @@
 // ResultWriter and read_results: the HDF5 layout of docs/results.md, with the HDF5 C API.
 
+#include <zlib.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
 
 #include "results/hdf5_handle.hpp"
+#include "results/point_value.hpp"
 #include "results/results.hpp"
 
 namespace swarm::results {
@@ -19,8 +27,10 @@ using detail::fail;
 using detail::Handle;
 
 constexpr const char* kFormat = "swarmsim-results";
-constexpr int32_t kFormatVersion = 1;
+constexpr int32_t kFormatVersion = 2;
 constexpr const char* kRuns = "runs";
+// Tables are stored in chunks of about this many bytes, each with a Fletcher-32 checksum.
+constexpr size_t kChunkBytes = size_t{1} << 20;
 
 // ---------------------------------------------------------------------------------------------
 // Compound types: one description per table gives the memory and file types for writing, and
@@ -31,6 +41,7 @@ enum class Kind { Int, Float, String };
 struct Member {
   const char* name;
   size_t offset;  // in the in-memory record
+  size_t size;    // of the in-memory field
   Kind kind;
   hid_t native;  // memory type (unused for strings)
   hid_t file;    // file type, little-endian standard (unused for strings)
@@ -57,13 +68,13 @@ struct TraceRecord {
   uint64_t bytes;
 };
 
-#define SWARM_I32(T, f) Member{#f, offsetof(T, f), Kind::Int, H5T_NATIVE_INT32, H5T_STD_I32LE}
-#define SWARM_U32(T, f) Member{#f, offsetof(T, f), Kind::Int, H5T_NATIVE_UINT32, H5T_STD_U32LE}
-#define SWARM_I64(T, f) Member{#f, offsetof(T, f), Kind::Int, H5T_NATIVE_INT64, H5T_STD_I64LE}
-#define SWARM_U64(T, f) Member{#f, offsetof(T, f), Kind::Int, H5T_NATIVE_UINT64, H5T_STD_U64LE}
-#define SWARM_U8(T, f) Member{#f, offsetof(T, f), Kind::Int, H5T_NATIVE_UINT8, H5T_STD_U8LE}
-#define SWARM_F64(T, f) Member{#f, offsetof(T, f), Kind::Float, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE}
-#define SWARM_STR(T, f) Member{#f, offsetof(T, f), Kind::String, 0, 0}
+#define SWARM_I32(T, f) Member{#f, offsetof(T, f), sizeof(T::f), Kind::Int, H5T_NATIVE_INT32, H5T_STD_I32LE}
+#define SWARM_U32(T, f) Member{#f, offsetof(T, f), sizeof(T::f), Kind::Int, H5T_NATIVE_UINT32, H5T_STD_U32LE}
+#define SWARM_I64(T, f) Member{#f, offsetof(T, f), sizeof(T::f), Kind::Int, H5T_NATIVE_INT64, H5T_STD_I64LE}
+#define SWARM_U64(T, f) Member{#f, offsetof(T, f), sizeof(T::f), Kind::Int, H5T_NATIVE_UINT64, H5T_STD_U64LE}
+#define SWARM_U8(T, f) Member{#f, offsetof(T, f), sizeof(T::f), Kind::Int, H5T_NATIVE_UINT8, H5T_STD_U8LE}
+#define SWARM_F64(T, f) Member{#f, offsetof(T, f), sizeof(T::f), Kind::Float, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE}
+#define SWARM_STR(T, f) Member{#f, offsetof(T, f), sizeof(T::f), Kind::String, 0, 0}
 
 std::vector<Member> round_members() {
   return {SWARM_I32(RoundRow, round),           SWARM_F64(RoundRow, t_start_s),
@@ -134,6 +145,67 @@ CompoundTypes compound(const std::vector<Member>& members, size_t record_size, c
 }
 
 // ---------------------------------------------------------------------------------------------
+// The checksum of a run: CRC-32 (zlib's) of its content as stored, every attribute value and
+// table cell in a fixed order (docs/results.md). The writer computes it from what it writes,
+// a reader from what it read: any difference means the file changed.
+
+class Digest {
+ public:
+  void bytes(const void* data, size_t size) {
+    if (size == 0) return;
+    buffer_.append(static_cast<const char*>(data), size);
+    if (buffer_.size() >= kFlushBytes) flush();
+  }
+  template <typename T>
+  void number(T value) {
+    bytes(&value, sizeof value);
+  }
+  void text(const std::string& s) {
+    number<uint64_t>(s.size());
+    bytes(s.data(), s.size());
+  }
+  void text(const char* s) {
+    const uint64_t size = s != nullptr ? std::strlen(s) : 0;
+    number(size);
+    bytes(s, size);
+  }
+  // One record of a table: its numbers as in memory (little-endian), its strings as text.
+  void record(const std::vector<Member>& members, const void* record) {
+    const auto* base = static_cast<const char*>(record);
+    for (const Member& m : members) {
+      if (m.kind == Kind::String) {
+        const char* value = nullptr;
+        std::memcpy(&value, base + m.offset, sizeof value);
+        text(value);
+      } else {
+        bytes(base + m.offset, m.size);
+      }
+    }
+  }
+  uint32_t value() {
+    flush();
+    return static_cast<uint32_t>(crc_);
+  }
+
+ private:
+  static constexpr size_t kFlushBytes = size_t{1} << 16;
+  void flush() {
+    crc_ = crc32(crc_, reinterpret_cast<const Bytef*>(buffer_.data()), static_cast<uInt>(buffer_.size()));
+    buffer_.clear();
+  }
+  uLong crc_ = crc32(0L, Z_NULL, 0);
+  std::string buffer_;
+};
+
+// The sweep point as stored: a JSON object whose values are numbers or booleans when the
+// point's text is one (so h5py and pandas users get 0.1, not '0.1'), else strings.
+std::string point_json(const std::map<std::string, std::string>& point) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, value] : point) out[key] = detail::typed_point_value(value);
+  return out.dump();
+}
+
+// ---------------------------------------------------------------------------------------------
 // Writing.
 
 // A new one-dimensional dataset of `rows` rows and its file space.
@@ -145,7 +217,19 @@ NewDataset create_dataset(hid_t group, const char* name, hid_t file_type, size_t
   const hsize_t dims[1] = {rows};
   NewDataset out;
   out.space = Handle(check(H5Screate_simple(1, dims, nullptr), file, what.c_str()), H5Sclose);
-  out.dataset = Handle(check(H5Dcreate2(group, name, file_type, out.space.get(), H5P_DEFAULT, H5P_DEFAULT,
+  // Chunked, each chunk with a Fletcher-32 checksum that HDF5 verifies on every read.
+  Handle dcpl(check(H5Pcreate(H5P_DATASET_CREATE), file, what.c_str()), H5Pclose);
+  if (rows > 0) {
+    // A power of two of rows, so that chunks tile the slices of write_dataset_in_slices and
+    // no chunk is written twice.
+    const size_t row_bytes = std::max<size_t>(1, H5Tget_size(file_type));
+    hsize_t rows_per_chunk = 1;
+    while (rows_per_chunk * 2 * row_bytes <= kChunkBytes) rows_per_chunk *= 2;
+    const hsize_t chunk[1] = {std::min<hsize_t>(rows_per_chunk, rows)};
+    check(H5Pset_chunk(dcpl.get(), 1, chunk), file, what.c_str());
+    check(H5Pset_fletcher32(dcpl.get()), file, what.c_str());
+  }
+  out.dataset = Handle(check(H5Dcreate2(group, name, file_type, out.space.get(), H5P_DEFAULT, dcpl.get(),
                                         H5P_DEFAULT),
                              file, what.c_str()),
                        H5Dclose);
@@ -211,7 +295,14 @@ void write_int_attribute(hid_t object, const char* name, int32_t value, const st
   write_attribute(object, name, H5T_STD_I32LE, H5T_NATIVE_INT32, &value, file);
 }
 
-void write_run(hid_t group, const RunResult& run, const std::string& file) {
+void write_uint32_attribute(hid_t object, const char* name, uint32_t value, const std::string& file) {
+  write_attribute(object, name, H5T_STD_U32LE, H5T_NATIVE_UINT32, &value, file);
+}
+
+// Writes everything of a run but its `complete` mark, and returns its checksum.
+uint32_t write_run(hid_t group, const RunResult& run, const std::string& file) {
+  Digest digest;
+  const std::string point = point_json(run.point);
   write_string_attribute(group, "name", run.name, file);
   write_int_attribute(group, "complete", 0, file);
   write_string_attribute(group, "scenario", run.scenario_text, file);
@@ -219,37 +310,60 @@ void write_run(hid_t group, const RunResult& run, const std::string& file) {
   write_string_attribute(group, "version", run.version, file);
   const int32_t replicate = run.replicate;
   write_int_attribute(group, "replicate", replicate, file);
-  write_string_attribute(group, "point", nlohmann::json(run.point).dump(), file);
+  write_string_attribute(group, "point", point, file);
   write_attribute(group, "noise_multiplier", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &run.noise_multiplier, file);
+  write_string_attribute(group, "outcome", run.outcome, file);
+  write_string_attribute(group, "outcome_message", run.outcome_message, file);
+  digest.text(run.name);
+  digest.text(run.scenario_text);
+  digest.number(run.seed);
+  digest.text(run.version);
+  digest.number(replicate);
+  digest.text(point);
+  digest.number(run.noise_multiplier);
+  digest.text(run.outcome);
+  digest.text(run.outcome_message);
 
   {
-    CompoundTypes t = compound(round_members(), sizeof(RoundRow), file);
+    const std::vector<Member> members = round_members();
+    CompoundTypes t = compound(members, sizeof(RoundRow), file);
     write_dataset(group, "rounds", t.file.get(), t.memory.get(), run.rounds.data(), run.rounds.size(), file);
+    digest.number<uint64_t>(run.rounds.size());
+    for (const RoundRow& r : run.rounds) digest.record(members, &r);
   }
   {
-    CompoundTypes t = compound(node_members(), sizeof(NodeRecord), file);
+    const std::vector<Member> members = node_members();
+    CompoundTypes t = compound(members, sizeof(NodeRecord), file);
+    digest.number<uint64_t>(run.nodes.size());
     write_dataset_in_slices<NodeRecord>(
         group, "nodes", t.file.get(), t.memory.get(), run.nodes.size(), file,
-        [&run](size_t begin, size_t end, std::vector<NodeRecord>& out) {
+        [&run, &members, &digest](size_t begin, size_t end, std::vector<NodeRecord>& out) {
           for (size_t i = begin; i < end; ++i) {
             const NodeRow& n = run.nodes[i];
             out.push_back({n.id, const_cast<char*>(n.profile.c_str()), n.samples, n.classes,
                            n.rounds_participated, n.failures, static_cast<uint8_t>(n.byzantine ? 1 : 0)});
+            digest.record(members, &out.back());
           }
         });
   }
   write_dataset(group, "final_model", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, run.final_model.data(),
                 run.final_model.size(), file);
+  digest.number<uint64_t>(run.final_model.size());
+  digest.bytes(run.final_model.data(), run.final_model.size() * sizeof(float));
+  digest.number<uint64_t>(run.trace.size());
   if (!run.trace.empty()) {
+    const std::vector<Member> members = trace_members();
     std::vector<TraceRecord> records;
     records.reserve(run.trace.size());
     for (const TraceRow& e : run.trace) {
       records.push_back({e.time_s, e.node, const_cast<char*>(e.event.c_str()), const_cast<char*>(e.task.c_str()),
                          e.instance, e.bytes});
+      digest.record(members, &records.back());
     }
-    CompoundTypes t = compound(trace_members(), sizeof(TraceRecord), file);
+    CompoundTypes t = compound(members, sizeof(TraceRecord), file);
     write_dataset(group, "trace", t.file.get(), t.memory.get(), records.data(), records.size(), file);
   }
+  return digest.value();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -311,9 +425,11 @@ T read_number_attribute(hid_t object, const char* name, H5T_class_t expected, hi
   return value;
 }
 
-// Opens a 1-D dataset and returns it with its row count.
+// Opens a 1-D dataset and returns it with its row count, after checking that the rows it
+// declares fit in the file (`file_bytes` long): a damaged header must not make the reader
+// allocate gigabytes for a file of kilobytes.
 std::pair<Handle, size_t> open_table(hid_t group, const char* name, const std::string& where,
-                                     const std::string& file) {
+                                     const std::string& file, uint64_t file_bytes) {
   const std::string path = where + "/" + name;
   if (check(H5Lexists(group, name, H5P_DEFAULT), file, "reading a run") <= 0) bad(file, "no dataset " + path);
   Handle ds(H5Dopen2(group, name, H5P_DEFAULT), H5Dclose);
@@ -322,16 +438,23 @@ std::pair<Handle, size_t> open_table(hid_t group, const char* name, const std::s
   if (H5Sget_simple_extent_ndims(space.get()) != 1) bad(file, "dataset " + path + " is not 1-D");
   hsize_t rows = 0;
   H5Sget_simple_extent_dims(space.get(), &rows, nullptr);
+  Handle type(check(H5Dget_type(ds.get()), file, "reading a dataset"), H5Tclose);
+  const size_t row_bytes = std::max<size_t>(1, H5Tget_size(type.get()));
+  if (rows > file_bytes / row_bytes) {
+    bad(file, "dataset " + path + " declares " + std::to_string(rows) + " rows of " + std::to_string(row_bytes) +
+                  " bytes, more than the file's " + std::to_string(file_bytes) + " bytes hold");
+  }
   return {std::move(ds), static_cast<size_t>(rows)};
 }
 
 // Reads a compound table after checking that it has every member, of the right class; extra
 // members (a newer writer) are ignored. Each record is handed to `take` (as a Record whose
-// strings HDF5 allocated and frees after the call).
+// strings HDF5 allocated and frees after the call) and to `digest`. Reads a slice of rows at
+// a time, so that a table of millions of rows is never held twice in memory.
 template <typename Record, typename Take>
 void read_table(hid_t group, const char* name, const std::vector<Member>& members, const std::string& where,
-                const std::string& file, Take take) {
-  auto [ds, rows] = open_table(group, name, where, file);
+                const std::string& file, uint64_t file_bytes, Digest& digest, Take take) {
+  auto [ds, rows] = open_table(group, name, where, file, file_bytes);
   const std::string path = where + "/" + name;
   Handle type(check(H5Dget_type(ds.get()), file, "reading a dataset"), H5Tclose);
   if (H5Tget_class(type.get()) != H5T_COMPOUND) bad(file, "dataset " + path + " is not a table (compound type)");
@@ -362,20 +485,31 @@ void read_table(hid_t group, const char* name, const std::vector<Member>& member
       check(H5Tinsert(memory.get(), m.name, m.offset, m.native), file, "reading a table");
     }
   }
+  digest.number<uint64_t>(rows);
   if (rows == 0) return;
-  std::vector<Record> records(rows);
+  constexpr size_t kSlice = size_t{1} << 20;
   const std::string what = "reading " + path;
-  check(H5Dread(ds.get(), memory.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, records.data()), file, what.c_str());
-  struct Reclaim {  // frees the strings HDF5 allocated, even if `take` throws
-    hid_t memory;
-    std::vector<Record>& records;
-    ~Reclaim() {
-      const hsize_t dims[1] = {records.size()};
-      Handle space(H5Screate_simple(1, dims, nullptr), H5Sclose);
-      if (space.valid()) H5Dvlen_reclaim(memory, space.get(), H5P_DEFAULT, records.data());
+  Handle file_space(check(H5Dget_space(ds.get()), file, what.c_str()), H5Sclose);
+  std::vector<Record> records;
+  for (size_t begin = 0; begin < rows; begin += kSlice) {
+    const size_t count = std::min(rows - begin, kSlice);
+    const hsize_t start[1] = {begin}, counts[1] = {count};
+    records.assign(count, Record{});
+    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, counts, nullptr), file,
+          what.c_str());
+    Handle memory_space(check(H5Screate_simple(1, counts, nullptr), file, what.c_str()), H5Sclose);
+    struct Reclaim {  // frees the strings HDF5 allocated, even if the read fails or `take` throws
+      hid_t memory, space;
+      std::vector<Record>& records;
+      ~Reclaim() { H5Dvlen_reclaim(memory, space, H5P_DEFAULT, records.data()); }
+    } reclaim{memory.get(), memory_space.get(), records};
+    check(H5Dread(ds.get(), memory.get(), memory_space.get(), file_space.get(), H5P_DEFAULT, records.data()), file,
+          what.c_str());
+    for (const Record& r : records) {
+      digest.record(members, &r);
+      take(r);
     }
-  } reclaim{memory.get(), records};
-  for (const Record& r : records) take(r);
+  }
 }
 
 std::string text(const char* s) { return s != nullptr ? s : ""; }
@@ -386,7 +520,12 @@ void check_format(hid_t h5, const std::string& file) {
   if (format != kFormat) bad(file, "format is '" + format + "', expected '" + kFormat + "'");
   const auto version = read_number_attribute<int64_t>(h5, "format_version", H5T_INTEGER, H5T_NATIVE_INT64,
                                                       "the root group", file);
-  if (version < 1 || version > kFormatVersion) {
+  if (version == 1) {
+    throw DataError("results file " + file + ": format_version 1, written by swarm 0.1 without checksums: " +
+                    "it cannot be verified, so it is not read (h5py still reads it; run again for a verified " +
+                    "file, see docs/results.md)");
+  }
+  if (version != kFormatVersion) {
     throw DataError("results file " + file + ": format_version " + std::to_string(version) +
                     " is not supported (this program reads version " + std::to_string(kFormatVersion) +
                     "; a newer swarm wrote it?)");
@@ -436,42 +575,58 @@ bool is_complete(hid_t group, const std::string& where, const std::string& file)
 }
 
 std::string run_name(hid_t group, const std::string& link, const std::string& where, const std::string& file) {
-  return has_attribute(group, "name", file) ? read_string_attribute(group, "name", where, file)
-                                            : unescape_run_name(link);
+  const std::string name = read_string_attribute(group, "name", where, file);
+  if (name != link) bad(file, where + " holds a run named '" + name + "'");
+  return name;
 }
 
-RunResult read_run(hid_t group, const std::string& link, const std::string& file) {
+// Reads a complete run and verifies it against its checksum.
+RunResult read_run(hid_t group, const std::string& link, const std::string& file, uint64_t file_bytes) {
   const std::string where = "/runs/" + link;
   RunResult run;
+  Digest digest;
   run.name = run_name(group, link, where, file);
   run.scenario_text = read_string_attribute(group, "scenario", where, file);
   run.seed = read_number_attribute<uint64_t>(group, "seed", H5T_INTEGER, H5T_NATIVE_UINT64, where, file);
   run.version = read_string_attribute(group, "version", where, file);
-  run.replicate = static_cast<int>(
-      read_number_attribute<int64_t>(group, "replicate", H5T_INTEGER, H5T_NATIVE_INT64, where, file));
+  const auto replicate = read_number_attribute<int32_t>(group, "replicate", H5T_INTEGER, H5T_NATIVE_INT32, where, file);
+  run.replicate = replicate;
   const std::string point = read_string_attribute(group, "point", where, file);
   try {
-    run.point = nlohmann::json::parse(point).get<std::map<std::string, std::string>>();
+    const nlohmann::json parsed = nlohmann::json::parse(point);
+    if (!parsed.is_object()) throw nlohmann::json::type_error::create(302, "not an object", nullptr);
+    for (const auto& [key, value] : parsed.items()) run.point[key] = detail::point_value_text(value);
   } catch (const nlohmann::json::exception&) {
-    bad(file, "attribute 'point' of " + where + " is not a JSON object of strings: " + point);
+    bad(file, "attribute 'point' of " + where + " is not a JSON object: " + point);
   }
+  // Optional: a run without them is a complete run without noise.
   if (has_attribute(group, "noise_multiplier", file)) {
     run.noise_multiplier =
         read_number_attribute<double>(group, "noise_multiplier", H5T_FLOAT, H5T_NATIVE_DOUBLE, where, file);
   }
-
-  read_table<RoundRow>(group, "rounds", round_members(), where, file,
-                       [&run](const RoundRow& r) { run.rounds.push_back(r); });
-
-  {
-    read_table<NodeRecord>(group, "nodes", node_members(), where, file, [&run](const NodeRecord& r) {
-      run.nodes.push_back({r.id, text(r.profile), r.samples, r.classes, r.rounds_participated, r.failures,
-                           r.byzantine != 0});
-    });
+  if (has_attribute(group, "outcome", file)) run.outcome = read_string_attribute(group, "outcome", where, file);
+  if (has_attribute(group, "outcome_message", file)) {
+    run.outcome_message = read_string_attribute(group, "outcome_message", where, file);
   }
+  digest.text(run.name);
+  digest.text(run.scenario_text);
+  digest.number(run.seed);
+  digest.text(run.version);
+  digest.number(replicate);
+  digest.text(point);
+  digest.number(run.noise_multiplier);
+  digest.text(run.outcome);
+  digest.text(run.outcome_message);
 
+  read_table<RoundRow>(group, "rounds", round_members(), where, file, file_bytes, digest,
+                       [&run](const RoundRow& r) { run.rounds.push_back(r); });
+  read_table<NodeRecord>(group, "nodes", node_members(), where, file, file_bytes, digest,
+                         [&run](const NodeRecord& r) {
+                           run.nodes.push_back({r.id, text(r.profile), r.samples, r.classes,
+                                                r.rounds_participated, r.failures, r.byzantine != 0});
+                         });
   {
-    auto [ds, rows] = open_table(group, "final_model", where, file);
+    auto [ds, rows] = open_table(group, "final_model", where, file, file_bytes);
     Handle type(check(H5Dget_type(ds.get()), file, "reading a dataset"), H5Tclose);
     if (H5Tget_class(type.get()) != H5T_FLOAT) bad(file, "dataset " + where + "/final_model is not floating-point");
     run.final_model.resize(rows);
@@ -480,14 +635,102 @@ RunResult read_run(hid_t group, const std::string& link, const std::string& file
       check(H5Dread(ds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, run.final_model.data()), file,
             what.c_str());
     }
+    digest.number<uint64_t>(rows);
+    digest.bytes(run.final_model.data(), rows * sizeof(float));
   }
-
   if (check(H5Lexists(group, "trace", H5P_DEFAULT), file, "reading a run") > 0) {
-    read_table<TraceRecord>(group, "trace", trace_members(), where, file, [&run](const TraceRecord& r) {
-      run.trace.push_back({r.time_s, r.node, text(r.event), text(r.task), r.instance, r.bytes});
-    });
+    read_table<TraceRecord>(group, "trace", trace_members(), where, file, file_bytes, digest,
+                            [&run](const TraceRecord& r) {
+                              run.trace.push_back({r.time_s, r.node, text(r.event), text(r.task), r.instance,
+                                                   r.bytes});
+                            });
+  } else {
+    digest.number<uint64_t>(0);
+  }
+  const auto stored = read_number_attribute<uint32_t>(group, "crc32", H5T_INTEGER, H5T_NATIVE_UINT32, where, file);
+  const uint32_t computed = digest.value();
+  if (stored != computed) {
+    char detail[96];
+    std::snprintf(detail, sizeof detail, " (stored crc32 %08x, content %08x)", stored, computed);
+    throw DataError("results file " + file + ": run '" + run.name + "' is damaged: its content does not match " +
+                    "its checksum" + detail);
   }
   return run;
+}
+
+// The version of the HDF5 superblock, read from the file's first bytes: 2 and later carry
+// checksums of every piece of metadata; -1 if the file does not start with HDF5's signature.
+int superblock_version(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[9] = {};
+  in.read(head, sizeof head);
+  if (in.gcount() != sizeof head || std::memcmp(head, "\x89HDF\r\n\x1a\n", 8) != 0) return -1;
+  return static_cast<unsigned char>(head[8]);
+}
+
+// HDF5 keeps variable-length strings in "global heap collections", the one structure of the
+// file format without a checksum, and HDF5 1.10 trusts their sizes: a damaged one makes it
+// read out of bounds (a crash, not an error). So before HDF5 opens a file, every collection in
+// it (signature "GCOL", version 1) is checked as HDF5 will parse it: it lies inside the file,
+// and its objects (16-byte header, then the object padded to 8 bytes; index 0 is the free
+// space) tile it exactly. Their content is covered by each run's CRC-32.
+void check_global_heaps(const fs::path& path, uint64_t file_bytes) {
+  const std::string file = path.string();
+  std::ifstream in(path, std::ios::binary);
+  auto damaged = [&](uint64_t at, const std::string& what) {
+    throw DataError("results file " + file + ": damaged: the string heap at byte " + std::to_string(at) + " " + what);
+  };
+  auto le = [](const unsigned char* p, int bytes) {
+    uint64_t v = 0;
+    for (int i = bytes - 1; i >= 0; --i) v = v << 8 | p[i];
+    return v;
+  };
+  constexpr size_t kBlock = size_t{1} << 22;
+  std::vector<unsigned char> block;
+  for (uint64_t base = 0; base < file_bytes; base += kBlock) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kBlock + 3, file_bytes - base));
+    block.resize(n);
+    in.seekg(static_cast<std::streamoff>(base));
+    if (!in.read(reinterpret_cast<char*>(block.data()), static_cast<std::streamsize>(n))) {
+      throw DataError("results file " + file + ": cannot read: " + std::strerror(errno));
+    }
+    for (size_t i = 0; i + 16 <= n && i < kBlock; ++i) {
+      if (std::memcmp(&block[i], "GCOL", 4) != 0 || block[i + 4] != 1) continue;
+      const uint64_t at = base + i;
+      unsigned char head[16];
+      in.seekg(static_cast<std::streamoff>(at));
+      if (!in.read(reinterpret_cast<char*>(head), sizeof head)) damaged(at, "is cut short");
+      const uint64_t size = le(head + 8, 8);
+      if (size < 4096 || size > file_bytes - at) damaged(at, "has an impossible size");
+      std::vector<unsigned char> heap(static_cast<size_t>(size));
+      in.seekg(static_cast<std::streamoff>(at));
+      if (!in.read(reinterpret_cast<char*>(heap.data()), static_cast<std::streamsize>(size))) {
+        damaged(at, "is cut short");
+      }
+      std::set<uint64_t> seen;
+      size_t p = 16;
+      while (p + 16 <= size) {
+        const uint64_t index = le(&heap[p], 2), object = le(&heap[p + 8], 8);
+        const uint64_t need = index == 0 ? object : 16 + (object + 7) / 8 * 8;
+        if (index == 0 && need < 16) damaged(at, "has a free-space entry of impossible size");
+        if (need > size - p) damaged(at, "holds an object running past its end");
+        if (index != 0 && !seen.insert(index).second) damaged(at, "holds two objects of index " + std::to_string(index));
+        p += static_cast<size_t>(need);
+      }
+      if (p != size && size - p >= 16) damaged(at, "does not end where its objects do");
+      // Resume the scan after this collection while it lies in the current block.
+      i = std::min<uint64_t>(at + size - base, kBlock) - 1;
+    }
+    in.clear();
+  }
+}
+
+// File access: the latest file format, whose metadata all carry checksums.
+Handle latest_format_access(const std::string& file) {
+  Handle fapl(check(H5Pcreate(H5P_FILE_ACCESS), file, "creating file access properties"), H5Pclose);
+  check(H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST), file,
+        "creating file access properties");
+  return fapl;
 }
 
 // Opens an existing file after checking that it is HDF5.
@@ -495,12 +738,34 @@ Handle open_file(const fs::path& path, unsigned flags) {
   const std::string file = path.string();
   std::error_code ec;
   if (!fs::exists(path, ec)) throw DataError("results file " + file + ": no such file");
-  if (H5Fis_hdf5(file.c_str()) <= 0) {
-    H5Eclear2(H5E_DEFAULT);
-    throw DataError("results file " + file + ": not an HDF5 file");
+  if (!fs::is_regular_file(path, ec)) throw DataError("results file " + file + ": not a regular file");
+  const int superblock = superblock_version(path);
+  if (superblock < 0) {
+    if (H5Fis_hdf5(file.c_str()) <= 0) {
+      H5Eclear2(H5E_DEFAULT);
+      throw DataError("results file " + file + ": not an HDF5 file");
+    }
+    throw DataError("results file " + file + ": an HDF5 file with a user block, not a swarmsim results file");
   }
-  return Handle(check(H5Fopen(file.c_str(), flags, H5P_DEFAULT), file,
-                      flags == H5F_ACC_RDONLY ? "cannot open for reading" : "cannot open for writing"),
+  // Older superblocks have no checksums: their metadata cannot be verified, and HDF5 may crash
+  // on damaged metadata it cannot check. swarm has written superblock 3 since format_version 2.
+  if (superblock < 2) {
+    throw DataError("results file " + file + ": HDF5 superblock version " + std::to_string(superblock) +
+                    " (no checksums): written by swarm 0.1 (format_version 1) or another program; it cannot be " +
+                    "verified, so it is not read (h5py still reads it; see docs/results.md)");
+  }
+  check_global_heaps(path, fs::file_size(path, ec));
+  Handle fapl = latest_format_access(file);
+  if (flags == H5F_ACC_RDWR) {
+    // The latest format marks a file open for writing in its superblock and refuses to open it
+    // again while marked; a writer killed mid-sweep leaves the mark. Reopening to resume clears
+    // it, as HDF5's h5clear tool does (its property; HDF5's file lock still stops two live
+    // writers). Without the property (another HDF5 version) the open may fail, with HDF5's word.
+    hbool_t clear = true;
+    if (H5Pset(fapl.get(), "clear_status_flags", &clear) < 0) H5Eclear2(H5E_DEFAULT);
+  }
+  return Handle(check(H5Fopen(file.c_str(), flags, fapl.get()), file,
+                      flags == H5F_ACC_RDONLY ? "cannot open for reading (damaged?)" : "cannot open for writing"),
                 H5Fclose);
 }
 
@@ -514,36 +779,11 @@ void rename_file(const fs::path& from, const fs::path& to) {
 
 // -----------------------------------------------------------------------------------------------
 
-std::string escape_run_name(const std::string& name) {
+void check_run_name(const std::string& name) {
   if (name.empty()) throw UsageError("a run needs a name (results group names cannot be empty)");
-  if (name == ".") return "%2E";
-  std::string out;
-  for (const char c : name) {
-    switch (c) {
-      case '%': out += "%25"; break;
-      case '/': out += "%2F"; break;
-      case '\0': out += "%00"; break;
-      default: out += c;
-    }
+  if (name.find('/') != std::string::npos || name.find('\0') != std::string::npos || name == "." || name == "..") {
+    throw UsageError("run name '" + name + "' cannot be an HDF5 group name ('/' or NUL in it, or '.' or '..')");
   }
-  return out;
-}
-
-std::string unescape_run_name(const std::string& escaped) {
-  std::string out;
-  for (size_t i = 0; i < escaped.size(); ++i) {
-    const std::string code = escaped.substr(i, 3);
-    if (code == "%25") out += '%';
-    else if (code == "%2F") out += '/';
-    else if (code == "%00") out += '\0';
-    else if (code == "%2E") out += '.';
-    else {
-      out += escaped[i];
-      continue;
-    }
-    i += 2;
-  }
-  return out;
 }
 
 struct ResultWriter::Impl {
@@ -551,11 +791,14 @@ struct ResultWriter::Impl {
   std::string file;   // partial, for messages
   Handle h5;          // declared before runs: closed after it
   Handle runs;
-  std::set<std::string> done;
+  std::map<std::string, CompletedRun> done;
   bool finished = false;
+  bool reopened_final = false;  // resumed from a finished file PATH, moved to PATH.partial
+  bool wrote = false;
 
   void create() {
-    h5 = Handle(check(H5Fcreate(file.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT), file, "cannot create"),
+    Handle fapl = latest_format_access(file);
+    h5 = Handle(check(H5Fcreate(file.c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl.get()), file, "cannot create"),
                 H5Fclose);
     write_string_attribute(h5.get(), "format", kFormat, file);
     write_int_attribute(h5.get(), "format_version", kFormatVersion, file);
@@ -568,17 +811,21 @@ struct ResultWriter::Impl {
     check(H5Fflush(h5.get(), H5F_SCOPE_GLOBAL), file, "flushing");
   }
 
-  // Reopens an interrupted file: keeps its complete runs, deletes the others.
+  // Reopens an interrupted file: keeps its complete runs (each verified against its
+  // checksum), deletes the others.
   void reopen() {
     h5 = open_file(partial, H5F_ACC_RDWR);
     check_format(h5.get(), file);
     runs = open_runs(h5.get(), file);
+    std::error_code ec;
+    const uint64_t file_bytes = fs::file_size(partial, ec);
     std::vector<std::string> incomplete;
     for (const std::string& link : run_links(runs.get(), file)) {
       Handle group = open_run_group(runs.get(), link, file);
       const std::string where = "/runs/" + link;
       if (is_complete(group.get(), where, file)) {
-        done.insert(run_name(group.get(), link, where, file));
+        RunResult run = read_run(group.get(), link, file, file_bytes);
+        done[run.name] = CompletedRun{std::move(run.scenario_text), run.seed};
       } else {
         incomplete.push_back(link);
       }
@@ -606,6 +853,7 @@ ResultWriter::ResultWriter(fs::path path, bool resume) : impl_(std::make_unique<
   if (have_final) {
     if (!resume) throw UsageError(w.path.string() + " exists; use --resume or another --out");
     rename_file(w.path, w.partial);
+    w.reopened_final = true;
     try {
       w.reopen();
     } catch (...) {
@@ -616,22 +864,43 @@ ResultWriter::ResultWriter(fs::path path, bool resume) : impl_(std::make_unique<
       throw;
     }
   } else if (have_partial) {
+    if (!resume) {
+      throw UsageError(w.file + " exists, left by an interrupted run or sweep: continue the sweep with --resume, "
+                       "or remove it, or use another --out");
+    }
     w.reopen();
   } else {
     w.create();
   }
 }
 
-ResultWriter::~ResultWriter() = default;
+ResultWriter::~ResultWriter() {
+  Impl& w = *impl_;
+  if (w.finished || !w.reopened_final || w.wrote) return;
+  // A finished file reopened and left unchanged (the caller gave up before writing): put it
+  // back where it was rather than leave it looking interrupted.
+  w.runs.reset();
+  if (w.h5.reset()) {
+    std::error_code ignored;
+    fs::rename(w.partial, w.path, ignored);
+  }
+}
 
 const fs::path& ResultWriter::path() const { return impl_->path; }
 
-std::set<std::string> ResultWriter::completed() const { return impl_->done; }
+std::set<std::string> ResultWriter::completed() const {
+  std::set<std::string> names;
+  for (const auto& [name, run] : impl_->done) names.insert(name);
+  return names;
+}
+
+const std::map<std::string, CompletedRun>& ResultWriter::completed_runs() const { return impl_->done; }
 
 void ResultWriter::write(const RunResult& run) {
   Impl& w = *impl_;
   if (w.finished) throw std::logic_error("ResultWriter::write after finish()");
-  const std::string link = escape_run_name(run.name);
+  check_run_name(run.name);
+  const std::string& link = run.name;
   if (w.done.count(run.name) > 0) {
     throw UsageError("results file " + w.file + " already holds a complete run named '" + run.name + "'");
   }
@@ -639,15 +908,17 @@ void ResultWriter::write(const RunResult& run) {
   if (check(H5Lexists(w.runs.get(), link.c_str(), H5P_DEFAULT), w.file, "writing a run") > 0) {
     check(H5Ldelete(w.runs.get(), link.c_str(), H5P_DEFAULT), w.file, "deleting an incomplete run");
   }
+  w.wrote = true;
   const std::string what = "creating group /runs/" + link;
   Handle group(check(H5Gcreate2(w.runs.get(), link.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), w.file,
                      what.c_str()),
                H5Gclose);
-  write_run(group.get(), run, w.file);
+  const uint32_t crc = write_run(group.get(), run, w.file);
+  write_uint32_attribute(group.get(), "crc32", crc, w.file);
   check(H5Fflush(w.h5.get(), H5F_SCOPE_GLOBAL), w.file, "flushing");
   write_int_attribute(group.get(), "complete", 1, w.file);
   check(H5Fflush(w.h5.get(), H5F_SCOPE_GLOBAL), w.file, "flushing");
-  w.done.insert(run.name);
+  w.done[run.name] = CompletedRun{run.scenario_text, run.seed};
 }
 
 void ResultWriter::finish() {
@@ -664,13 +935,15 @@ std::vector<RunResult> read_results(const fs::path& path) {
   detail::silence_hdf5();
   const std::string file = path.string();
   Handle h5 = open_file(path, H5F_ACC_RDONLY);
+  std::error_code ec;
+  const uint64_t file_bytes = fs::file_size(path, ec);
   check_format(h5.get(), file);
   Handle runs = open_runs(h5.get(), file);
   std::vector<RunResult> out;
   for (const std::string& link : run_links(runs.get(), file)) {
     Handle group = open_run_group(runs.get(), link, file);
     if (!is_complete(group.get(), "/runs/" + link, file)) continue;
-    out.push_back(read_run(group.get(), link, file));
+    out.push_back(read_run(group.get(), link, file, file_bytes));
   }
   return out;
 }

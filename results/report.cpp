@@ -1,11 +1,16 @@
 #include "results/report.hpp"
 
+#include "engine/text.hpp"
+#include "results/point_value.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <set>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 namespace swarm::results {
 namespace {
@@ -71,6 +76,7 @@ PointSummary summarize_point(const Point& point, const std::vector<const RunResu
     megabytes.push_back(bytes / 1e6);
     failures.push_back(lost);
     noise.push_back(run->noise_multiplier);
+    ++s.outcomes[run->outcome];
     if (reached_at >= 0) {
       rounds_to.push_back(reached_at + 1);
       time_to.push_back(run->rounds[reached_at].t_end_s - run->rounds.front().t_start_s);
@@ -102,6 +108,114 @@ std::string cell(const std::string& s) {
     out += c == '\n' ? ' ' : c;
   }
   return out;
+}
+
+// "2 complete, 1 diverged".
+std::string outcome_text(const std::map<std::string, int>& outcomes) {
+  std::string out;
+  for (const auto& [outcome, n] : outcomes) out += (out.empty() ? "" : ", ") + std::to_string(n) + " " + outcome;
+  return out;
+}
+
+bool all_complete(const std::vector<RunResult>& runs) {
+  return std::all_of(runs.begin(), runs.end(), [](const RunResult& r) { return r.outcome == "complete"; });
+}
+
+// The shortest text that parses back to `value`; "" for NaN (a figure that does not exist).
+std::string exact(double value) { return std::isnan(value) ? "" : shortest(value); }
+
+// A CSV cell: quoted when it holds a comma, a quote or a line break.
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+nlohmann::json number_or_null(double value) { return std::isnan(value) ? nlohmann::json() : nlohmann::json(value); }
+
+std::set<std::string> point_keys(const std::vector<PointSummary>& points) {
+  std::set<std::string> keys;
+  for (const PointSummary& p : points) {
+    for (const auto& [key, value] : p.point) keys.insert(key);
+  }
+  return keys;
+}
+
+std::string csv_report(const std::vector<RunResult>& runs, const ReportOptions& options) {
+  const std::vector<PointSummary> points = summarize(runs, options);
+  const std::set<std::string> keys = point_keys(points);
+  const bool target = options.target_accuracy > 0;
+  std::ostringstream out;
+  std::vector<std::string> header(keys.begin(), keys.end());
+  for (const char* h : {"replicates", "final_accuracy_mean", "final_accuracy_std", "best_accuracy_mean"}) {
+    header.push_back(h);
+  }
+  if (target) {
+    for (const char* h : {"target_accuracy", "reached", "rounds_to_target_mean", "time_to_target_mean_s"}) {
+      header.push_back(h);
+    }
+  }
+  for (const char* h : {"megabytes_mean", "failures_mean", "noise_multiplier_mean", "outcomes"}) header.push_back(h);
+  for (size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << csv_cell(header[i]);
+  out << '\n';
+  for (const PointSummary& p : points) {
+    std::vector<std::string> cells;
+    for (const std::string& key : keys) {
+      auto it = p.point.find(key);
+      cells.push_back(it == p.point.end() ? "" : it->second);
+    }
+    cells.push_back(std::to_string(p.replicates));
+    cells.push_back(exact(p.final_accuracy_mean));
+    cells.push_back(exact(p.final_accuracy_std));
+    cells.push_back(exact(p.best_accuracy_mean));
+    if (target) {
+      cells.push_back(exact(options.target_accuracy));
+      cells.push_back(std::to_string(p.reached));
+      cells.push_back(exact(p.rounds_to_target_mean));
+      cells.push_back(exact(p.time_to_target_mean));
+    }
+    cells.push_back(exact(p.megabytes_mean));
+    cells.push_back(exact(p.failures_mean));
+    cells.push_back(exact(p.noise_multiplier_mean));
+    cells.push_back(outcome_text(p.outcomes));
+    for (size_t i = 0; i < cells.size(); ++i) out << (i ? "," : "") << csv_cell(cells[i]);
+    out << '\n';
+  }
+  return out.str();
+}
+
+std::string json_report(const std::vector<RunResult>& runs, const ReportOptions& options) {
+  nlohmann::json out;
+  out["target_accuracy"] = options.target_accuracy > 0 ? nlohmann::json(options.target_accuracy) : nlohmann::json();
+  out["points"] = nlohmann::json::array();
+  for (const PointSummary& p : summarize(runs, options)) {
+    nlohmann::json point = nlohmann::json::object();
+    for (const auto& [key, value] : p.point) point[key] = detail::typed_point_value(value);
+    nlohmann::json row = {{"point", point},
+                          {"replicates", p.replicates},
+                          {"final_accuracy_mean", number_or_null(p.final_accuracy_mean)},
+                          {"final_accuracy_std", number_or_null(p.final_accuracy_std)},
+                          {"best_accuracy_mean", number_or_null(p.best_accuracy_mean)},
+                          {"megabytes_mean", number_or_null(p.megabytes_mean)},
+                          {"failures_mean", number_or_null(p.failures_mean)},
+                          {"noise_multiplier_mean", number_or_null(p.noise_multiplier_mean)},
+                          {"outcomes", p.outcomes}};
+    if (options.target_accuracy > 0) {
+      row["reached"] = p.reached;
+      row["rounds_to_target_mean"] = number_or_null(p.rounds_to_target_mean);
+      row["time_to_target_mean_s"] = number_or_null(p.time_to_target_mean);
+    }
+    out["points"].push_back(row);
+  }
+  out["incomplete_runs"] = nlohmann::json::array();
+  for (const RunResult& run : runs) {
+    if (run.outcome != "complete") {
+      out["incomplete_runs"].push_back(
+          {{"name", run.name}, {"outcome", run.outcome}, {"message", run.outcome_message}});
+    }
+  }
+  return out.dump(2) + "\n";
 }
 
 }  // namespace
@@ -138,6 +252,8 @@ std::string report_table(const std::vector<RunResult>& runs, const ReportOptions
   header.push_back("MB moved");
   header.push_back("failures");
   if (noisy) header.push_back("noise multiplier");
+  const bool outcomes = !all_complete(runs);
+  if (outcomes) header.push_back("outcomes");
 
   std::ostringstream out;
   auto row = [&out](const std::vector<std::string>& cells) {
@@ -168,9 +284,27 @@ std::string report_table(const std::vector<RunResult>& runs, const ReportOptions
     cells.push_back(format("%.1f", p.megabytes_mean));
     cells.push_back(format("%.1f", p.failures_mean));
     if (noisy) cells.push_back(format("%.3g", p.noise_multiplier_mean));
+    if (outcomes) cells.push_back(outcome_text(p.outcomes));
     row(cells);
   }
+  if (outcomes) {
+    out << "\nRuns that did not complete:\n";
+    for (const RunResult& run : runs) {
+      if (run.outcome == "complete") continue;
+      out << "- " << run.name << ": " << run.outcome << (run.outcome_message.empty() ? "" : ": ")
+          << run.outcome_message << '\n';
+    }
+  }
   return out.str();
+}
+
+std::string report(const std::vector<RunResult>& runs, const ReportOptions& options) {
+  switch (options.format) {
+    case ReportFormat::Csv: return csv_report(runs, options);
+    case ReportFormat::Json: return json_report(runs, options);
+    case ReportFormat::Markdown: break;
+  }
+  return report_table(runs, options);
 }
 
 }  // namespace swarm::results

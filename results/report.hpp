@@ -10,9 +10,12 @@
 
 namespace swarm::results {
 
+enum class ReportFormat { Markdown, Csv, Json };
+
 struct ReportOptions {
   // Accuracy a run must reach for the "to target" columns; 0 leaves those columns out.
   double target_accuracy = 0;
+  ReportFormat format = ReportFormat::Markdown;  // for report()
 };
 
 // The figures of one sweep point, over its replicates (runs with the same `point`).
@@ -30,6 +33,7 @@ struct PointSummary {
   double megabytes_mean = 0;         // bytes up + down over all rounds, / 1e6
   double failures_mean = 0;          // failed + lost instances (every cause) over all rounds
   double noise_multiplier_mean = 0;  // 0 unless differentially private
+  std::map<std::string, int> outcomes;  // replicates by RunResult::outcome ("complete": 3)
 };
 
 // One summary per point, sorted by point: by key, then by value (numerically when both values
@@ -38,8 +42,15 @@ std::vector<PointSummary> summarize(const std::vector<RunResult>& runs, const Re
 
 // A Markdown table of summarize(): one column per point key, then replicates, final accuracy
 // (mean ± std), best accuracy (mean), rounds and time to the target (mean, "n/m reached"; only
-// when options.target_accuracy > 0), MB moved (mean), failures (mean), and the noise multiplier
-// when any run has one. Ends with a newline.
+// when options.target_accuracy > 0), MB moved (mean), failures (mean), the noise multiplier
+// when any run has one, and the outcomes ("2 complete, 1 diverged") when a run did not
+// complete; then one line per such run with its message. Ends with a newline.
 std::string report_table(const std::vector<RunResult>& runs, const ReportOptions& options);
+
+// summarize() in options.format: the Markdown of report_table; CSV, one header line and one
+// line per point with every figure of PointSummary (numbers in their shortest exact form, an
+// empty cell for "none"); or JSON, {"target_accuracy", "points": [...], "incomplete_runs": [...]}
+// (docs/results.md). Ends with a newline.
+std::string report(const std::vector<RunResult>& runs, const ReportOptions& options);
 
 }  // namespace swarm::results

@@ -58,12 +58,14 @@ struct TraceRow {
 };
 
 struct RunResult {
-  // Unique in a file, e.g. "strategy=krum,partition=dirichlet/rep0". Any non-empty text: it
-  // is escaped into the group name /runs/<escaped> (see docs/results.md).
+  // Unique in a file, e.g. "strategy.name=krum,data.partition=dirichlet,rep0": the group name
+  // /runs/<name> as is, so any non-empty text without '/' or NUL, other than "." and "..".
   std::string name;
   std::string scenario_text;                 // the full scenario as run (YAML after overrides)
   std::map<std::string, std::string> point;  // sweep point: key path -> value as text; empty
-                                             // for a single run
+                                             // for a single run. Stored typed (numbers as
+                                             // numbers), so read back in their shortest text
+                                             // ("0.10" comes back "0.1").
   int replicate = 0;
   uint64_t seed = 0;
   std::string version;  // program version
@@ -72,37 +74,47 @@ struct RunResult {
   std::vector<float> final_model;
   std::vector<TraceRow> trace;  // optional (empty = not recorded)
   double noise_multiplier = 0;  // differential-privacy runs, else 0
-  // How the run ended: "complete" (the scheduler stopped it or it ran every round),
-  // "diverged" (a task's numbers were not finite), "no_nodes" (no node was left to run on);
-  // outcome_message says where and why for the last two.
+  // How the run ended: "complete" (every round it was to run), "diverged" (non-finite model
+  // or loss), "no_nodes" (no node could ever take part); outcome_message says more.
   std::string outcome = "complete";
   std::string outcome_message;
+};
+
+// What identifies a complete run of a file, to check it is the run a resumed sweep would run.
+struct CompletedRun {
+  std::string scenario_text;
+  uint64_t seed = 0;
 };
 
 // Writes the runs of one `swarm run` or `swarm sweep` to one file.
 class ResultWriter {
  public:
   // Opens (creating) `path`. Writes go to `path.partial`; finish() renames it to `path`.
-  // - `path.partial` exists (an interrupted sweep): it is reopened, its complete runs are kept
-  //   (completed() lists them) and incomplete ones are deleted.
+  // - `path.partial` exists (an interrupted sweep): throws UsageError unless `resume`; then it
+  //   is reopened, its complete runs are verified and kept (completed() lists them) and
+  //   incomplete ones are deleted.
   // - `path` exists: throws UsageError ("exists; use --resume or another --out") unless
   //   `resume`, in which case it is moved back to `path.partial` and reopened, so a finished
   //   sweep can be extended. Both existing at once is a UsageError too.
   // Throws DataError naming the file if it cannot be created, or if the file to reopen is not
   // a swarmsim results file.
   ResultWriter(std::filesystem::path path, bool resume);
-  // Closes without renaming: an exception mid-sweep leaves `path.partial` to resume.
+  // Closes without renaming: an exception mid-sweep leaves `path.partial` to resume. A
+  // finished `path` reopened with `resume` and not written to is moved back to `path`.
   ~ResultWriter();
   ResultWriter(const ResultWriter&) = delete;
   ResultWriter& operator=(const ResultWriter&) = delete;
 
   // Names of the complete runs in the file.
   std::set<std::string> completed() const;
+  // The same runs, with their scenario text and seed.
+  const std::map<std::string, CompletedRun>& completed_runs() const;
 
   // Writes one run as a group and flushes the file; the group is marked complete (attribute
-  // complete=1, flushed again) only after everything else is on disk. Throws UsageError if
-  // the file already holds a complete run of that name or the name is empty, DataError on an
-  // HDF5 error. REQUIRES: finish() not called.
+  // complete=1, flushed again) only after everything else, its checksum included, is on disk.
+  // Throws UsageError if the file already holds a complete run of that name or the name is
+  // not a valid group name (empty, '/' or NUL in it, "." or ".."), DataError on an HDF5
+  // error. REQUIRES: finish() not called.
   void write(const RunResult& run);
 
   // Flushes, closes and renames `path.partial` to `path`. REQUIRES: not called before.
@@ -115,14 +127,11 @@ class ResultWriter {
   std::unique_ptr<Impl> impl_;
 };
 
-// Every complete run of the file, in the order they were written. Throws DataError naming the
-// file if it is missing, not HDF5, or not a swarmsim results file (a missing group or
-// attribute, a dataset of the wrong type or shape).
+// Every complete run of the file, in the order they were written, each verified against its
+// checksum. Throws DataError naming the file if it is missing, not HDF5, not a swarmsim
+// results file of format_version 2 (a missing group or attribute, a dataset of the wrong type
+// or shape), or damaged (an HDF5 checksum or a run's checksum does not match, a table declares
+// more rows than the file holds). Never returns data that differs from what was written.
 std::vector<RunResult> read_results(const std::filesystem::path& path);
-
-// The group name of a run: `name` with '%' and '/' percent-encoded (and a name of "." as
-// "%2E"), so any text is one HDF5 link name. Throws UsageError on an empty name.
-std::string escape_run_name(const std::string& name);
-std::string unescape_run_name(const std::string& escaped);
 
 }  // namespace swarm::results

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -332,10 +333,14 @@ std::string emit(const YAML::Node& root) {
 }  // namespace
 
 std::string Scenario::run_name() const {
+  // Also the run's group name in a results file, as is (docs/results.md): HDF5 names cannot
+  // hold '/' (it becomes '_') nor be "." or "..".
   std::string name;
   for (const auto& [key, value] : point) name += (name.empty() ? "" : ",") + key + "=" + value;
   if (name.empty()) name = this->name;
-  if (replicates > 1) name += "/rep" + std::to_string(replicate);
+  if (replicates > 1) name += (name.empty() ? "rep" : ",rep") + std::to_string(replicate);
+  std::replace(name.begin(), name.end(), '/', '_');
+  if (name == "." || name == "..") name.assign(name.size(), '_');
   return name;
 }
 

@@ -71,7 +71,8 @@ struct Scenario {
   std::string text;                          // the scenario as run, as YAML
   std::string file;                          // where it came from
 
-  // A short label of the run: "strategy.name=krum,data.alpha=0.1/rep1" (or the name).
+  // A short label of the run, its group name in a results file: "strategy.name=krum,data.alpha=0.1,rep1"
+  // (or the scenario's name), with any '/' written '_'.
   std::string run_name() const;
 };
 

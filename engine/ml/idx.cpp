@@ -6,6 +6,9 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <initializer_list>
+#include <span>
 #include <limits>
 #include <memory>
 #include <string>
@@ -80,6 +83,39 @@ void put_be32(uint32_t v, uint8_t* p) {
   p[3] = static_cast<uint8_t>(v);
 }
 
+uint32_t read_le32(const uint8_t* p) {
+  return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
+}
+
+// The CRC-32 of the pieces, one after the other.
+uint32_t crc_of(std::initializer_list<std::span<const uint8_t>> pieces) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (std::span<const uint8_t> piece : pieces) {
+    for (size_t at = 0; at < piece.size(); at += kChunkBytes) {
+      const size_t n = std::min(piece.size() - at, kChunkBytes);
+      crc = crc32(crc, piece.data() + at, static_cast<uInt>(n));
+    }
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+// A gzip file (one member) ends with the CRC-32 and the length mod 2^32 of its uncompressed
+// content; fails naming the file unless they match the content read.
+void check_gzip_trailer(const std::filesystem::path& path, std::span<const uint8_t> magic,
+                        std::span<const uint8_t> header, std::span<const uint8_t> data) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  const std::streamoff size = in.tellg();
+  uint8_t trailer[8] = {};
+  if (size < 8 || !in.seekg(size - 8).read(reinterpret_cast<char*>(trailer), 8)) {
+    fail(path, "truncated gzip stream: no trailer");
+  }
+  const uint64_t length = magic.size() + header.size() + data.size();
+  if (read_le32(trailer + 4) != static_cast<uint32_t>(length) || read_le32(trailer) != crc_of({magic, header, data})) {
+    fail(path, "truncated or corrupt gzip stream: its trailer does not match the " + std::to_string(length) +
+                   " bytes it decompressed to (a cut or damaged file, or several gzip members)");
+  }
+}
+
 std::string hex_byte(uint8_t b) {
   constexpr char kDigits[] = "0123456789abcdef";
   return std::string("0x") + kDigits[b >> 4] + kDigits[b & 0xf];
@@ -110,6 +146,9 @@ std::shared_ptr<DatasetStorage> load_storage(const std::filesystem::path& images
                           ")");
   }
   const uint32_t count = images.dims[0];
+  if (count == 0 || images.dims[1] == 0 || images.dims[2] == 0) {
+    fail(images_path, "holds no data (" + dims_string(images.dims) + " images): an empty data set");
+  }
   if (labels.dims[0] != count) {
     fail(labels_path, "holds " + std::to_string(labels.dims[0]) + " labels but " +
                           images_path.string() + " holds " + std::to_string(count) + " images");
@@ -172,8 +211,26 @@ IdxArray read_idx(const std::filesystem::path& path) {
     }
   }
 
-  array.data.resize(total);
-  const size_t got = read_some(file.get(), path, array.data.data(), array.data.size());
+  // The declared size is checked against what the file really holds before anything of that
+  // size is allocated: a plain file by its size on disk; a gzip stream, whose size is only
+  // known once decompressed, by growing the array as data arrives.
+  const uint64_t header_bytes = 4 + header.size();
+  if (gzdirect(file.get()) == 1) {
+    const uint64_t on_disk = std::filesystem::file_size(path, ec);
+    if (!ec && on_disk < header_bytes + total) {
+      fail(path, "truncated data: dimensions " + dims_string(array.dims) + " need " + std::to_string(total) +
+                     " bytes, the file holds " + std::to_string(on_disk - header_bytes));
+    }
+  }
+  size_t got = 0;
+  while (got < total) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(total - got, kChunkBytes));
+    array.data.resize(got + want);
+    const size_t n = read_some(file.get(), path, array.data.data() + got, want);
+    got += n;
+    if (n < want) break;
+  }
+  array.data.resize(got);
   if (got != total) {
     fail(path, "truncated data: dimensions " + dims_string(array.dims) + " need " +
                    std::to_string(total) + " bytes, the file holds " + std::to_string(got));
@@ -187,6 +244,11 @@ IdxArray read_idx(const std::filesystem::path& path) {
   int code = Z_OK;
   gzerror(file.get(), &code);
   if (code != Z_OK) fail(path, "truncated or corrupt gzip stream: " + gz_error(file.get(), path));
+  // zlib does not always see a cut trailer (a large file missing its last bytes reads "fine"),
+  // so check it here: the file ends with the CRC-32 and the size of what it decompresses to.
+  if (gzdirect(file.get()) == 0) {
+    check_gzip_trailer(path, {magic.data(), magic.size()}, header, array.data);
+  }
   return array;
 }
 

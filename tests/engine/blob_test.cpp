@@ -30,6 +30,26 @@ TEST_CASE("rank-1 and empty tensors", "[blob]") {
   CHECK(empty.values.empty());
 }
 
+// Issue 9 item 16: tensor_blob and to_tensor called memcpy(nullptr, ..., 0) for empty tensors
+// (undefined behaviour, reported by UBSan). blob_ubsan_tests runs this file under
+// -fsanitize=undefined without recovery, where that fails.
+TEST_CASE("empty tensors build and round-trip without memcpy of a null pointer", "[blob]") {
+  // Rank 0 (no dimension) with one value: the shape span is empty.
+  const std::vector<float> one = {2.5f};
+  Tensor scalar = to_tensor(tensor_blob(std::span<const uint64_t>{}, one));
+  CHECK(scalar.shape.empty());
+  CHECK(scalar.values == one);
+  // A 0 x 3 tensor: no values, from a default (null) span.
+  const std::vector<uint64_t> shape = {0, 3};
+  Blob empty = tensor_blob(shape, std::span<const float>{});
+  CHECK(empty.size() == 32);  // header only: 4 + 4 + 2 x 8 = 24, padded to 32
+  Tensor t = to_tensor(empty);
+  CHECK(t.shape == shape);
+  CHECK(t.values.empty());
+  CHECK(tensor_values(empty).empty());
+  CHECK(to_dict(dict_blob(Dict::object())) == Dict::object());
+}
+
 TEST_CASE("corrupt tensor blobs are rejected with FormatError", "[blob]") {
   std::vector<float> v = {1, 2, 3};
   Blob good = tensor_blob(v);

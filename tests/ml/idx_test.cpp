@@ -2,6 +2,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+#include <zlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -180,6 +185,88 @@ TEST_CASE("Corrupt IDX files throw DataError naming the file", "[ml][idx]") {
     auto message = data_error_of([&] { load_idx_dataset(dir / "flat-images", dir / "lbl"); });
     REQUIRE_THAT(message, Catch::Contains("flat-images"));
     REQUIRE_THAT(message, Catch::Contains("3 dimensions"));
+  }
+}
+
+// Runs f() in a child process whose address space may grow by at most `budget` bytes beyond
+// what it already maps; returns the child's exit status: 0 if f() threw DataError, 1 for
+// std::bad_alloc (the budget was exceeded), 2 for anything else or no exception.
+template <typename F>
+int exit_code_under_memory_budget(size_t budget, F&& f) {
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    long pages = 0;
+    std::ifstream("/proc/self/statm") >> pages;
+    const rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + budget;
+    const rlimit rl{limit, limit};
+    ::setrlimit(RLIMIT_AS, &rl);
+    int code = 2;
+    try {
+      f();
+    } catch (const DataError&) {
+      code = 0;
+    } catch (const std::bad_alloc&) {
+      code = 1;
+    } catch (...) {
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// Issue 9 item 12: a header claiming 2^31 labels allocated 2 GiB before the reader found the
+// data missing. The declared size is now checked against the plain file's size, and a gzip
+// stream's array grows only as data really arrives.
+TEST_CASE("IDX sizes declared in a header are checked before they are allocated", "[ml][idx]") {
+  TempDir dir;
+  // 2^31 labels declared, 3 present.
+  write_bytes(dir / "huge-idx1-ubyte", {0, 0, 0x08, 0x01, 0x80, 0, 0, 0, 1, 2, 3});
+  auto message = data_error_of([&] { read_idx(dir / "huge-idx1-ubyte"); });
+  REQUIRE_THAT(message, Catch::Contains("huge-idx1-ubyte") && Catch::Contains("truncated data"));
+  CHECK(exit_code_under_memory_budget(size_t{256} << 20, [&] { read_idx(dir / "huge-idx1-ubyte"); }) == 0);
+
+  // The same lie in a gzip stream: 2^31 + 1000 bytes declared, 1000 present.
+  write_idx(dir / "plain", IdxArray{{1000}, std::vector<uint8_t>(1000, 7)});
+  auto bytes = read_bytes(dir / "plain");
+  bytes[4] = 0x80;
+  gzFile gz = gzopen((dir / "huge.gz").c_str(), "wb");
+  REQUIRE(gz != nullptr);
+  REQUIRE(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())) == static_cast<int>(bytes.size()));
+  REQUIRE(gzclose(gz) == Z_OK);
+  CHECK_THAT(data_error_of([&] { read_idx(dir / "huge.gz"); }),
+             Catch::Contains("huge.gz") && Catch::Contains("truncated data"));
+  CHECK(exit_code_under_memory_budget(size_t{256} << 20, [&] { read_idx(dir / "huge.gz"); }) == 0);
+}
+
+// Issue 9 item 16: an empty data set was accepted and a gzip file cut by a few bytes too.
+TEST_CASE("an empty IDX data set and a gzip file cut by a few bytes are refused naming the file", "[ml][idx]") {
+  TempDir dir;
+  write_idx(dir / "no-images", {{0, 2, 3}, {}});
+  write_idx(dir / "no-labels", labels_of({}));
+  auto message = data_error_of([&] { load_idx_dataset(dir / "no-images", dir / "no-labels"); });
+  CHECK_THAT(message, Catch::Contains("no-images") && Catch::Contains("empty"));
+  write_idx(dir / "no-pixels", {{2, 0, 3}, {}});
+  write_idx(dir / "lbl", labels_of({1, 2}));
+  CHECK_THAT(data_error_of([&] { load_idx_dataset(dir / "no-pixels", dir / "lbl"); }),
+             Catch::Contains("no-pixels") && Catch::Contains("empty"));
+
+  // A small file and one larger than zlib's buffers (which read "fine" when cut by < 10 bytes).
+  for (const size_t bytes : {size_t{4000}, size_t{3} << 20}) {
+    IdxArray big{{static_cast<uint32_t>(bytes)}, std::vector<uint8_t>(bytes)};
+    for (size_t i = 0; i < big.data.size(); ++i) big.data[i] = static_cast<uint8_t>((i * 7919 >> 3) % 97);
+    write_idx(dir / "whole.gz", big);
+    REQUIRE(read_idx(dir / "whole.gz").data == big.data);
+    const auto gz = read_bytes(dir / "whole.gz");
+    for (size_t cut = 1; cut <= 12; ++cut) {
+      INFO(bytes << " bytes cut by " << cut << " bytes");
+      auto shorter = gz;
+      shorter.resize(gz.size() - cut);
+      write_bytes(dir / "cut.gz", shorter);
+      CHECK_THAT(data_error_of([&] { read_idx(dir / "cut.gz"); }), Catch::Contains("cut.gz"));
+    }
   }
 }
 

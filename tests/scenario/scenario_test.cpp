@@ -92,7 +92,7 @@ TEST_CASE("a complete scenario is read into typed settings", "[scenario]") {
   CHECK(s.attack.scale == 2);
   CHECK(s.strategy["strategy"] == "trimmed_mean");
   CHECK(s.strategy["trim_ratio"] == 0.2);
-  CHECK(s.run_name() == "full/rep0");
+  CHECK(s.run_name() == "full,rep0");
 }
 
 TEST_CASE("an empty scenario takes every default", "[scenario]") {
@@ -124,8 +124,8 @@ sweep:
     point_seeds.insert({r.run_name(), r.seed});
   }
   CHECK(names.size() == 12);
-  CHECK(names.count("strategy.name=fedmedian,data.partition=dirichlet/rep2") == 0);  // keys sorted
-  CHECK(names.count("data.partition=dirichlet,strategy.name=fedmedian/rep2") == 1);
+  CHECK(names.count("strategy.name=fedmedian,data.partition=dirichlet,rep2") == 0);  // keys sorted
+  CHECK(names.count("data.partition=dirichlet,strategy.name=fedmedian,rep2") == 1);
   // The text of a run is the scenario as run: the sweep is resolved, the sweep key gone.
   CHECK(runs[0].text.find("sweep") == std::string::npos);
 }
