@@ -80,6 +80,7 @@ int sweep(const SweepOptions& o) {
   std::mutex mutex;
   std::atomic<size_t> next{0};
   size_t finished = 0;
+  std::vector<std::string> stopped;  // runs that ended early (diverged, no node left)
   std::exception_ptr error;
   const auto start = std::chrono::steady_clock::now();
   auto worker = [&] {
@@ -96,6 +97,11 @@ int sweep(const SweepOptions& o) {
         std::lock_guard lock(mutex);
         writer.write(result);
         ++finished;
+        if (result.outcome != "complete") {
+          stopped.push_back(result.name + ": " + result.outcome + ": " + result.outcome_message);
+          std::fprintf(stderr, "run %s stopped early (%s): %s\n", result.name.c_str(), result.outcome.c_str(),
+                       result.outcome_message.c_str());
+        }
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         const double eta = elapsed / static_cast<double>(finished) * static_cast<double>(todo.size() - finished);
         std::fprintf(stderr, "[%zu/%zu] %s: accuracy %.4f after %zu rounds; elapsed %s, ETA %s\n",
@@ -115,6 +121,12 @@ int sweep(const SweepOptions& o) {
   if (error) std::rethrow_exception(error);  // the .partial file keeps the finished runs
   writer.finish();
   std::fprintf(stderr, "sweep %s: done; results in %s (swarm report %s)\n", o.file.c_str(), out.c_str(), out.c_str());
+  if (!stopped.empty()) {
+    // Every run is in the file, the stopped ones marked with their outcome; the sweep failed.
+    std::fprintf(stderr, "swarm: error: %zu run(s) stopped early:\n", stopped.size());
+    for (const std::string& s : stopped) std::fprintf(stderr, "  %s\n", s.c_str());
+    return 1;
+  }
   return 0;
 }
 

@@ -74,3 +74,35 @@ TEST_CASE("a run whose model diverges exits 1 naming the round and the task", "[
   CHECK(r.out.find("round 1") != std::string::npos);
   CHECK(r.out.find("task 'worker'") != std::string::npos);
 }
+
+TEST_CASE("a diverged run is written with its outcome, and a sweep goes on and exits 1", "[cli][fl]") {
+  const auto dir = swarm::testing::fresh_dir("swarm_cli_diverged");
+  const auto out = dir / "run.h5";
+  auto r = swarm_cli("run --synthetic -r 3 -n 3 --hidden 8 --set training.lr=1e30 --out " + out.string());
+  INFO(r.out);
+  CHECK(r.code == 1);
+  REQUIRE(std::filesystem::exists(out));
+  auto report = swarm_cli("report " + out.string());
+  INFO(report.out);
+  CHECK(report.code == 0);
+  CHECK(report.out.find("diverged") != std::string::npos);
+
+  const auto file = swarm::testing::write_file(dir, "lr.yaml", R"(name: lr
+data: {dataset: synthetic, samples: 600, features: 8, classes: 3}
+population: {nodes: 3}
+model: {hidden: [8]}
+swarm: {rounds: 2}
+sweep:
+  training.lr: [0.05, 1.0e30]
+)");
+  auto sweep = swarm_cli("sweep " + file.string() + " --out " + (dir / "sweep.h5").string());
+  INFO(sweep.out);
+  CHECK(sweep.code == 1);
+  CHECK(sweep.out.find("1 run(s) stopped early") != std::string::npos);
+  auto sweep_report = swarm_cli("report " + (dir / "sweep.h5").string() + " --format csv");
+  INFO(sweep_report.out);
+  CHECK(sweep_report.code == 0);
+  CHECK(sweep_report.out.find("1 complete") != std::string::npos);
+  CHECK(sweep_report.out.find("1 diverged") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
