@@ -28,10 +28,10 @@ Controller::Controller(const SwarmGraph& graph, Backend& backend, ControllerOpti
   for (const auto& [alias, p] : options_.stragglers) {
     std::optional<int> t = graph_.find(alias);
     if (!t) throw UsageError("straggler policy for unknown task '" + alias + "'");
-    if (p.kind == StragglerPolicy::Kind::Deadline && !(p.deadline_s > 0)) {
+    if (p.has_deadline() && !(p.deadline_s > 0)) {
       throw UsageError("task '" + alias + "': a deadline must be > 0 seconds");
     }
-    if (p.kind == StragglerPolicy::Kind::OverCommit && !(p.factor >= 1)) {
+    if (p.has_over_commit() && !(p.factor >= 1)) {
       throw UsageError("task '" + alias + "': an over-commit factor must be >= 1");
     }
     policies_[*t] = p;
@@ -168,7 +168,7 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
   run.phase = nodes.empty() ? Phase::Finished : Phase::Running;
   run.pending = static_cast<int>(nodes.size());
   run.start_s = backend_.now_s();
-  if (policy(task).kind == StragglerPolicy::Kind::OverCommit) {
+  if (policy(task).has_over_commit()) {
     run.keep = std::max(1, static_cast<int>(std::lround(nodes.size() / policy(task).factor)));
   }
   for (NodeId node : nodes) {
@@ -290,7 +290,7 @@ IterationReport Controller::run_iteration(int iteration) {
     // The earliest deadline among this iteration's running tasks, if any.
     std::optional<double> until;
     for (int t = 0; t < graph_.num_tasks(); ++t) {
-      if (runs[t].phase == Phase::Running && policy(t).kind == StragglerPolicy::Kind::Deadline) {
+      if (runs[t].phase == Phase::Running && policy(t).has_deadline()) {
         double d = runs[t].start_s + policy(t).deadline_s;
         until = until ? std::min(*until, d) : d;
       }
@@ -310,7 +310,7 @@ IterationReport Controller::run_iteration(int iteration) {
     std::vector<uint64_t> late;
     for (const auto& [id, spec] : running_) {
       const TaskRun& r = runs[spec.task];
-      if (spec.iteration == iteration && policy(spec.task).kind == StragglerPolicy::Kind::Deadline &&
+      if (spec.iteration == iteration && policy(spec.task).has_deadline() &&
           r.start_s + policy(spec.task).deadline_s <= *until) {
         late.push_back(id);
       }

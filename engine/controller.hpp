@@ -35,16 +35,23 @@ struct StragglerPolicy {
   enum class Kind {
     WaitAll,    // wait for every instance
     Deadline,   // instances still running `deadline_s` after the task started are dropped
-    OverCommit  // of n instances placed, keep the first round(n / factor) that succeed and
-                // drop the others (FedScale's over-commitment; the sampler places n = K x factor)
+    OverCommit,  // of n instances placed, keep the first round(n / factor) that succeed and
+                 // drop the others (FedScale's over-commitment; the sampler places n = K x factor)
+    DeadlineAndOverCommit  // both: the first round(n / factor) successes, none after the deadline
   };
   Kind kind = Kind::WaitAll;
   double deadline_s = 0;
   double factor = 1.0;
 
+  bool has_deadline() const { return kind == Kind::Deadline || kind == Kind::DeadlineAndOverCommit; }
+  bool has_over_commit() const { return kind == Kind::OverCommit || kind == Kind::DeadlineAndOverCommit; }
+
   static StragglerPolicy wait_all() { return {}; }
   static StragglerPolicy deadline(double seconds) { return {Kind::Deadline, seconds, 1.0}; }
   static StragglerPolicy over_commit(double factor) { return {Kind::OverCommit, 0, factor}; }
+  static StragglerPolicy deadline_and_over_commit(double seconds, double factor) {
+    return {Kind::DeadlineAndOverCommit, seconds, factor};
+  }
 };
 
 struct ControllerOptions {

@@ -163,8 +163,13 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   ControllerOptions copt{.seed = sc.seed, .max_iterations = sc.fl.max_rounds};
   copt.max_time_s = sc.max_virtual_time_s;
   if (graph.find("worker")) {
-    if (sc.deadline_s > 0) copt.stragglers["worker"] = StragglerPolicy::deadline(sc.deadline_s);
-    if (sc.fl.overcommit > 1) copt.stragglers["worker"] = StragglerPolicy::over_commit(sc.fl.overcommit);
+    if (sc.deadline_s > 0 && sc.fl.overcommit > 1) {
+      copt.stragglers["worker"] = StragglerPolicy::deadline_and_over_commit(sc.deadline_s, sc.fl.overcommit);
+    } else if (sc.deadline_s > 0) {
+      copt.stragglers["worker"] = StragglerPolicy::deadline(sc.deadline_s);
+    } else if (sc.fl.overcommit > 1) {
+      copt.stragglers["worker"] = StragglerPolicy::over_commit(sc.fl.overcommit);
+    }
   }
 
   std::unique_ptr<sim::Population> population;

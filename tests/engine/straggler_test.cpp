@@ -78,6 +78,26 @@ TEST_CASE("over-commitment keeps the first successes and drops the rest", "[cont
   CHECK_FALSE(got.contains("3"));
 }
 
+TEST_CASE("a deadline and over-commitment apply together", "[controller][stragglers]") {
+  // Regression: with both set, the scenario runner kept the over-commitment only, so a
+  // deadline swept next to overcommit > 1 changed nothing. 6 placed / factor 2 = keep 3, but
+  // node i takes i + 1 s: by the 2.5 s deadline only nodes 0 and 1 are done, and the other 4
+  // are dropped for it.
+  ModuleRegistry reg = registry(1);
+  LambdaSwarm s([](LambdaSwarm& sw) {
+    return sw.add("collect", {.maximum = 1})(sw.add("work", {.alias = "worker"})());
+  });
+  SwarmGraph g = s.build(reg);
+  ClockBackend backend(reg, 6, worker_time);
+  Controller c(g, backend, {.stragglers = {{"worker", StragglerPolicy::deadline_and_over_commit(2.5, 2.0)}}});
+  RunReport r = c.run();
+  const IterationReport& it = r.iterations[0];
+  CHECK(it.lost_by_cause.at(loss::kDeadline) == 4);
+  CHECK(it.lost_by_cause.count(loss::kOvercommit) == 0);
+  CHECK(it.end_s == Approx(3.0));  // the deadline at 2.5 s, then collect (0.5 s)
+  CHECK(to_dict(*c.state().global("got_0")).size() == 2);
+}
+
 TEST_CASE("instances behind a result edge carry over with their staleness", "[controller][async]") {
   ModuleRegistry reg = registry(4);
   LambdaSwarm s([](LambdaSwarm& sw) {
