@@ -75,9 +75,15 @@ struct Scenario {
   std::string run_name() const;
 };
 
+// The most runs (points x replicates) one scenario may ask for.
+constexpr int64_t kMaxRunsPerSweep = 100000;
+
 // Reads `text` (from `file`), applies the --set `overrides` ("key.path=value"), expands the
-// sweep and the replicates, and checks every resulting run. Throws ScenarioError
-// ("FILE:LINE:COLUMN: key: message") on the first fault, before anything runs.
+// sweep and the replicates (at most kMaxRunsPerSweep runs, counted before any is made), and
+// checks every resulting run: values, custom graphs against the population, the strategy
+// against the updates a round gives, keys the backend would ignore, and the run's memory
+// against this machine's. Throws ScenarioError ("FILE:LINE:COLUMN: key: message", naming the
+// sweep point if there is a sweep) on the first fault, before anything runs.
 std::vector<Scenario> load_runs(const std::string& text, const std::string& file,
                                 const std::vector<std::string>& overrides = {});
 // Same, from a file on disk.
