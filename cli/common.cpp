@@ -1,8 +1,14 @@
 #include "cli/common.hpp"
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <thread>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -20,21 +26,82 @@ std::shared_ptr<spdlog::logger> make_logger(bool verbose) {
   return logger;
 }
 
+namespace {
+
+namespace fs = std::filesystem;
+
+// The file `path` names once symlinks are followed (a dangling link: the file it would
+// create). Throws UsageError on a loop of links.
+fs::path resolve_links(const fs::path& path, const std::string& what) {
+  fs::path target = path;
+  for (int hops = 0;; ++hops) {
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(target, ec))) return target;
+    if (hops == 40) throw UsageError(what + " " + path.string() + ": too many levels of symbolic links");
+    fs::path next = fs::read_symlink(target, ec);
+    if (ec) throw UsageError(what + " " + path.string() + ": cannot read the link: " + ec.message());
+    target = next.is_absolute() ? next : target.parent_path() / next;
+  }
+}
+
+}  // namespace
+
+void check_output_path(const std::string& path, const std::string& flag) {
+  if (path.empty()) throw UsageError(flag + ": expected a file path, got an empty one");
+  const fs::path target = resolve_links(path, flag);
+  std::error_code ec;
+  const fs::file_status st = fs::status(target, ec);
+  if (fs::is_directory(st)) throw UsageError(flag + " " + path + ": is a directory, expected a file path");
+  if (fs::exists(st) && !fs::is_regular_file(st)) {
+    // A device or a pipe is written in place; opening a pipe here would block.
+    if (::access(target.c_str(), W_OK) != 0) {
+      throw UsageError(flag + " " + path + ": cannot write it: " + std::strerror(errno));
+    }
+    return;
+  }
+  const fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  if (!fs::is_directory(folder, ec)) {
+    throw UsageError(flag + " " + path + ": the folder " + folder.string() + " does not exist");
+  }
+  // Try it: permission bits say nothing to root, nor about read-only mounts or /proc.
+  const fs::path probe = folder / ("." + target.filename().string() + ".probe-" + std::to_string(::getpid()));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    throw UsageError(flag + " " + path + ": cannot write in the folder " + folder.string() + ": " +
+                     std::strerror(errno));
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
 void write_atomically(const std::string& path, const std::function<void(std::ostream&)>& fill) {
-  const std::string tmp = path + ".tmp";
+  const fs::path target = resolve_links(path, "output");
+  std::error_code ec;
+  const fs::file_status st = fs::status(target, ec);
+  if (fs::is_directory(st)) throw UsageError("cannot write " + path + ": it is a directory");
+  if (fs::exists(st) && !fs::is_regular_file(st)) {
+    // A device (/dev/stdout, /dev/null) or a pipe: written in place, never replaced.
+    std::ofstream out(target);
+    if (!out) throw UsageError("cannot write " + path);
+    fill(out);
+    if (!out.flush()) throw UsageError("error writing " + path);
+    return;
+  }
+  // A regular file, or none yet: the temporary file beside the target, so that the rename
+  // replaces the target (and never a symlink that named it) within one file system.
+  const fs::path tmp = target.string() + ".tmp";
   try {
     {
       std::ofstream out(tmp);
-      if (!out) throw UsageError("cannot write " + tmp);
+      if (!out) throw UsageError("cannot write " + tmp.string());
       fill(out);
-      if (!out.flush()) throw UsageError("error writing " + tmp);
+      if (!out.flush()) throw UsageError("error writing " + tmp.string());
     }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) throw UsageError("cannot move " + tmp + " to " + path + ": " + ec.message());
+    fs::rename(tmp, target, ec);
+    if (ec) throw UsageError("cannot move " + tmp.string() + " to " + target.string() + ": " + ec.message());
   } catch (...) {
     std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);  // nothing half-written left behind
+    fs::remove(tmp, ignored);  // nothing half-written left behind
     throw;
   }
 }
@@ -58,21 +125,29 @@ void shortcut(CLI::App* cmd, std::vector<std::string>& ov, const std::string& fl
       },
       help + " (scenario key " + key + ")");
   opt->check(check);
+  opt->trigger_on_parse();  // in command-line order, with --set: the last one given wins
   opt->group("Scenario shortcuts");
 }
 
 }  // namespace
 
 void add_shortcut_flags(CLI::App* cmd, std::vector<std::string>& ov) {
+  cmd->add_option_function<std::string>(
+         "--set", [&ov](const std::string& v) { ov.push_back(v); },
+         "Override a scenario key: --set strategy.name=krum (repeatable; of --set and the shortcut "
+         "flags below, the last one given wins)")
+      ->type_name("KEY=VALUE")->trigger_on_parse();
   shortcut<std::string>(cmd, ov, "--backend", "backend", "sim: virtual nodes and time; inprocess: wall clock",
                         CLI::IsMember({"sim", "inprocess"}));
   shortcut<int>(cmd, ov, "-r,--rounds", "swarm.rounds", "Rounds (iterations) to run at most", CLI::Range(1, 1000000));
   shortcut<int64_t>(cmd, ov, "-n,--nodes", "population.nodes", "Nodes in the population",
                     CLI::Range(int64_t{1}, int64_t{100000000}));
-  shortcut<uint64_t>(cmd, ov, "-s,--seed", "seed", "Seed of the whole run: same seed, same numbers");
+  shortcut<int64_t>(cmd, ov, "-s,--seed", "seed", "Seed of the whole run: same seed, same numbers",
+                    CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
   shortcut<std::string>(cmd, ov, "--data", "data.path", "Folder holding Fashion-MNIST's four IDX files");
   cmd->add_flag_callback("--synthetic", [&ov] { ov.push_back("data.dataset=synthetic"); },
                          "Use a small seeded synthetic dataset instead (scenario key data.dataset)")
+      ->trigger_on_parse()
       ->group("Scenario shortcuts");
   cmd->add_option_function<std::vector<int>>(
          "--hidden",
@@ -82,7 +157,7 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<std::string>& ov) {
            ov.push_back("model.hidden=[" + list + "]");
          },
          "Hidden layer sizes, e.g. --hidden 200,200 (scenario key model.hidden)")
-      ->delimiter(',')->check(CLI::Range(1, 100000))->group("Scenario shortcuts");
+      ->delimiter(',')->check(CLI::Range(1, 100000))->trigger_on_parse()->group("Scenario shortcuts");
   shortcut<int>(cmd, ov, "--epochs", "training.epochs", "Local epochs per round", CLI::Range(1, 1000));
   shortcut<int>(cmd, ov, "--batch-size", "training.batch_size", "Mini-batch size", CLI::Range(1, 100000));
   shortcut<double>(cmd, ov, "--lr", "training.lr", "SGD learning rate", CLI::PositiveNumber);
@@ -107,7 +182,7 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<std::string>& ov) {
          },
          "Population by built-in profile and share, e.g. phone=0.6,laptop=0.3,server=0.1 "
          "(scenario key population.profiles)")
-      ->delimiter(',')->group("Scenario shortcuts");
+      ->delimiter(',')->trigger_on_parse()->group("Scenario shortcuts");
   shortcut<std::string>(cmd, ov, "--network", "network.model",
                         "maxmin: flows share links fairly; constant: latency + size/bandwidth",
                         CLI::IsMember({"maxmin", "constant"}));
@@ -121,6 +196,7 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<std::string>& ov) {
                    "Probability that a worker drops during a transfer", CLI::Range(0.0, 1.0));
   cmd->add_flag_callback("--async", [&ov] { ov.push_back("swarm.graph=fl-async"); },
                          "Asynchronous FL (FedBuff) (scenario key swarm.graph=fl-async)")
+      ->trigger_on_parse()
       ->group("Scenario shortcuts");
   shortcut<int>(cmd, ov, "--buffer", "swarm.buffer_size", "Async: updates per aggregation", CLI::Range(1, 1000000));
   shortcut<int>(cmd, ov, "--concurrency", "swarm.concurrency", "Async: workers training at once",
@@ -134,7 +210,7 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<std::string>& ov) {
          },
          "Each node samples this many training examples of its own (for populations larger than the "
          "dataset) (scenario keys data.partition=sampled, data.samples_per_node)")
-      ->check(CLI::Range(int64_t{1}, int64_t{100000000}))->group("Scenario shortcuts");
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}))->trigger_on_parse()->group("Scenario shortcuts");
 }
 
 }  // namespace swarm::cli

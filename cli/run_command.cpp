@@ -80,6 +80,10 @@ void write_trace_csv(const std::string& path, const results::RunResult& run) {
 }
 
 int run(RunOptions o) {
+  // Every output is checked before the run: a bad path must not cost the run its results.
+  if (!o.out_file.empty()) check_output_path(o.out_file, "--out");
+  if (!o.metrics_file.empty()) check_output_path(o.metrics_file, "--metrics");
+  if (!o.trace_file.empty()) check_output_path(o.trace_file, "--trace");
   if (!o.trace_file.empty()) o.overrides.push_back("output.trace=true");
   std::vector<scenario::Scenario> runs = load_scenario_runs(o.file, o.overrides);
   if (runs.size() != 1) {
@@ -106,7 +110,23 @@ int run(RunOptions o) {
               sc.backend == "sim" ? "simulated" : "in-process, wall clock", sc.data.dataset.c_str(),
               sc.data.partition.c_str(), layers.str().c_str(), o.threads, static_cast<unsigned long long>(sc.seed));
   printer.header();
-  results::RunResult result = scenario::run_scenario(sc, ctx, cache);
+  results::RunResult result;
+  try {
+    result = scenario::run_scenario(sc, ctx, cache);
+    // The results file first: a CSV that fails to write later does not lose it.
+    if (writer) {
+      writer->write(result);
+      writer->finish();
+    }
+  } catch (...) {
+    if (writer) {  // one run: a partial file holds nothing worth resuming
+      const std::filesystem::path partial = writer->path().string() + ".partial";
+      writer.reset();
+      std::error_code ignored;
+      std::filesystem::remove(partial, ignored);
+    }
+    throw;
+  }
 
   double wall = 0;
   uint64_t bytes = 0, flops = 0;
@@ -128,10 +148,6 @@ int run(RunOptions o) {
   std::printf("; peak memory %.0f MB\n", static_cast<double>(usage.ru_maxrss) * 1024 / 1e6);
   if (!o.metrics_file.empty()) write_metrics_csv(o.metrics_file, result);
   if (!o.trace_file.empty()) write_trace_csv(o.trace_file, result);
-  if (writer) {
-    writer->write(result);
-    writer->finish();
-  }
   return 0;
 }
 
@@ -144,8 +160,6 @@ void add_run_command(CLI::App& app, int& exit_code) {
              "default scenario: federated learning of an MLP on Fashion-MNIST over 10 simulated "
              "nodes (phones, laptops, servers) in virtual time. Flags override scenario keys.");
   cmd->add_option("file", o->file, "Scenario file (YAML, see scenarios/README.md); default: built-in");
-  cmd->add_option("--set", o->overrides, "Override a scenario key: --set strategy.name=krum (repeatable)")
-      ->type_name("KEY=VALUE");
   cmd->add_option("-t,--threads", o->threads, "Threads training in parallel (results do not depend on it)")
       ->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--out", o->out_file, "Write the run to this HDF5 results file (see docs/results.md)");

@@ -45,6 +45,7 @@ int sweep(const SweepOptions& o) {
     }
   }
   const std::string out = o.out.empty() ? std::filesystem::path(o.file).stem().string() + ".h5" : o.out;
+  check_output_path(out, "--out");
   results::ResultWriter writer(out, o.resume);
   std::set<std::string> done = writer.completed();
   std::vector<const scenario::Scenario*> todo;
@@ -107,7 +108,7 @@ void add_validate_command(CLI::App& app, int& exit_code) {
   auto overrides = std::make_shared<std::vector<std::string>>();
   CLI::App* cmd = app.add_subcommand("validate", "Check a scenario file (and its sweep) without running it");
   cmd->add_option("file", *file, "Scenario file (YAML)")->required();
-  cmd->add_option("--set", *overrides, "Override a scenario key (repeatable)")->type_name("KEY=VALUE");
+  add_shortcut_flags(cmd, *overrides);
   cmd->callback([file, overrides, &exit_code] {
     std::vector<scenario::Scenario> runs = load_scenario_runs(*file, *overrides);
     std::set<std::map<std::string, std::string>> points;
@@ -129,7 +130,6 @@ void add_partition_command(CLI::App& app, int& exit_code) {
                    "partition (bench/compare/torch_fedavg.py).");
   cmd->add_option("file", *file, "Scenario file (YAML; default: the built-in default scenario)");
   cmd->add_option("-o,--out", *out, "CSV file to write")->required();
-  cmd->add_option("--set", *overrides, "Override a scenario key (repeatable)")->type_name("KEY=VALUE");
   add_shortcut_flags(cmd, *overrides);
   cmd->callback([file, out, overrides, &exit_code] {
     std::vector<scenario::Scenario> runs = load_scenario_runs(*file, *overrides);
@@ -160,12 +160,12 @@ void add_sweep_command(CLI::App& app, int& exit_code) {
                "file. Rerunning an interrupted sweep with --resume skips the runs already done.");
   cmd->add_option("file", o->file, "Scenario file (YAML)")->required();
   cmd->add_option("-o,--out", o->out, "Results file (default: FILE's name with .h5, here)");
-  cmd->add_option("--set", o->overrides, "Override a scenario key (repeatable)")->type_name("KEY=VALUE");
   cmd->add_option("-j,--jobs", o->jobs, "Runs at once (default: one per core)")->check(CLI::Range(1, 1024));
   cmd->add_option("-t,--threads", o->threads, "Threads in all, shared by the runs at once")
       ->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_flag("--resume", o->resume, "Keep the runs already in the results file and run the others");
   cmd->add_flag("-v,--verbose", o->verbose, "Log what tasks do (to stderr)");
+  add_shortcut_flags(cmd, o->overrides);
   cmd->callback([o, &exit_code] { exit_code = sweep(*o); });
 }
 
