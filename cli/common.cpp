@@ -1,6 +1,7 @@
 #include "cli/common.hpp"
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -142,8 +143,19 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<std::string>& ov) {
   shortcut<int>(cmd, ov, "-r,--rounds", "swarm.rounds", "Rounds (iterations) to run at most", CLI::Range(1, 1000000));
   shortcut<int64_t>(cmd, ov, "-n,--nodes", "population.nodes", "Nodes in the population",
                     CLI::Range(int64_t{1}, int64_t{100000000}));
-  shortcut<int64_t>(cmd, ov, "-s,--seed", "seed", "Seed of the whole run: same seed, same numbers",
-                    CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
+  // Read as text: CLI11 clamps an integer out of range (18446744073709551615 became 2^63 - 1)
+  // and an unsigned type wraps -1.
+  shortcut<std::string>(cmd, ov, "-s,--seed", "seed", "Seed of the whole run, 0 to 2^63 - 1: same seed, same numbers",
+                        CLI::Validator(
+                            [](std::string& v) -> std::string {
+                              int64_t seed = 0;
+                              const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seed);
+                              if (ec != std::errc() || end != v.data() + v.size() || seed < 0) {
+                                return "expected an integer from 0 to 9223372036854775807, got '" + v + "'";
+                              }
+                              return "";
+                            },
+                            "INT in [0, 2^63 - 1]"));
   shortcut<std::string>(cmd, ov, "--data", "data.path", "Folder holding Fashion-MNIST's four IDX files");
   cmd->add_flag_callback("--synthetic", [&ov] { ov.push_back("data.dataset=synthetic"); },
                          "Use a small seeded synthetic dataset instead (scenario key data.dataset)")

@@ -246,11 +246,17 @@ TEST_CASE("issue 9.16: of --set and shortcut flags, the last one given wins", "[
   CHECK(flag_last.out.find("# 1 rounds in") != std::string::npos);
 }
 
-TEST_CASE("issue 9.16: --seed -1 is refused instead of wrapping to 2^64-1", "[cli][scenario]") {
-  auto r = swarm_cli("validate scenarios/quickstart.yaml --seed -1");
-  INFO(r.out);
-  CHECK(r.code == 2);
-  CHECK(r.out.find("--seed") != std::string::npos);
+TEST_CASE("issue 9.16: --seed -1 is refused instead of wrapping to 2^64-1, and no seed is clamped", "[cli][scenario]") {
+  for (const std::string seed : {"-1", "18446744073709551615", "9223372036854775808", "12x"}) {
+    auto r = swarm_cli("validate scenarios/quickstart.yaml --seed " + seed);
+    INFO(r.out);
+    CHECK(r.code == 2);
+    CHECK(r.out.find("--seed: expected an integer from 0 to 9223372036854775807, got '" + seed + "'") !=
+          std::string::npos);
+  }
+  auto largest = swarm_cli("validate scenarios/quickstart.yaml --seed 9223372036854775807");
+  INFO(largest.out);
+  CHECK(largest.code == 0);
 }
 
 TEST_CASE("issue 9.16: run, sweep, validate and partition take the same shortcut flags", "[cli][scenario]") {
