@@ -62,7 +62,7 @@ void check_output_path(const std::string& path, const std::string& flag) {
   }
   const fs::path folder = target.parent_path().empty() ? fs::path(".") : target.parent_path();
   if (!fs::is_directory(folder, ec)) {
-    throw UsageError(flag + " " + path + ": the folder " + folder.string() + " does not exist");
+    throw UsageError(flag + " " + path + ": cannot write it: the folder " + folder.string() + " does not exist");
   }
   // Try it: permission bits say nothing to root, nor about read-only mounts or /proc.
   const fs::path probe = folder / ("." + target.filename().string() + ".probe-" + std::to_string(::getpid()));

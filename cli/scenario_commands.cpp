@@ -132,6 +132,7 @@ void add_partition_command(CLI::App& app, int& exit_code) {
   cmd->add_option("-o,--out", *out, "CSV file to write")->required();
   add_shortcut_flags(cmd, *overrides);
   cmd->callback([file, out, overrides, &exit_code] {
+    check_output_path(*out, "--out");
     std::vector<scenario::Scenario> runs = load_scenario_runs(*file, *overrides);
     if (runs.size() != 1) {
       throw UsageError((file->empty() ? std::string("(default scenario)") : *file) + ": defines " +

@@ -443,7 +443,7 @@ void check_memory(const YAML::Node& root, const std::shared_ptr<const Source>& s
   const double biggest = std::max({m.model_bytes * m.model_copies, m.data_bytes, m.node_bytes, m.result_bytes});
   if (biggest == m.data_bytes) {
     section = "data";
-    key = "samples";
+    key = sc.data.dataset == "synthetic" ? "samples" : "dataset";
   } else if (biggest == m.node_bytes) {
     section = "population";
     key = "nodes";

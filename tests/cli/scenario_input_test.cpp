@@ -175,7 +175,7 @@ TEST_CASE("issue 9.14: a bad output path is refused before the run, leaving no p
   auto r = swarm_cli("run " + scenario.string() + " --out " + out.string() + " --metrics /proc/nope/m.csv");
   INFO(r.out);
   CHECK(r.code == 2);
-  CHECK(r.out.find("--metrics /proc/nope/m.csv: the folder /proc/nope does not exist") != std::string::npos);
+  CHECK(r.out.find("--metrics /proc/nope/m.csv: cannot write it: the folder /proc/nope does not exist") != std::string::npos);
   CHECK(r.out.find("round") == std::string::npos);  // refused before the run
   CHECK_FALSE(fs::exists(out));
   CHECK_FALSE(fs::exists(out.string() + ".partial"));
@@ -191,10 +191,15 @@ TEST_CASE("issue 9.14: a bad output path is refused before the run, leaving no p
   CHECK(folder.code == 2);
   CHECK(folder.out.find("--out " + dir.string() + ": is a directory, expected a file path") != std::string::npos);
 
+  auto partition = swarm_cli("partition " + scenario.string() + " -o " + dir.string());
+  INFO(partition.out);
+  CHECK(partition.code == 2);
+  CHECK(partition.out.find("--out " + dir.string() + ": is a directory, expected a file path") != std::string::npos);
+
   auto sweep = swarm_cli("sweep " + scenario.string() + " --out /proc/nope/r.h5");
   INFO(sweep.out);
   CHECK(sweep.code == 2);
-  CHECK(sweep.out.find("--out /proc/nope/r.h5: the folder /proc/nope does not exist") != std::string::npos);
+  CHECK(sweep.out.find("--out /proc/nope/r.h5: cannot write it: the folder /proc/nope does not exist") != std::string::npos);
 }
 
 TEST_CASE("issue 9.15: an output through a symlink replaces the file it names, not the link", "[cli][output]") {
