@@ -220,7 +220,7 @@ TEST_CASE("issue 9.15: an output through a symlink replaces the file it names, n
   CHECK_FALSE(fs::exists(dir / "link.csv.tmp"));
 }
 
-TEST_CASE("issue 9.15: an output to a pipe or device is written in place", "[cli][output]") {
+TEST_CASE("issue 9.15: an output to a pipe is written in place, not replaced", "[cli][output]") {
   const fs::path dir = fresh_dir("swarm_scenario_input_fifo");
   const fs::path scenario = write_file(dir, "s.yaml", kSmall);
   const fs::path fifo = dir / "m.fifo", copy = dir / "copy.csv";
@@ -232,10 +232,7 @@ TEST_CASE("issue 9.15: an output to a pipe or device is written in place", "[cli
   CHECK(r.code == 0);
   CHECK(fs::is_fifo(fifo));
   CHECK(read(copy).rfind("round,t_start_s", 0) == 0);
-  auto null = swarm_cli("run " + scenario.string() + " --metrics /dev/null");
-  INFO(null.out);
-  CHECK(null.code == 0);
-  CHECK(fs::is_character_file("/dev/null"));
+  // Not tested on /dev/null: a regression would replace the machine's /dev/null (as root).
 }
 
 TEST_CASE("issue 9.16: of --set and shortcut flags, the last one given wins", "[cli][scenario]") {
