@@ -108,21 +108,26 @@ void write_atomically(const std::string& path, const std::function<void(std::ost
 }
 
 std::vector<scenario::Scenario> load_scenario_runs(const std::string& file,
-                                                   const std::vector<std::string>& overrides) {
+                                                   const std::vector<scenario::Override>& overrides) {
   if (file.empty()) return scenario::load_runs("name: default\n", "(default scenario)", overrides);
   return scenario::load_runs_from_file(file, overrides);
 }
 
 namespace {
 
+using scenario::Override;
+
+// "--rounds" of "-r,--rounds": how messages name the flag.
+std::string long_name(const std::string& flags) { return flags.substr(flags.rfind(',') + 1); }
+
 template <typename T>
-void shortcut(CLI::App* cmd, std::vector<std::string>& ov, const std::string& flag, const std::string& key,
+void shortcut(CLI::App* cmd, std::vector<Override>& ov, const std::string& flag, const std::string& key,
               const std::string& help, CLI::Validator check = CLI::Validator()) {
   auto* opt = cmd->add_option_function<T>(
-      flag, [&ov, key](const T& v) {
+      flag, [&ov, key, name = long_name(flag)](const T& v) {
         std::ostringstream s;
         s << key << '=' << v;
-        ov.push_back(s.str());
+        ov.emplace_back(s.str(), name);
       },
       help + " (scenario key " + key + ")");
   opt->check(check);
@@ -132,7 +137,7 @@ void shortcut(CLI::App* cmd, std::vector<std::string>& ov, const std::string& fl
 
 }  // namespace
 
-void add_shortcut_flags(CLI::App* cmd, std::vector<std::string>& ov) {
+void add_shortcut_flags(CLI::App* cmd, std::vector<Override>& ov) {
   cmd->add_option_function<std::string>(
          "--set", [&ov](const std::string& v) { ov.push_back(v); },
          "Override a scenario key: --set strategy.name=krum (repeatable; of --set and the shortcut "
@@ -157,7 +162,7 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<std::string>& ov) {
                             },
                             "INT in [0, 2^63 - 1]"));
   shortcut<std::string>(cmd, ov, "--data", "data.path", "Folder holding Fashion-MNIST's four IDX files");
-  cmd->add_flag_callback("--synthetic", [&ov] { ov.push_back("data.dataset=synthetic"); },
+  cmd->add_flag_callback("--synthetic", [&ov] { ov.emplace_back("data.dataset=synthetic", "--synthetic"); },
                          "Use a small seeded synthetic dataset instead (scenario key data.dataset)")
       ->trigger_on_parse()
       ->group("Scenario shortcuts");
@@ -166,7 +171,7 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<std::string>& ov) {
          [&ov](const std::vector<int>& h) {
            std::string list;
            for (int v : h) list += (list.empty() ? "" : ",") + std::to_string(v);
-           ov.push_back("model.hidden=[" + list + "]");
+           ov.emplace_back("model.hidden=[" + list + "]", "--hidden");
          },
          "Hidden layer sizes, e.g. --hidden 200,200 (scenario key model.hidden)")
       ->delimiter(',')->check(CLI::Range(1, 100000))->trigger_on_parse()->group("Scenario shortcuts");
@@ -190,7 +195,7 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<std::string>& ov) {
              list += (list.empty() ? "" : ", ") + std::string("{profile: '") + name + "'" +
                      (share.empty() ? "" : ", share: '" + share + "'") + "}";
            }
-           ov.push_back("population.profiles=[" + list + "]");
+           ov.emplace_back("population.profiles=[" + list + "]", "--profiles");
          },
          "Population by built-in profile and share, e.g. phone=0.6,laptop=0.3,server=0.1 "
          "(scenario key population.profiles)")
@@ -206,7 +211,7 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<std::string>& ov) {
                    CLI::Range(0.0, 1.0));
   shortcut<double>(cmd, ov, "--transfer-fail-prob", "faults.transfer_failure_probability",
                    "Probability that a worker drops during a transfer", CLI::Range(0.0, 1.0));
-  cmd->add_flag_callback("--async", [&ov] { ov.push_back("swarm.graph=fl-async"); },
+  cmd->add_flag_callback("--async", [&ov] { ov.emplace_back("swarm.graph=fl-async", "--async"); },
                          "Asynchronous FL (FedBuff) (scenario key swarm.graph=fl-async)")
       ->trigger_on_parse()
       ->group("Scenario shortcuts");
@@ -217,8 +222,8 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<std::string>& ov) {
   cmd->add_option_function<int64_t>(
          "--samples-per-node",
          [&ov](const int64_t& n) {
-           ov.push_back("data.partition=sampled");
-           ov.push_back("data.samples_per_node=" + std::to_string(n));
+           ov.emplace_back("data.partition=sampled", "--samples-per-node");
+           ov.emplace_back("data.samples_per_node=" + std::to_string(n), "--samples-per-node");
          },
          "Each node samples this many training examples of its own (for populations larger than the "
          "dataset) (scenario keys data.partition=sampled, data.samples_per_node)")

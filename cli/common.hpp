@@ -31,10 +31,10 @@ void check_output_path(const std::string& path, const std::string& flag);
 // The runs of a scenario file with overrides; an empty `file` is the built-in default
 // scenario (every key at its default).
 std::vector<scenario::Scenario> load_scenario_runs(const std::string& file,
-                                                   const std::vector<std::string>& overrides);
+                                                   const std::vector<scenario::Override>& overrides);
 
 // --set KEY=VALUE and the flags that stand for one scenario key each (--rounds N is --set
 // swarm.rounds=N ...), appended to `overrides` in command-line order: the last one wins.
-void add_shortcut_flags(CLI::App* cmd, std::vector<std::string>& overrides);
+void add_shortcut_flags(CLI::App* cmd, std::vector<scenario::Override>& overrides);
 
 }  // namespace swarm::cli

@@ -24,7 +24,7 @@ namespace {
 // shortcut flag is a --set of one scenario key.
 struct RunOptions {
   std::string file;
-  std::vector<std::string> overrides;
+  std::vector<scenario::Override> overrides;
   int threads = default_threads();
   std::string trace_file, metrics_file, out_file;
   bool verbose = false;
@@ -84,7 +84,7 @@ int run(RunOptions o) {
   if (!o.out_file.empty()) check_output_path(o.out_file, "--out");
   if (!o.metrics_file.empty()) check_output_path(o.metrics_file, "--metrics");
   if (!o.trace_file.empty()) check_output_path(o.trace_file, "--trace");
-  if (!o.trace_file.empty()) o.overrides.push_back("output.trace=true");
+  if (!o.trace_file.empty()) o.overrides.emplace_back("output.trace=true", "--trace");
   std::vector<scenario::Scenario> runs = load_scenario_runs(o.file, o.overrides);
   if (runs.size() != 1) {
     throw scenario::ScenarioError(o.file + ": defines " + std::to_string(runs.size()) +

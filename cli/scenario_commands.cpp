@@ -29,7 +29,7 @@ std::string duration(double s) {
 
 struct SweepOptions {
   std::string file, out;
-  std::vector<std::string> overrides;
+  std::vector<scenario::Override> overrides;
   int jobs = 0;
   int threads = default_threads();
   bool resume = false;
@@ -105,7 +105,7 @@ int sweep(const SweepOptions& o) {
 
 void add_validate_command(CLI::App& app, int& exit_code) {
   auto file = std::make_shared<std::string>();
-  auto overrides = std::make_shared<std::vector<std::string>>();
+  auto overrides = std::make_shared<std::vector<scenario::Override>>();
   CLI::App* cmd = app.add_subcommand("validate", "Check a scenario file (and its sweep) without running it");
   cmd->add_option("file", *file, "Scenario file (YAML)")->required();
   add_shortcut_flags(cmd, *overrides);
@@ -122,7 +122,7 @@ void add_validate_command(CLI::App& app, int& exit_code) {
 void add_partition_command(CLI::App& app, int& exit_code) {
   auto file = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
-  auto overrides = std::make_shared<std::vector<std::string>>();
+  auto overrides = std::make_shared<std::vector<scenario::Override>>();
   CLI::App* cmd = app.add_subcommand(
       "partition", "Write which training samples every node of a scenario holds, as a run gives them: "
                    "a CSV of (node, sample) rows, sample = index in the training set (Fashion-MNIST: "

@@ -527,14 +527,15 @@ std::string Scenario::run_name() const {
 }
 
 std::vector<Scenario> load_runs(const std::string& text, const std::string& file,
-                                const std::vector<std::string>& overrides) {
+                                const std::vector<Override>& overrides) {
   auto source = std::make_shared<Source>();
   source->file = file;
   YAML::Node root = parse_yaml(text, file);
-  for (const std::string& o : overrides) {
-    auto [key, value] = parse_override(o);
-    set_path(root, key, value, "--set " + key);
-    source->origins[key] = "--set " + key;
+  for (const Override& o : overrides) {
+    auto [key, value] = parse_override(o.assignment);
+    const std::string origin = o.flag.empty() ? "--set " + key : o.flag;
+    set_path(root, key, value, origin);
+    source->origins[key] = origin;
   }
 
   // The sweep: a map of key path -> list of values, expanded as a grid in file order.
@@ -610,7 +611,7 @@ std::vector<Scenario> load_runs(const std::string& text, const std::string& file
   return runs;
 }
 
-std::vector<Scenario> load_runs_from_file(const std::string& path, const std::vector<std::string>& overrides) {
+std::vector<Scenario> load_runs_from_file(const std::string& path, const std::vector<Override>& overrides) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     throw ScenarioError(path + ":1:1: is a directory, expected a scenario file (YAML)");

@@ -50,10 +50,18 @@ std::string Section::key_path(const std::string& key) const {
 }
 
 std::optional<std::string> Section::origin_of(const std::string& full_path) const {
-  for (std::string p = full_path;; p = p.substr(0, p.rfind('.'))) {
+  // Up the path: "a.b[2].c", "a.b[2]", "a.b", "a".
+  for (std::string p = full_path; !p.empty();) {
     if (auto it = source_->origins.find(p); it != source_->origins.end()) return it->second;
-    if (p.find('.') == std::string::npos) return std::nullopt;
+    if (p.back() == ']' && p.rfind('[') != std::string::npos) {
+      p.erase(p.rfind('['));
+    } else if (p.find('.') != std::string::npos) {
+      p.erase(p.rfind('.'));
+    } else {
+      return std::nullopt;
+    }
   }
+  return std::nullopt;
 }
 
 std::string Section::where(const std::string& key) const {

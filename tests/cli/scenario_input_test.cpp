@@ -288,12 +288,17 @@ TEST_CASE("issue 9.16: swarm help prints the help of swarm or of a command", "[c
   CHECK(bad.out.find("help: no command 'bogus'") != std::string::npos);
 }
 
-TEST_CASE("issue 9.16: backend inprocess refuses keys only the simulator models", "[cli][scenario]") {
+TEST_CASE("issue 9.16: backend inprocess refuses keys only the simulator models, naming the flag or key", "[cli][scenario]") {
   auto r = validate("inprocess", kSmall, "--backend inprocess --crash-prob 0.1");
   INFO(r.out);
   CHECK(r.code == 2);
-  CHECK(r.out.find("--set faults.crash_probability: faults.crash_probability: only the simulator models this (backend: sim); backend "
+  // Named by the flag that set it.
+  CHECK(r.out.find("--crash-prob: faults.crash_probability: only the simulator models this (backend: sim); backend "
                    "'inprocess' would ignore it") != std::string::npos);
+  auto profiles = validate("inprocess_profiles", kSmall, "--backend inprocess --profiles phone=1");
+  INFO(profiles.out);
+  CHECK(profiles.code == 2);
+  CHECK(profiles.out.find("--profiles: population.profiles: only the simulator models this") != std::string::npos);
   auto net = validate("inprocess_net", kSmall + "network: {model: constant}\n", "--backend inprocess");
   INFO(net.out);
   CHECK(net.code == 2);

@@ -8,7 +8,7 @@ using namespace swarm::scenario;
 
 namespace {
 
-std::vector<Scenario> load(const std::string& text, const std::vector<std::string>& overrides = {}) {
+std::vector<Scenario> load(const std::string& text, const std::vector<Override>& overrides = {}) {
   return load_runs(text, "test.yaml", overrides);
 }
 
@@ -261,4 +261,16 @@ TEST_CASE("issue 9.12: integer keys take whole numbers in exponent notation", "[
   CHECK(load("name: x\ndata: {dataset: synthetic, samples: 1.2e4}\n").front().data.samples == 12000);
   CHECK_THROWS_WITH(load("name: x\ndata: {dataset: synthetic, samples: 1.5e0}\n"),
                     Catch::Contains("data.samples: expected an integer, got '1.5e0'"));
+}
+
+TEST_CASE("issue 9.16: a value from a shortcut flag is named by the flag, down lists of maps", "[scenario]") {
+  CHECK_THROWS_WITH(load("name: x\ndata: {dataset: synthetic}\n", {{"swarm.rounds=0", "--rounds"}}),
+                    Catch::StartsWith("--rounds: swarm.rounds: expected an integer in [1,"));
+  CHECK_THROWS_WITH(load("name: x\ndata: {dataset: synthetic}\n", {{"population.profiles=[{profile: phone, share: -1}]",
+                                                                     "--profiles"}}),
+                    Catch::StartsWith("--profiles: population.profiles[0].share: expected a number >= 0"));
+  // Later overrides win, whoever gave them.
+  CHECK(load("name: x\ndata: {dataset: synthetic}\n", {{"swarm.rounds=2", "--rounds"}, "swarm.rounds=3"})
+            .front()
+            .fl.max_rounds == 3);
 }
