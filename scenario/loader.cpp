@@ -402,20 +402,24 @@ void check_backend_keys(const YAML::Node& root, const std::shared_ptr<const Sour
 // Whether the strategy can aggregate the updates a round hands it (Krum needs more than
 // 2f + 2, Bulyan 4f + 3...): asked of the strategy itself, with that many empty updates.
 // Rounds can bring fewer when workers fail; that shows at run time.
+// The updates a round of the built-in graphs aggregates at most: a round's sample
+// (clients_per_round of the nodes) or the buffer of fl-async; nullopt for a custom graph, whose
+// aggregator takes whatever its edges give it.
+std::optional<int64_t> updates_per_round(const Scenario& sc) {
+  if (sc.graph == "fl-async") return sc.fl.buffer_size;
+  if (sc.graph != "fl") return std::nullopt;
+  const double c = sc.fl.clients_per_round;
+  const Maximum m = c == -1 ? Maximum::unlimited() : c >= 1 ? Maximum(static_cast<int>(c)) : Maximum(c);
+  return m.resolve(sc.population.num_nodes);
+}
+
 void check_strategy_feasible(const YAML::Node& root, const std::shared_ptr<const Source>& source, const Scenario& sc) {
-  int64_t per_round = 0;
-  std::string why;
-  if (sc.graph == "fl-async") {
-    per_round = sc.fl.buffer_size;
-    why = "swarm.buffer_size";
-  } else if (sc.graph == "fl") {
-    const double c = sc.fl.clients_per_round;
-    const Maximum m = c == -1 ? Maximum::unlimited() : c >= 1 ? Maximum(static_cast<int>(c)) : Maximum(c);
-    per_round = m.resolve(sc.population.num_nodes);
-    why = c == -1 ? "every node of population.nodes" : "swarm.clients_per_round of population.nodes";
-  } else {
-    return;  // a custom graph: the aggregator's inputs are whatever the edges give it
-  }
+  const std::optional<int64_t> count = updates_per_round(sc);
+  if (!count) return;
+  const int64_t per_round = *count;
+  const std::string why = sc.graph == "fl-async"               ? "swarm.buffer_size"
+                          : sc.fl.clients_per_round == -1 ? "every node of population.nodes"
+                                                          : "swarm.clients_per_round of population.nodes";
   constexpr int64_t kMaxTrial = 512;  // the robust rules are quadratic in the updates
   if (per_round > kMaxTrial) return;
   std::unique_ptr<strategies::Strategy> strategy = strategies::make_strategy(sc.strategy);
@@ -457,6 +461,54 @@ void check_memory(const YAML::Node& root, const std::shared_ptr<const Source>& s
                      " this machine has available (MemAvailable, /proc/meminfo); make it smaller");
 }
 
+// Refuses a simulated run whose virtual time would leave the clock's range (an int64_t of
+// nanoseconds, about 292 years): the slowest profile's round (training about 6 FLOP per
+// parameter per sample, the model down and up its links and the server's, latencies) times the
+// rounds must stay below kMaxVirtualSeconds, which leaves headroom for nodes slower than their
+// profile (speed_spread) and waits for nodes to come on.
+constexpr double kMaxVirtualSeconds = 1e9;  // about 31.7 years
+void check_virtual_time(const YAML::Node& root, const std::shared_ptr<const Source>& source, const Scenario& sc) {
+  if (sc.backend != "sim") return;
+  const double model_bytes = estimate_memory(sc, 1).model_bytes, params = model_bytes / 4;
+  const double nodes = static_cast<double>(sc.population.num_nodes);
+  const double train = sc.data.dataset == "synthetic" ? static_cast<double>(sc.data.samples) * 5 / 6 : 60000;
+  const double local = sc.data.partition == "sampled" ? static_cast<double>(sc.data.samples_per_node)
+                                                      : std::max(1.0, train / nodes);
+  const double work = 6 * params * local * sc.fl.epochs;
+  // The server's links carry every worker's model down and its update up.
+  const double workers = static_cast<double>(updates_per_round(sc).value_or(sc.population.num_nodes));
+  const double server_s =
+      2 * model_bytes * workers / std::min(sc.sim.server.up_bytes_per_s, sc.sim.server.down_bytes_per_s) +
+      2 * sc.sim.server.latency.seconds();
+  double slowest = 0;
+  size_t which = 0;
+  for (size_t i = 0; i < sc.population.profiles.size(); ++i) {
+    const sim::NodeProfile& p = sc.population.profiles[i].profile;
+    const double round_s = work / p.flops + model_bytes / p.down_bytes_per_s + model_bytes / p.up_bytes_per_s +
+                           2 * p.latency_s;
+    if (round_s > slowest) {
+      slowest = round_s;
+      which = i;
+    }
+  }
+  double round_s = slowest + server_s;
+  if (sc.deadline_s > 0) round_s = std::min(round_s, sc.deadline_s + server_s);
+  double total = round_s * sc.fl.max_rounds;
+  if (sc.max_virtual_time_s) total = std::min(total, *sc.max_virtual_time_s + round_s);
+  if (total <= kMaxVirtualSeconds) return;
+  std::ostringstream msg;
+  msg << std::setprecision(3) << "the run would last about " << total << " s of virtual time (" << sc.fl.max_rounds
+      << " rounds of about " << round_s << " s: profile '" << sc.population.profiles[which].profile.name
+      << "' trains " << work << " FLOP at " << sc.population.profiles[which].profile.flops
+      << " FLOP/s and moves " << model_bytes << " bytes each way), more than the " << kMaxVirtualSeconds
+      << " s (about 31 years) the simulator's clock holds with headroom; use fewer rounds, faster profiles or "
+         "swarm.max_virtual_time_s";
+  if (root.IsMap() && find(root, "population.profiles").IsSequence()) {
+    Section(find(root, "population"), "population", source).list("profiles")[which].fail("", msg.str());
+  }
+  Section(find(root, "swarm"), "swarm", source).fail("rounds", msg.str());
+}
+
 Scenario read_scenario(const YAML::Node& root, std::shared_ptr<const Source> source) {
   Scenario sc;
   Section top(root, "", source);
@@ -486,6 +538,7 @@ Scenario read_scenario(const YAML::Node& root, std::shared_ptr<const Source> sou
   check_backend_keys(root, source, sc);
   check_strategy_feasible(root, source, sc);
   check_memory(root, source, sc);
+  check_virtual_time(root, source, sc);
   if (sc.data.partition == "iid" || sc.data.partition == "dirichlet" || sc.data.partition == "shards" ||
       sc.data.partition == "quantity_skew") {
     // Checked against the data size when the data is loaded; here only the obvious.

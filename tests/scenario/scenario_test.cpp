@@ -274,3 +274,20 @@ TEST_CASE("issue 9.16: a value from a shortcut flag is named by the flag, down l
             .front()
             .fl.max_rounds == 3);
 }
+
+TEST_CASE("issue 9.9: a run whose virtual time would leave the clock's range is refused", "[scenario]") {
+  // flops: 1e-300 made the first training take ~1e305 s: "time ... out of range" mid-run, with
+  // no key.
+  const std::string base = "name: x\ndata: {dataset: synthetic, samples: 600}\nmodel: {hidden: [16]}\n";
+  CHECK_THROWS_WITH(load(base + "population:\n  nodes: 3\n  profiles:\n    - {profile: laptop, share: 1, flops: 1e-300}\n"),
+                    Catch::StartsWith("test.yaml:7:7: population.profiles[0]: the run would last about") &&
+                        Catch::Contains("profile 'laptop' trains"));
+  // At 10 FLOP/s, 6 x 1210 parameters x 166.7 samples (600 x 5/6 over 3 nodes) = 1.21e6 FLOP
+  // take 1.21e5 s: 30000 rounds of that are 3.63e9 s, more than 1e9 s.
+  const std::string slow = "population:\n  nodes: 3\n  profiles:\n    - {profile: laptop, share: 1, flops: 10}\n";
+  CHECK_THROWS_WITH(load(base + slow + "swarm: {rounds: 30000}\n"),
+                    Catch::StartsWith("test.yaml:7:7: population.profiles[0]: the run would last about 3.63e+09 s") &&
+                        Catch::Contains("30000 rounds of about 1.21e+05 s"));
+  // A time limit bounds it.
+  CHECK(load(base + slow + "swarm: {rounds: 30000, max_virtual_time_s: 1e8}\n").size() == 1);
+}
