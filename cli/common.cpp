@@ -1,7 +1,6 @@
 #include "cli/common.hpp"
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -120,16 +119,26 @@ using scenario::Override;
 // "--rounds" of "-r,--rounds": how messages name the flag.
 std::string long_name(const std::string& flags) { return flags.substr(flags.rfind(',') + 1); }
 
-template <typename T>
+// A flag for one scenario key. The value goes to the scenario reader as given, which checks it
+// against the key (type, range, choices: one place for every rule, and 1e6 or 0.0123456789
+// arrive unrounded); `text` values are quoted so that YAML reads them as a string.
+enum class Value { Number, Text };
 void shortcut(CLI::App* cmd, std::vector<Override>& ov, const std::string& flag, const std::string& key,
-              const std::string& help, CLI::Validator check = CLI::Validator()) {
-  auto* opt = cmd->add_option_function<T>(
-      flag, [&ov, key, name = long_name(flag)](const T& v) {
-        std::ostringstream s;
-        s << key << '=' << v;
-        ov.emplace_back(s.str(), name);
+              const std::string& help, Value kind, const std::string& type_name,
+              CLI::Validator check = CLI::Validator()) {
+  auto* opt = cmd->add_option_function<std::string>(
+      flag,
+      [&ov, key, kind, name = long_name(flag)](const std::string& v) {
+        std::string value = v;
+        if (kind == Value::Text) {
+          value = "'";
+          for (char c : v) value += c == '\'' ? std::string("''") : std::string(1, c);
+          value += "'";
+        }
+        ov.emplace_back(key + "=" + value, name);
       },
       help + " (scenario key " + key + ")");
+  opt->type_name(type_name);
   opt->check(check);
   opt->trigger_on_parse();  // in command-line order, with --set: the last one given wins
   opt->group("Scenario shortcuts");
@@ -143,25 +152,15 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<Override>& ov) {
          "Override a scenario key: --set strategy.name=krum (repeatable; of --set and the shortcut "
          "flags below, the last one given wins)")
       ->type_name("KEY=VALUE")->trigger_on_parse();
-  shortcut<std::string>(cmd, ov, "--backend", "backend", "sim: virtual nodes and time; inprocess: wall clock",
-                        CLI::IsMember({"sim", "inprocess"}));
-  shortcut<int>(cmd, ov, "-r,--rounds", "swarm.rounds", "Rounds (iterations) to run at most", CLI::Range(1, 1000000));
-  shortcut<int64_t>(cmd, ov, "-n,--nodes", "population.nodes", "Nodes in the population",
-                    CLI::Range(int64_t{1}, int64_t{100000000}));
-  // Read as text: CLI11 clamps an integer out of range (18446744073709551615 became 2^63 - 1)
-  // and an unsigned type wraps -1.
-  shortcut<std::string>(cmd, ov, "-s,--seed", "seed", "Seed of the whole run, 0 to 2^63 - 1: same seed, same numbers",
-                        CLI::Validator(
-                            [](std::string& v) -> std::string {
-                              int64_t seed = 0;
-                              const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seed);
-                              if (ec != std::errc() || end != v.data() + v.size() || seed < 0) {
-                                return "expected an integer from 0 to 9223372036854775807, got '" + v + "'";
-                              }
-                              return "";
-                            },
-                            "INT in [0, 2^63 - 1]"));
-  shortcut<std::string>(cmd, ov, "--data", "data.path", "Folder holding Fashion-MNIST's four IDX files");
+  shortcut(cmd, ov, "--backend", "backend", "sim: virtual nodes and time; inprocess: wall clock", Value::Text,
+           "sim|inprocess");
+  shortcut(cmd, ov, "-r,--rounds", "swarm.rounds", "Rounds (iterations) to run at most", Value::Number, "INT");
+  shortcut(cmd, ov, "-n,--nodes", "population.nodes", "Nodes in the population", Value::Number, "INT");
+  // Checked by the scenario reader too: CLI11 clamped 18446744073709551615 to 2^63 - 1, and an
+  // unsigned type wrapped -1 to 2^64 - 1.
+  shortcut(cmd, ov, "-s,--seed", "seed", "Seed of the whole run, 0 to 2^63 - 1: same seed, same numbers",
+           Value::Number, "INT");
+  shortcut(cmd, ov, "--data", "data.path", "Folder holding Fashion-MNIST's four IDX files", Value::Text, "DIR");
   cmd->add_flag_callback("--synthetic", [&ov] { ov.emplace_back("data.dataset=synthetic", "--synthetic"); },
                          "Use a small seeded synthetic dataset instead (scenario key data.dataset)")
       ->trigger_on_parse()
@@ -175,16 +174,16 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<Override>& ov) {
          },
          "Hidden layer sizes, e.g. --hidden 200,200 (scenario key model.hidden)")
       ->delimiter(',')->check(CLI::Range(1, 100000))->trigger_on_parse()->group("Scenario shortcuts");
-  shortcut<int>(cmd, ov, "--epochs", "training.epochs", "Local epochs per round", CLI::Range(1, 1000));
-  shortcut<int>(cmd, ov, "--batch-size", "training.batch_size", "Mini-batch size", CLI::Range(1, 100000));
-  shortcut<double>(cmd, ov, "--lr", "training.lr", "SGD learning rate", CLI::PositiveNumber);
-  shortcut<double>(cmd, ov, "--momentum", "training.momentum", "SGD momentum", CLI::Range(0.0, 0.999999));
-  shortcut<double>(cmd, ov, "--weight-decay", "training.weight_decay", "L2 weight decay", CLI::NonNegativeNumber);
-  shortcut<double>(cmd, ov, "--clients-per-round", "swarm.clients_per_round",
-                   "Workers sampled per round: a count, a fraction in (0,1), or -1 for all");
-  shortcut<double>(cmd, ov, "--target-accuracy", "swarm.target_accuracy", "Stop once test accuracy reaches this",
-                   CLI::Range(0.0, 1.0));
-  shortcut<std::string>(cmd, ov, "--strategy", "strategy.name", "Aggregation strategy (fedavg, krum, ...)");
+  shortcut(cmd, ov, "--epochs", "training.epochs", "Local epochs per round", Value::Number, "INT");
+  shortcut(cmd, ov, "--batch-size", "training.batch_size", "Mini-batch size", Value::Number, "INT");
+  shortcut(cmd, ov, "--lr", "training.lr", "SGD learning rate", Value::Number, "NUMBER");
+  shortcut(cmd, ov, "--momentum", "training.momentum", "SGD momentum, in [0, 1)", Value::Number, "NUMBER");
+  shortcut(cmd, ov, "--weight-decay", "training.weight_decay", "L2 weight decay", Value::Number, "NUMBER");
+  shortcut(cmd, ov, "--clients-per-round", "swarm.clients_per_round",
+           "Workers sampled per round: a count, a fraction in (0,1), or -1 for all", Value::Number, "NUMBER");
+  shortcut(cmd, ov, "--target-accuracy", "swarm.target_accuracy", "Stop once test accuracy reaches this",
+           Value::Number, "NUMBER");
+  shortcut(cmd, ov, "--strategy", "strategy.name", "Aggregation strategy (fedavg, krum, ...)", Value::Text, "NAME");
   cmd->add_option_function<std::vector<std::string>>(
          "--profiles",
          [&ov](const std::vector<std::string>& items) {
@@ -200,34 +199,32 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<Override>& ov) {
          "Population by built-in profile and share, e.g. phone=0.6,laptop=0.3,server=0.1 "
          "(scenario key population.profiles)")
       ->delimiter(',')->trigger_on_parse()->group("Scenario shortcuts");
-  shortcut<std::string>(cmd, ov, "--network", "network.model",
-                        "maxmin: flows share links fairly; constant: latency + size/bandwidth",
-                        CLI::IsMember({"maxmin", "constant"}));
-  shortcut<double>(cmd, ov, "--deadline", "swarm.deadline_s",
-                   "Drop workers still running this many virtual seconds into a round", CLI::PositiveNumber);
-  shortcut<double>(cmd, ov, "--overcommit", "swarm.overcommit",
-                   "Sample clients-per-round x F workers, keep the first clients-per-round", CLI::Range(1.0, 100.0));
-  shortcut<double>(cmd, ov, "--crash-prob", "faults.crash_probability", "Probability that a worker crashes",
-                   CLI::Range(0.0, 1.0));
-  shortcut<double>(cmd, ov, "--transfer-fail-prob", "faults.transfer_failure_probability",
-                   "Probability that a worker drops during a transfer", CLI::Range(0.0, 1.0));
+  shortcut(cmd, ov, "--network", "network.model", "maxmin: flows share links fairly; constant: latency + size/bandwidth",
+           Value::Text, "maxmin|constant");
+  shortcut(cmd, ov, "--deadline", "swarm.deadline_s", "Drop workers still running this many virtual seconds into a round",
+           Value::Number, "SECONDS");
+  shortcut(cmd, ov, "--overcommit", "swarm.overcommit",
+           "Sample clients-per-round x F workers, keep the first clients-per-round", Value::Number, "F");
+  shortcut(cmd, ov, "--crash-prob", "faults.crash_probability", "Probability that a worker crashes", Value::Number,
+           "P");
+  shortcut(cmd, ov, "--transfer-fail-prob", "faults.transfer_failure_probability",
+           "Probability that a worker drops during a transfer", Value::Number, "P");
   cmd->add_flag_callback("--async", [&ov] { ov.emplace_back("swarm.graph=fl-async", "--async"); },
                          "Asynchronous FL (FedBuff) (scenario key swarm.graph=fl-async)")
       ->trigger_on_parse()
       ->group("Scenario shortcuts");
-  shortcut<int>(cmd, ov, "--buffer", "swarm.buffer_size", "Async: updates per aggregation", CLI::Range(1, 1000000));
-  shortcut<int>(cmd, ov, "--concurrency", "swarm.concurrency", "Async: workers training at once",
-                CLI::Range(1, 1000000));
-  shortcut<double>(cmd, ov, "--server-lr", "strategy.server_lr", "Server learning rate", CLI::PositiveNumber);
-  cmd->add_option_function<int64_t>(
+  shortcut(cmd, ov, "--buffer", "swarm.buffer_size", "Async: updates per aggregation", Value::Number, "INT");
+  shortcut(cmd, ov, "--concurrency", "swarm.concurrency", "Async: workers training at once", Value::Number, "INT");
+  shortcut(cmd, ov, "--server-lr", "strategy.server_lr", "Server learning rate", Value::Number, "NUMBER");
+  cmd->add_option_function<std::string>(
          "--samples-per-node",
-         [&ov](const int64_t& n) {
+         [&ov](const std::string& n) {
            ov.emplace_back("data.partition=sampled", "--samples-per-node");
-           ov.emplace_back("data.samples_per_node=" + std::to_string(n), "--samples-per-node");
+           ov.emplace_back("data.samples_per_node=" + n, "--samples-per-node");
          },
          "Each node samples this many training examples of its own (for populations larger than the "
          "dataset) (scenario keys data.partition=sampled, data.samples_per_node)")
-      ->check(CLI::Range(int64_t{1}, int64_t{100000000}))->trigger_on_parse()->group("Scenario shortcuts");
+      ->type_name("INT")->trigger_on_parse()->group("Scenario shortcuts");
 }
 
 }  // namespace swarm::cli
