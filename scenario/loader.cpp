@@ -383,7 +383,7 @@ void check_backend_keys(const YAML::Node& root, const std::shared_ptr<const Sour
     YAML::Node n = find(root, path);
     if (!n || n.IsNull()) continue;
     if (n.IsMap() && n.size() == 0) continue;
-    if (std::string(path) == "output.trace" && n.IsScalar() && n.Scalar() == "false") continue;
+    if (std::string(path) == "output.trace" && n.IsScalar() && !n.as<bool>(true)) continue;
     std::string p = path, parent, key = p;
     if (auto dot = p.rfind('.'); dot != std::string::npos) {
       parent = p.substr(0, dot);
