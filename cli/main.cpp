@@ -1,6 +1,8 @@
 // swarm: the command line of swarmsim.
 
 #include <cstdio>
+#include <memory>
+#include <string>
 
 #include <CLI/CLI.hpp>
 
@@ -21,6 +23,27 @@ int main(int argc, char** argv) {
   swarm::cli::add_sweep_command(app, exit_code);
   swarm::cli::add_report_command(app, exit_code);
   swarm::cli::add_partition_command(app, exit_code);
+  // `swarm help [COMMAND]`: the same text as `swarm --help` / `swarm COMMAND --help`.
+  auto topic = std::make_shared<std::string>();
+  CLI::App* help = app.add_subcommand("help", "Print this help, or a command's: swarm help run");
+  help->add_option("command", *topic, "Command to explain");
+  help->callback([&app, topic, &exit_code] {
+    if (topic->empty()) {
+      // Not app.help(): that one explains the subcommand given (here, help itself).
+      std::fputs(app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal).c_str(), stdout);
+    } else {
+      CLI::App* sub = nullptr;
+      try {
+        sub = app.get_subcommand(*topic);
+      } catch (const CLI::OptionNotFound&) {
+      }
+      if (sub == nullptr || sub->get_name() == "help") {
+        throw swarm::UsageError("help: no command '" + *topic + "'; commands: run, validate, sweep, report, partition");
+      }
+      std::fputs(sub->help(app.get_name()).c_str(), stdout);
+    }
+    exit_code = 0;
+  });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

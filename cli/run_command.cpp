@@ -25,7 +25,7 @@ namespace {
 // shortcut flag is a --set of one scenario key.
 struct RunOptions {
   std::string file;
-  std::vector<std::string> overrides;
+  std::vector<scenario::Override> overrides;
   int threads = default_threads();
   std::string trace_file, metrics_file, out_file;
   bool verbose = false;
@@ -83,7 +83,11 @@ void write_trace_csv(const std::string& path, const results::RunResult& run) {
 }
 
 int run(RunOptions o) {
-  if (!o.trace_file.empty()) o.overrides.push_back("output.trace=true");
+  // Every output is checked before the run: a bad path must not cost the run its results.
+  if (!o.out_file.empty()) check_output_path(o.out_file, "--out");
+  if (!o.metrics_file.empty()) check_output_path(o.metrics_file, "--metrics");
+  if (!o.trace_file.empty()) check_output_path(o.trace_file, "--trace");
+  if (!o.trace_file.empty()) o.overrides.emplace_back("output.trace=true", "--trace");
   std::vector<scenario::Scenario> runs = load_scenario_runs(o.file, o.overrides);
   if (runs.size() != 1) {
     throw scenario::ScenarioError(o.file + ": defines " + std::to_string(runs.size()) +
@@ -109,7 +113,23 @@ int run(RunOptions o) {
               sc.backend == "sim" ? "simulated" : "in-process, wall clock", sc.data.dataset.c_str(),
               sc.data.partition.c_str(), layers.str().c_str(), o.threads, static_cast<unsigned long long>(sc.seed));
   printer.header();
-  results::RunResult result = scenario::run_scenario(sc, ctx, cache);
+  results::RunResult result;
+  try {
+    result = scenario::run_scenario(sc, ctx, cache);
+    // The results file first: a CSV that fails to write later does not lose it.
+    if (writer) {
+      writer->write(result);
+      writer->finish();
+    }
+  } catch (...) {
+    if (writer) {  // one run: a partial file holds nothing worth resuming
+      const std::filesystem::path partial = writer->path().string() + ".partial";
+      writer.reset();
+      std::error_code ignored;
+      std::filesystem::remove(partial, ignored);
+    }
+    throw;
+  }
 
   double wall = 0;
   uint64_t bytes = 0, flops = 0;
@@ -134,13 +154,10 @@ int run(RunOptions o) {
   std::fflush(stdout);
   if (!o.metrics_file.empty()) write_metrics_csv(o.metrics_file, result);
   if (!o.trace_file.empty()) write_trace_csv(o.trace_file, result);
-  if (writer) {
-    writer->write(result);
-    writer->finish();
-  }
   if (result.outcome != "complete") {
     // The rounds before it are kept (and written, marked with the outcome); the run failed.
-    std::fprintf(stderr, "swarm: error: the run stopped early (%s): %s\n", result.outcome.c_str(),
+    std::fprintf(stderr, "swarm: error: the run stopped early (%s): %s
+", result.outcome.c_str(),
                  result.outcome_message.c_str());
     return 1;
   }
@@ -156,8 +173,6 @@ void add_run_command(CLI::App& app, int& exit_code) {
              "default scenario: federated learning of an MLP on Fashion-MNIST over 10 simulated "
              "nodes (phones, laptops, servers) in virtual time. Flags override scenario keys.");
   cmd->add_option("file", o->file, "Scenario file (YAML, see scenarios/README.md); default: built-in");
-  cmd->add_option("--set", o->overrides, "Override a scenario key: --set strategy.name=krum (repeatable)")
-      ->type_name("KEY=VALUE");
   cmd->add_option("-t,--threads", o->threads, "Threads training in parallel (results do not depend on it)")
       ->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--out", o->out_file, "Write the run to this HDF5 results file (see docs/results.md)");

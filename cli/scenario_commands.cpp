@@ -31,7 +31,7 @@ std::string duration(double s) {
 
 struct SweepOptions {
   std::string file, out;
-  std::vector<std::string> overrides;
+  std::vector<scenario::Override> overrides;
   int jobs = 0;
   int threads = default_threads();
   bool resume = false;
@@ -47,6 +47,7 @@ int sweep(const SweepOptions& o) {
     }
   }
   const std::string out = o.out.empty() ? std::filesystem::path(o.file).stem().string() + ".h5" : o.out;
+  check_output_path(out, "--out");
   results::ResultWriter writer(out, o.resume);
   // Resuming keeps a run of the file only if it is the very run this sweep would run now (same
   // scenario text, same seed); anything else would mix results of different scenarios.
@@ -134,10 +135,10 @@ int sweep(const SweepOptions& o) {
 
 void add_validate_command(CLI::App& app, int& exit_code) {
   auto file = std::make_shared<std::string>();
-  auto overrides = std::make_shared<std::vector<std::string>>();
+  auto overrides = std::make_shared<std::vector<scenario::Override>>();
   CLI::App* cmd = app.add_subcommand("validate", "Check a scenario file (and its sweep) without running it");
   cmd->add_option("file", *file, "Scenario file (YAML)")->required();
-  cmd->add_option("--set", *overrides, "Override a scenario key (repeatable)")->type_name("KEY=VALUE");
+  add_shortcut_flags(cmd, *overrides);
   cmd->callback([file, overrides, &exit_code] {
     std::vector<scenario::Scenario> runs = load_scenario_runs(*file, *overrides);
     std::set<std::map<std::string, std::string>> points;
@@ -171,7 +172,7 @@ double partition_csv_bytes(int64_t node, const std::vector<uint32_t>& samples) {
 void add_partition_command(CLI::App& app, int& exit_code) {
   auto file = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
-  auto overrides = std::make_shared<std::vector<std::string>>();
+  auto overrides = std::make_shared<std::vector<scenario::Override>>();
   auto force = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand(
       "partition", "Write which training samples every node of a scenario holds, as a run gives them: "
@@ -180,10 +181,10 @@ void add_partition_command(CLI::App& app, int& exit_code) {
                    "partition (bench/compare/torch_fedavg.py).");
   cmd->add_option("file", *file, "Scenario file (YAML; default: the built-in default scenario)");
   cmd->add_option("-o,--out", *out, "CSV file to write")->required();
-  cmd->add_option("--set", *overrides, "Override a scenario key (repeatable)")->type_name("KEY=VALUE");
   cmd->add_flag("--force", *force, "Write the CSV even when it is estimated at more than 1 GB");
   add_shortcut_flags(cmd, *overrides);
   cmd->callback([file, out, overrides, force, &exit_code] {
+    check_output_path(*out, "--out");
     std::vector<scenario::Scenario> runs = load_scenario_runs(*file, *overrides);
     if (runs.size() != 1) {
       throw UsageError((file->empty() ? std::string("(default scenario)") : *file) + ": defines " +
@@ -228,12 +229,12 @@ void add_sweep_command(CLI::App& app, int& exit_code) {
                "file. Rerunning an interrupted sweep with --resume skips the runs already done.");
   cmd->add_option("file", o->file, "Scenario file (YAML)")->required();
   cmd->add_option("-o,--out", o->out, "Results file (default: FILE's name with .h5, here)");
-  cmd->add_option("--set", o->overrides, "Override a scenario key (repeatable)")->type_name("KEY=VALUE");
   cmd->add_option("-j,--jobs", o->jobs, "Runs at once (default: one per core)")->check(CLI::Range(1, 1024));
   cmd->add_option("-t,--threads", o->threads, "Threads in all, shared by the runs at once")
       ->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_flag("--resume", o->resume, "Keep the runs already in the results file and run the others");
   cmd->add_flag("-v,--verbose", o->verbose, "Log what tasks do (to stderr)");
+  add_shortcut_flags(cmd, o->overrides);
   cmd->callback([o, &exit_code] { exit_code = sweep(*o); });
 }
 

@@ -1,5 +1,7 @@
 #include "scenario/declared_swarm.hpp"
 
+#include <algorithm>
+#include <functional>
 #include <set>
 
 #include "engine/error.hpp"
@@ -13,7 +15,46 @@ DeclaredSwarm::DeclaredSwarm(std::vector<TaskDecl> tasks, std::vector<EdgeDecl> 
   for (auto& [key, value] : globals) set_global(key, std::move(value));
 }
 
+namespace {
+
+// The first cycle of the edges, as "a -> b -> a", or "" if they form none (depth-first
+// search in declaration order, so the message is the same every time).
+std::string find_cycle(const std::vector<TaskDecl>& decls, const std::vector<EdgeDecl>& edges) {
+  std::map<std::string, std::vector<std::string>> next;
+  for (const EdgeDecl& e : edges) next[e.from].push_back(e.to);
+  enum class Mark { New, Open, Done };
+  std::map<std::string, Mark> mark;
+  std::vector<std::string> path;
+  std::string cycle;
+  std::function<bool(const std::string&)> visit = [&](const std::string& at) {
+    mark[at] = Mark::Open;
+    path.push_back(at);
+    for (const std::string& to : next[at]) {
+      if (mark[to] == Mark::Open) {
+        auto start = std::find(path.begin(), path.end(), to);
+        for (auto it = start; it != path.end(); ++it) cycle += *it + " -> ";
+        cycle += to;
+        return true;
+      }
+      if (mark[to] == Mark::New && visit(to)) return true;
+    }
+    path.pop_back();
+    mark[at] = Mark::Done;
+    return false;
+  };
+  for (const TaskDecl& d : decls) {
+    if (mark[d.alias] == Mark::New && visit(d.alias)) return cycle;
+  }
+  return "";
+}
+
+}  // namespace
+
 TaskRef DeclaredSwarm::execute() {
+  if (std::string cycle = find_cycle(decls_, edges_); !cycle.empty()) {
+    throw GraphError("the edges form a cycle (" + cycle + "): a round's tasks must run in an order where every "
+                     "edge goes forward");
+  }
   std::map<std::string, std::vector<Dependency>> inputs;
   std::set<std::string> has_successor;
   for (const EdgeDecl& e : edges_) {

@@ -76,13 +76,29 @@ struct Scenario {
   std::string run_name() const;
 };
 
-// Reads `text` (from `file`), applies the --set `overrides` ("key.path=value"), expands the
-// sweep and the replicates, and checks every resulting run. Throws ScenarioError
-// ("FILE:LINE:COLUMN: key: message") on the first fault, before anything runs.
+// A value for a scenario key from the command line: `assignment` is "key.path=value" (the
+// value read as YAML); `flag` names the flag that gave it, for messages ("--rounds"), and is
+// empty for --set (messages then say "--set key.path").
+struct Override {
+  Override(const char* assignment) : assignment(assignment) {}  // NOLINT: implicit, a plain --set
+  Override(std::string assignment, std::string flag = "")        // NOLINT: implicit, a plain --set
+      : assignment(std::move(assignment)), flag(std::move(flag)) {}
+  std::string assignment, flag;
+};
+
+// The most runs (points x replicates) one scenario may ask for.
+constexpr int64_t kMaxRunsPerSweep = 100000;
+
+// Reads `text` (from `file`), applies the `overrides` in order (a later one wins), expands the
+// sweep and the replicates (at most kMaxRunsPerSweep runs, counted before any is made), and
+// checks every resulting run: values, custom graphs against the population, the strategy
+// against the updates a round gives, keys the backend would ignore, and the run's memory
+// against this machine's. Throws ScenarioError ("FILE:LINE:COLUMN: key: message", naming the
+// sweep point if there is a sweep) on the first fault, before anything runs.
 std::vector<Scenario> load_runs(const std::string& text, const std::string& file,
-                                const std::vector<std::string>& overrides = {});
+                                const std::vector<Override>& overrides = {});
 // Same, from a file on disk.
 std::vector<Scenario> load_runs_from_file(const std::string& path,
-                                          const std::vector<std::string>& overrides = {});
+                                          const std::vector<Override>& overrides = {});
 
 }  // namespace swarm::scenario

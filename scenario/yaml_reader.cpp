@@ -3,6 +3,8 @@
 #include <cmath>
 #include <sstream>
 
+#include <yaml.h>
+
 #include "engine/text.hpp"
 
 namespace swarm::scenario {
@@ -13,6 +15,24 @@ std::string describe(const YAML::Node& n) {
   if (n.IsScalar()) return "'" + n.Scalar() + "'";
   if (n.IsSequence()) return "a list";
   return "a map";
+}
+
+// An integer, also written as a whole number in exponent notation (1e8); `fail` on anything
+// else (it throws).
+int64_t as_integer(const YAML::Node& n, const std::function<void()>& fail) {
+  try {
+    return n.as<int64_t>();
+  } catch (const YAML::Exception&) {
+  }
+  double d = 0;
+  try {
+    d = n.as<double>();
+  } catch (const YAML::Exception&) {
+    fail();
+  }
+  // 2^63 is exactly representable; every whole double below it fits.
+  if (!(std::isfinite(d) && d == std::floor(d) && std::abs(d) < 9223372036854775808.0)) fail();
+  return static_cast<int64_t>(d);
 }
 
 }  // namespace
@@ -30,10 +50,18 @@ std::string Section::key_path(const std::string& key) const {
 }
 
 std::optional<std::string> Section::origin_of(const std::string& full_path) const {
-  for (std::string p = full_path;; p = p.substr(0, p.rfind('.'))) {
+  // Up the path: "a.b[2].c", "a.b[2]", "a.b", "a".
+  for (std::string p = full_path; !p.empty();) {
     if (auto it = source_->origins.find(p); it != source_->origins.end()) return it->second;
-    if (p.find('.') == std::string::npos) return std::nullopt;
+    if (p.back() == ']' && p.rfind('[') != std::string::npos) {
+      p.erase(p.rfind('['));
+    } else if (p.find('.') != std::string::npos) {
+      p.erase(p.rfind('.'));
+    } else {
+      return std::nullopt;
+    }
   }
+  return std::nullopt;
 }
 
 std::string Section::where(const std::string& key) const {
@@ -113,11 +141,7 @@ int64_t Section::integer(const std::string& key, int64_t fallback, int64_t min, 
   int64_t v = fallback;
   if (n && !n.IsNull()) {
     if (!n.IsScalar()) fail(key, "expected an integer, got " + describe(n));
-    try {
-      v = n.as<int64_t>();
-    } catch (const YAML::Exception&) {
-      fail(key, "expected an integer, got " + describe(n));
-    }
+    v = as_integer(n, [&] { fail(key, "expected an integer, got " + describe(n)); });
   }
   if (v < min || v > max) {
     fail(key, "expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
@@ -157,12 +181,7 @@ std::vector<int64_t> Section::integers(const std::string& key, const std::vector
   if (!n.IsSequence()) fail(key, "expected a list of integers, got " + describe(n));
   std::vector<int64_t> out;
   for (const YAML::Node& item : n) {
-    int64_t v = 0;
-    try {
-      v = item.as<int64_t>();
-    } catch (const YAML::Exception&) {
-      fail(key, "expected a list of integers, got " + describe(item) + " in it");
-    }
+    const int64_t v = as_integer(item, [&] { fail(key, "expected a list of integers, got " + describe(item) + " in it"); });
     if (v < min || v > max) {
       fail(key, "expected integers in [" + std::to_string(min) + ", " + std::to_string(max) +
                     "], got " + std::to_string(v));
@@ -209,17 +228,87 @@ void Section::finish() const {
   }
 }
 
-YAML::Node parse_yaml(const std::string& text, const std::string& file) {
-  try {
-    YAML::Node root = YAML::Load(text);
-    if (!root.IsDefined() || root.IsNull()) return YAML::Node(YAML::NodeType::Map);
-    if (!root.IsMap()) throw ScenarioError(file + ":1:1: a scenario must be a map of keys");
-    return root;
-  } catch (const YAML::Exception& e) {
-    std::ostringstream s;
-    s << file << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": malformed YAML: " << e.msg;
-    throw ScenarioError(s.str());
+namespace {
+
+std::string at(const std::string& file, int line, int column) {
+  return file + ':' + std::to_string(line + 1) + ':' + std::to_string(column + 1);
+}
+
+// A strict syntax pass with libyaml before yaml-cpp builds the tree: yaml-cpp accepts a quoted
+// string that the end of the file cuts off (it ends the string there), and reads only the
+// first of several documents. libyaml refuses the first and reports every document.
+void check_syntax(const std::string& text, const std::string& file) {
+  yaml_parser_t parser;
+  if (!yaml_parser_initialize(&parser)) throw ScenarioError(file + ": cannot start the YAML parser");
+  yaml_parser_set_input_string(&parser, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  std::string error;
+  for (int documents = 0; error.empty();) {
+    yaml_event_t event;
+    if (!yaml_parser_parse(&parser, &event)) {
+      std::ostringstream s;
+      s << at(file, static_cast<int>(parser.problem_mark.line), static_cast<int>(parser.problem_mark.column))
+        << ": malformed YAML: " << (parser.problem ? parser.problem : "syntax error");
+      if (parser.context) {
+        s << " " << parser.context << " that starts at " << parser.context_mark.line + 1 << ':'
+          << parser.context_mark.column + 1;
+      }
+      error = s.str();
+      break;
+    }
+    const bool end = event.type == YAML_STREAM_END_EVENT;
+    if (event.type == YAML_DOCUMENT_START_EVENT && ++documents == 2) {
+      error = at(file, static_cast<int>(event.start_mark.line), static_cast<int>(event.start_mark.column)) +
+              ": a second YAML document ('---'): a scenario file holds one document; split the "
+              "scenarios into files, or use a sweep";
+    }
+    yaml_event_delete(&event);
+    if (end) break;
   }
+  yaml_parser_delete(&parser);
+  if (!error.empty()) throw ScenarioError(error);
+}
+
+}  // namespace
+
+void check_duplicate_keys(const YAML::Node& node, const std::string& path,
+                          const std::function<std::string(const YAML::Mark&)>& where) {
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      check_duplicate_keys(node[i], path + "[" + std::to_string(i) + "]", where);
+    }
+  } else if (node.IsMap()) {
+    std::map<std::string, YAML::Mark> seen;
+    for (const auto& kv : node) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : YAML::Dump(kv.first);
+      const std::string full = path.empty() ? key : path + "." + key;
+      auto [it, fresh] = seen.emplace(key, kv.first.Mark());
+      if (!fresh) {
+        std::string first = it->second.line >= 0
+                                ? " (first at line " + std::to_string(it->second.line + 1) + ", column " +
+                                      std::to_string(it->second.column + 1) + ")"
+                                : "";
+        throw ScenarioError(where(kv.first.Mark()) + ": " + full + ": duplicate key '" + key + "'" + first +
+                            "; give each key once");
+      }
+      check_duplicate_keys(kv.second, full, where);
+    }
+  }
+}
+
+YAML::Node parse_yaml(const std::string& text, const std::string& file) {
+  check_syntax(text, file);
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    throw ScenarioError(at(file, e.mark.line, e.mark.column) + ": malformed YAML: " + e.msg);
+  }
+  if (!root.IsDefined() || root.IsNull()) {
+    throw ScenarioError(file + ":1:1: the scenario is empty; write {} for a scenario with every key at its default");
+  }
+  if (!root.IsMap()) throw ScenarioError(file + ":1:1: a scenario must be a map of keys");
+  check_duplicate_keys(root, "", [&file](const YAML::Mark& m) { return at(file, m.line, m.column); });
+  return root;
 }
 
 void set_path(YAML::Node root, const std::string& path, const YAML::Node& value, const std::string& origin) {
@@ -253,6 +342,7 @@ std::pair<std::string, YAML::Node> parse_override(const std::string& arg) {
   try {
     YAML::Node v = YAML::Load(text);
     if (!v.IsDefined() || v.IsNull()) v = YAML::Node(text);
+    check_duplicate_keys(v, key, [&key](const YAML::Mark&) { return "--set " + key; });
     return {key, v};
   } catch (const YAML::Exception& e) {
     throw ScenarioError("--set " + key + ": value '" + text + "' is not valid YAML: " + e.msg);

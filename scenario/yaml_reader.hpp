@@ -77,8 +77,16 @@ class Section {
   std::set<std::string> known_;
 };
 
-// Parses YAML text; syntax errors become ScenarioError with the file's line and column.
+// Parses YAML text strictly: syntax errors (a quoted string the end of the file cuts off
+// included), a second document, an empty file (a scenario of defaults is `{}`) and a key given
+// twice in any map (nested, or in a list of maps) become ScenarioError with the file's line and
+// column.
 YAML::Node parse_yaml(const std::string& text, const std::string& file);
+
+// Throws ScenarioError "WHERE: path.key: duplicate key" for the first key that appears twice in
+// a map anywhere under `node`; `where` turns a key's mark into the message's location.
+void check_duplicate_keys(const YAML::Node& node, const std::string& path,
+                          const std::function<std::string(const YAML::Mark&)>& where);
 
 // Sets `path` ("a.b.c") to `value` in `root`, creating maps on the way. Throws ScenarioError
 // (prefixed with `origin`) when a step of the path is a scalar or a list.

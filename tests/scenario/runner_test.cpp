@@ -8,7 +8,7 @@ using namespace swarm::scenario;
 
 namespace {
 
-results::RunResult run(const std::string& text, const std::vector<std::string>& overrides = {}) {
+results::RunResult run(const std::string& text, const std::vector<Override>& overrides = {}) {
   std::vector<Scenario> runs = load_runs(text, "test.yaml", overrides);
   REQUIRE(runs.size() == 1);
   auto logger = std::make_shared<spdlog::logger>("t", std::make_shared<spdlog::sinks::null_sink_mt>());

@@ -8,7 +8,7 @@ using namespace swarm::scenario;
 
 namespace {
 
-std::vector<Scenario> load(const std::string& text, const std::vector<std::string>& overrides = {}) {
+std::vector<Scenario> load(const std::string& text, const std::vector<Override>& overrides = {}) {
   return load_runs(text, "test.yaml", overrides);
 }
 
@@ -192,4 +192,102 @@ TEST_CASE("bad scenarios give FILE:LINE:COLUMN and what was expected", "[scenari
     CHECK_THROWS_WITH(load("name: x\ndata: {dataset: synthetic}\nstrategy:\n  name: trimmed_mean\n  trim_ratio: 0.7\n"),
                       Catch::StartsWith("test.yaml:") && Catch::Contains("trim_ratio"));
   }
+}
+
+TEST_CASE("issue 9.13: a sweep expands to points x replicates, the first key varying fastest", "[scenario][sweep]") {
+  // 3 x 4 points x 2 replicates = 24 runs.
+  std::vector<Scenario> runs = load(R"(name: s
+replicates: 2
+data: {dataset: synthetic}
+sweep:
+  seed: [10, 20, 30]
+  training.lr: [0.1, 0.2, 0.3, 0.4]
+)");
+  REQUIRE(runs.size() == 24);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const size_t point = i / 2, rep = i % 2;
+    const uint64_t seed = 10 * (point % 3 + 1);
+    CHECK(runs[i].replicate == static_cast<int>(rep));
+    CHECK(runs[i].seed == seed + rep);  // replicate r runs with the point's seed + r
+    CHECK(runs[i].fl.lr == Approx(0.1 * static_cast<double>(point / 3 + 1)));
+    CHECK(runs[i].text.find("sweep") == std::string::npos);
+  }
+}
+
+TEST_CASE("issue 9.13: a sweep of more runs than kMaxRunsPerSweep is refused before any is made", "[scenario][sweep]") {
+  std::string values = "[";
+  for (int i = 0; i < 400; ++i) values += (i ? "," : "") + std::to_string(i);
+  values += "]";
+  // 400 x 400 points x 1 replicate = 160000 runs > 100000.
+  CHECK_THROWS_WITH(load("name: s\ndata: {dataset: synthetic}\nsweep:\n  seed: " + values + "\n  swarm.rounds: " +
+                         values.substr(0, values.find(",400")) + "\n"),
+                    Catch::Contains("sweep: the sweep asks for ") && Catch::Contains("more than the 100000 runs"));
+  CHECK_THROWS_WITH(load("name: s\nreplicates: 10000\ndata: {dataset: synthetic}\nsweep:\n  seed: " + values + "\n"),
+                    Catch::StartsWith("test.yaml:5:3: sweep: the sweep asks for 4000000 runs (400 seed x 10000 "
+                                      "replicates), more than the 100000 runs a sweep may hold"));
+}
+
+TEST_CASE("issue 9.9: a fault in one sweep point names the point", "[scenario][sweep]") {
+  CHECK_THROWS_WITH(load("name: s\ndata: {dataset: synthetic}\npopulation: {nodes: 3}\nstrategy: {num_byzantine: 1}\n"
+                         "sweep:\n  strategy.name: [fedavg, krum]\n"),
+                    Catch::StartsWith("test.yaml:6:18 (sweep): strategy.name: krum: needs more than 2f + 2 = 4 updates") &&
+                        Catch::EndsWith("(in the sweep point strategy.name=krum)"));
+}
+
+TEST_CASE("issue 9.9: times must fit the nanosecond clock, floats the model's float", "[scenario]") {
+  const std::string base = "name: x\ndata: {dataset: synthetic}\n";
+  CHECK_THROWS_WITH(load(base + "swarm: {deadline_s: 1e10}\n"),
+                    Catch::StartsWith("test.yaml:3:21: swarm.deadline_s: expected 0 or a duration of 1 ns to 1e8 s"));
+  CHECK_THROWS_WITH(load(base + "swarm: {deadline_s: 1e-12}\n"), Catch::StartsWith("test.yaml:3:21: swarm.deadline_s:"));
+  CHECK_THROWS_WITH(load(base + "swarm: {max_virtual_time_s: 1e12}\n"),
+                    Catch::StartsWith("test.yaml:3:29: swarm.max_virtual_time_s: expected a duration"));
+  CHECK_THROWS_WITH(load(base + "network: {server_latency_ms: 1e12}\n"),
+                    Catch::Contains("network.server_latency_ms: expected 0 or a duration"));
+  CHECK_THROWS_WITH(load(base + "population:\n  profiles:\n    - {profile: phone, share: 1, latency_ms: 1e15}\n"),
+                    Catch::Contains("population.profiles[0].latency_ms: expected 0 or a duration"));
+  CHECK_THROWS_WITH(load(base + "training: {lr: 1e-320}\n"),
+                    Catch::StartsWith("test.yaml:3:16: training.lr: expected 0 or a magnitude in [1.2e-38, 3.4e38]"));
+  CHECK_THROWS_WITH(load(base + "training: {weight_decay: 1e39}\n"), Catch::Contains("training.weight_decay: expected 0 or"));
+  CHECK_THROWS_WITH(load(base + "strategy: {name: fedadam, tau: 1e-50}\n"), Catch::Contains("strategy.tau: expected 0 or"));
+  CHECK_THROWS_WITH(load(base + "swarm: {clients_per_round: 3000000000}\n"),
+                    Catch::Contains("swarm.clients_per_round: expected a count >= 1 (at most 2147483647)"));
+  CHECK_THROWS_WITH(load("name: \"\"\ndata: {dataset: synthetic}\n"),
+                    Catch::StartsWith("test.yaml:1:7: name: expected a non-empty name"));
+  // The largest and smallest allowed are taken.
+  CHECK(load(base + "swarm: {deadline_s: 1e-9, max_virtual_time_s: 1e8}\n").front().deadline_s == 1e-9);
+}
+
+TEST_CASE("issue 9.12: integer keys take whole numbers in exponent notation", "[scenario]") {
+  CHECK(load("name: x\ndata: {dataset: synthetic, samples: 1.2e4}\n").front().data.samples == 12000);
+  CHECK_THROWS_WITH(load("name: x\ndata: {dataset: synthetic, samples: 1.5e0}\n"),
+                    Catch::Contains("data.samples: expected an integer, got '1.5e0'"));
+}
+
+TEST_CASE("issue 9.16: a value from a shortcut flag is named by the flag, down lists of maps", "[scenario]") {
+  CHECK_THROWS_WITH(load("name: x\ndata: {dataset: synthetic}\n", {{"swarm.rounds=0", "--rounds"}}),
+                    Catch::StartsWith("--rounds: swarm.rounds: expected an integer in [1,"));
+  CHECK_THROWS_WITH(load("name: x\ndata: {dataset: synthetic}\n", {{"population.profiles=[{profile: phone, share: -1}]",
+                                                                     "--profiles"}}),
+                    Catch::StartsWith("--profiles: population.profiles[0].share: expected a number >= 0"));
+  // Later overrides win, whoever gave them.
+  CHECK(load("name: x\ndata: {dataset: synthetic}\n", {{"swarm.rounds=2", "--rounds"}, "swarm.rounds=3"})
+            .front()
+            .fl.max_rounds == 3);
+}
+
+TEST_CASE("issue 9.9: a run whose virtual time would leave the clock's range is refused", "[scenario]") {
+  // flops: 1e-300 made the first training take ~1e305 s: "time ... out of range" mid-run, with
+  // no key.
+  const std::string base = "name: x\ndata: {dataset: synthetic, samples: 600}\nmodel: {hidden: [16]}\n";
+  CHECK_THROWS_WITH(load(base + "population:\n  nodes: 3\n  profiles:\n    - {profile: laptop, share: 1, flops: 1e-300}\n"),
+                    Catch::StartsWith("test.yaml:7:7: population.profiles[0]: the run would last about") &&
+                        Catch::Contains("profile 'laptop' trains"));
+  // At 10 FLOP/s, 6 x 1210 parameters x 166.7 samples (600 x 5/6 over 3 nodes) = 1.21e6 FLOP
+  // take 1.21e5 s: 30000 rounds of that are 3.63e9 s, more than 1e9 s.
+  const std::string slow = "population:\n  nodes: 3\n  profiles:\n    - {profile: laptop, share: 1, flops: 10}\n";
+  CHECK_THROWS_WITH(load(base + slow + "swarm: {rounds: 30000}\n"),
+                    Catch::StartsWith("test.yaml:7:7: population.profiles[0]: the run would last about 3.63e+09 s") &&
+                        Catch::Contains("30000 rounds of about 1.21e+05 s"));
+  // A time limit bounds it.
+  CHECK(load(base + slow + "swarm: {rounds: 30000, max_virtual_time_s: 1e8}\n").size() == 1);
 }
