@@ -156,8 +156,7 @@ int run(RunOptions o) {
   if (!o.trace_file.empty()) write_trace_csv(o.trace_file, result);
   if (result.outcome != "complete") {
     // The rounds before it are kept (and written, marked with the outcome); the run failed.
-    std::fprintf(stderr, "swarm: error: the run stopped early (%s): %s
-", result.outcome.c_str(),
+    std::fprintf(stderr, "swarm: error: the run stopped early (%s): %s\n", result.outcome.c_str(),
                  result.outcome_message.c_str());
     return 1;
   }

@@ -193,9 +193,11 @@ TEST_CASE("report on a damaged results file exits 2 naming it, never crashes", "
 TEST_CASE("partition estimates the CSV's size and refuses more than 1 GB without --force", "[cli][output]") {
   const fs::path dir = fresh_dir("swarm_output_partition_size");
   const std::string csv = (dir / "p.csv").string();
-  // 200000 nodes x 500 samples: 10^8 lines of about 13 bytes.
+  // 200000 nodes x 500 samples: 10^8 lines of about 13 bytes (100 clients a round, so that
+  // the scenario itself fits in memory: it is checked as one that would run).
   const swarm::testing::CliResult r =
-      swarm_cli("partition --synthetic --nodes 200000 --set data.partition=sampled --set data.samples_per_node=500 "
+      swarm_cli("partition --synthetic --nodes 200000 --clients-per-round 100 --set data.partition=sampled "
+                "--set data.samples_per_node=500 "
                 "-o " + csv);
   INFO(r.out);
   CHECK(r.code == 2);
