@@ -2,7 +2,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <cstdio>
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <limits>
 #include <thread>
@@ -103,6 +105,15 @@ void write_atomically(const std::string& path, const std::function<void(std::ost
     std::error_code ignored;
     fs::remove(tmp, ignored);  // nothing half-written left behind
     throw;
+  }
+}
+
+void print_warnings(const std::vector<scenario::Scenario>& runs) {
+  std::set<std::string> seen;
+  for (const scenario::Scenario& r : runs) {
+    for (const std::string& w : scenario::warnings(r)) {
+      if (seen.insert(w).second) std::fprintf(stderr, "swarm: warning: %s\n", w.c_str());
+    }
   }
 }
 

@@ -33,6 +33,9 @@ void check_output_path(const std::string& path, const std::string& flag);
 std::vector<scenario::Scenario> load_scenario_runs(const std::string& file,
                                                    const std::vector<scenario::Override>& overrides);
 
+// Prints scenario::warnings() of the runs on stderr, each once.
+void print_warnings(const std::vector<scenario::Scenario>& runs);
+
 // --set KEY=VALUE and the flags that stand for one scenario key each (--rounds N is --set
 // swarm.rounds=N ...), appended to `overrides` in command-line order: the last one wins.
 void add_shortcut_flags(CLI::App* cmd, std::vector<scenario::Override>& overrides);

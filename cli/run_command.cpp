@@ -112,6 +112,7 @@ int run(RunOptions o) {
               static_cast<long long>(sc.population.num_nodes),
               sc.backend == "sim" ? "simulated" : "in-process, wall clock", sc.data.dataset.c_str(),
               sc.data.partition.c_str(), layers.str().c_str(), o.threads, static_cast<unsigned long long>(sc.seed));
+  print_warnings(runs);
   printer.header();
   results::RunResult result;
   try {

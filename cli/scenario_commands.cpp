@@ -40,6 +40,7 @@ struct SweepOptions {
 
 int sweep(const SweepOptions& o) {
   std::vector<scenario::Scenario> runs = load_scenario_runs(o.file, o.overrides);
+  print_warnings(runs);
   std::set<std::string> names;
   for (const auto& r : runs) {
     if (!names.insert(r.run_name()).second) {
@@ -70,6 +71,10 @@ int sweep(const SweepOptions& o) {
   for (const auto& r : runs) {
     if (!writer.completed_runs().count(r.run_name())) todo.push_back(&r);
   }
+  std::vector<std::string> stopped;  // runs that ended early (diverged, no node left), kept ones too
+  for (const auto& [name, kept] : writer.completed_runs()) {
+    if (kept.outcome != "complete") stopped.push_back(name + ": " + kept.outcome + ": " + kept.outcome_message);
+  }
   const int jobs = std::max(1, std::min<int>(o.jobs > 0 ? o.jobs : o.threads, static_cast<int>(std::max<size_t>(1, todo.size()))));
   const int threads_per_run = std::max(1, o.threads / jobs);
   std::fprintf(stderr, "sweep %s: %zu runs, %zu already in %s; running %zu, %d at a time (%d thread(s) each)\n",
@@ -81,7 +86,6 @@ int sweep(const SweepOptions& o) {
   std::mutex mutex;
   std::atomic<size_t> next{0};
   size_t finished = 0;
-  std::vector<std::string> stopped;  // runs that ended early (diverged, no node left)
   std::exception_ptr error;
   const auto start = std::chrono::steady_clock::now();
   auto worker = [&] {
@@ -124,6 +128,7 @@ int sweep(const SweepOptions& o) {
   std::fprintf(stderr, "sweep %s: done; results in %s (swarm report %s)\n", o.file.c_str(), out.c_str(), out.c_str());
   if (!stopped.empty()) {
     // Every run is in the file, the stopped ones marked with their outcome; the sweep failed.
+    std::sort(stopped.begin(), stopped.end());  // completion order depends on --jobs
     std::fprintf(stderr, "swarm: error: %zu run(s) stopped early:\n", stopped.size());
     for (const std::string& s : stopped) std::fprintf(stderr, "  %s\n", s.c_str());
     return 1;
@@ -141,6 +146,7 @@ void add_validate_command(CLI::App& app, int& exit_code) {
   add_shortcut_flags(cmd, *overrides);
   cmd->callback([file, overrides, &exit_code] {
     std::vector<scenario::Scenario> runs = load_scenario_runs(*file, *overrides);
+    print_warnings(runs);
     std::set<std::map<std::string, std::string>> points;
     for (const auto& r : runs) points.insert(r.point);
     std::printf("%s: ok: %zu run(s) = %zu sweep point(s) x %d replicate(s)\n", file->c_str(), runs.size(),

@@ -110,11 +110,12 @@ class Backend {
   // clock then reads `until_s`). Backends without control over time may ignore `until_s`.
   virtual std::optional<Completion> next_completion(std::optional<double> until_s = std::nullopt) = 0;
 
-  // Advances the backend clock to the next time a node that is off now comes on, and returns
-  // true; returns false, the clock unchanged, if no node ever will. The controller calls it
-  // when a task finds no node on and nothing is in flight. A backend whose nodes are on
-  // until they leave for good keeps the default. REQUIRES: no instance in flight.
-  virtual bool wait_for_node() { return false; }
+  // Advances the backend clock to the next time one of `candidates` (sorted ids; empty: any
+  // node) that is off now comes on, and returns true; returns false, the clock unchanged, if
+  // none ever will. The controller calls it when a task finds no node on and nothing is in
+  // flight. A backend whose nodes are on until they leave for good keeps the default.
+  // REQUIRES: no instance in flight.
+  virtual bool wait_for_node(std::span<const NodeId> /*candidates*/) { return false; }
 
   // Abandons a started instance: no completion is delivered for it afterwards.
   virtual void cancel(uint64_t instance_id) = 0;

@@ -129,17 +129,33 @@ std::vector<NodeId> Controller::choose_nodes(int task, int iteration) {
   return place(request, rng);
 }
 
-bool Controller::has_candidates(int task) const {
+std::optional<std::vector<NodeId>> Controller::candidates(int task) const {
   const TaskOptions& opt = graph_.task(task).options;
-  if (opt.method == Method::Server) return false;  // the server is always there
+  if (opt.method == Method::Server) return std::nullopt;  // the server is always there
+  const std::span<const NodeId> all = state_.node_ids();
   const std::vector<NodeId> excepted = sorted_unique(opt.excepted_ids);
   auto usable = [&](NodeId id) {
-    const std::span<const NodeId> all = state_.node_ids();
     return std::binary_search(all.begin(), all.end(), id) && !std::binary_search(excepted.begin(), excepted.end(), id);
   };
-  if (auto it = scheduled_.find(task); it != scheduled_.end()) return std::any_of(it->second.begin(), it->second.end(), usable);
-  if (!opt.specified_ids.empty()) return std::any_of(opt.specified_ids.begin(), opt.specified_ids.end(), usable);
-  return state_.node_ids().size() > excepted.size() || std::any_of(state_.node_ids().begin(), state_.node_ids().end(), usable);
+  std::vector<NodeId> out;
+  const auto scheduled = scheduled_.find(task);
+  if (scheduled != scheduled_.end() || !opt.specified_ids.empty()) {
+    const std::vector<NodeId> specified = sorted_unique(opt.specified_ids);
+    const std::vector<NodeId>& base = scheduled != scheduled_.end() ? scheduled->second : specified;
+    for (NodeId id : sorted_unique(base)) {
+      if (usable(id) && (specified.empty() || std::binary_search(specified.begin(), specified.end(), id))) {
+        out.push_back(id);
+      }
+    }
+    if (out.empty()) return std::nullopt;
+    return out;
+  }
+  if (excepted.empty()) return all.empty() ? std::nullopt : std::optional(out);  // empty: any node
+  for (NodeId id : all) {
+    if (usable(id)) out.push_back(id);
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
 }
 
 void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
@@ -149,16 +165,18 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
   // No node is on for a task that some node could take, and nothing runs that could change
   // that: time moves on to the next node that comes on (in simulation; nodes of other
   // backends are on or gone).
-  while (nodes.empty() && running_.empty() && has_candidates(task)) {
-    if (!backend_.wait_for_node()) {
-      throw NoNodeAvailable("iteration " + std::to_string(iteration) + ": task '" + spec.alias() +
+  std::optional<std::vector<NodeId>> waiting_for;
+  while (nodes.empty() && running_.empty() && (waiting_for = candidates(task))) {
+    if (!backend_.wait_for_node(*waiting_for)) {
+      throw NoNodeAvailable("iteration " + std::to_string(iteration) + " (round " + std::to_string(iteration + 1) +
+                            "): task '" + spec.alias() +
                             "' has no node to run on at " + std::to_string(backend_.now_s()) +
                             " s, and no node will ever come on again");
     }
     nodes = choose_nodes(task, iteration);
   }
   const Maximum& maximum = spec.options.maximum;
-  if (!maximum.is_unlimited() && !maximum.is_fraction()) {
+  if (spec.options.method != Method::Server && !maximum.is_unlimited() && !maximum.is_fraction()) {
     const int64_t wanted = std::max<int64_t>(0, maximum.resolve(INT64_MAX) - running_count(task));
     report.unplaced += static_cast<int>(std::max<int64_t>(0, wanted - static_cast<int64_t>(nodes.size())));
   }
@@ -169,7 +187,12 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
   run.pending = static_cast<int>(nodes.size());
   run.start_s = backend_.now_s();
   if (policy(task).has_over_commit()) {
-    run.keep = std::max(1, static_cast<int>(std::lround(nodes.size() / policy(task).factor)));
+    // K of the K x factor wanted; a round short of nodes keeps up to K of those it got.
+    const Maximum& m = spec.options.maximum;
+    const double wanted = !m.is_unlimited() && !m.is_fraction() ? static_cast<double>(m.resolve(INT64_MAX))
+                                                               : static_cast<double>(nodes.size());
+    run.keep = std::max(1, std::min(static_cast<int>(nodes.size()),
+                                    static_cast<int>(std::lround(wanted / policy(task).factor))));
   }
   for (NodeId node : nodes) {
     InstanceSpec inst;
@@ -236,8 +259,10 @@ void Controller::handle(Completion c, int iteration, std::vector<TaskRun>& runs,
       ++report.failed;
       if (c.diverged) {
         throw RunDiverged("iteration " + std::to_string(c.spec.iteration) + " (round " +
-                          std::to_string(c.spec.iteration + 1) + "): task '" + c.spec.alias + "' on node " +
-                          std::to_string(c.spec.node) + " diverged: " + c.error);
+                          std::to_string(c.spec.iteration + 1) + "): task '" + c.spec.alias + "' on " +
+                          (c.spec.node == kServerNode ? std::string("the server")
+                                                      : "node " + std::to_string(c.spec.node)) +
+                          " diverged: " + c.error);
       }
       if (options_.abort_on_task_error) {
         throw TaskFailed("task '" + c.spec.alias + "' failed on node " +
@@ -314,6 +339,10 @@ IterationReport Controller::run_iteration(int iteration) {
           r.start_s + policy(spec.task).deadline_s <= *until) {
         late.push_back(id);
       }
+    }
+    if (late.empty()) {
+      throw std::logic_error("backend reached " + std::to_string(*until) + " s with no instance of iteration " +
+                             std::to_string(iteration) + " past its deadline");
     }
     for (uint64_t id : late) drop(id, loss::kDeadline, &runs, report);
   }

@@ -151,8 +151,9 @@ class Controller {
   void start_task(int task, int iteration, std::vector<TaskRun>& runs, IterationReport& report);
   // The nodes placement gives the task now (see place()).
   std::vector<NodeId> choose_nodes(int task, int iteration);
-  // Whether some node of the swarm could take the task if it were on.
-  bool has_candidates(int task) const;
+  // The nodes that could take the task if they were on (sorted; empty: any node of the
+  // swarm), or nullopt when none could.
+  std::optional<std::vector<NodeId>> candidates(int task) const;
   void handle(Completion c, int iteration, std::vector<TaskRun>& runs, IterationReport& report,
               std::map<int, std::vector<NodeId>>& next_schedule);
   // Drops a running instance: cancels it in the backend and reports it lost for `cause`.

@@ -72,7 +72,8 @@ void TaskContext::schedule_next_iter(std::vector<NodeId> node_ids, const std::st
 const ml::DatasetView& TaskContext::dataset(const std::string& name) const {
   auto it = local_.find(name);
   if (it == local_.end()) {
-    throw TaskError("node " + std::to_string(spec_.node) + " holds no dataset '" + name + "'");
+    throw TaskError((spec_.node == kServerNode ? std::string("the server") : "node " + std::to_string(spec_.node)) +
+                    " holds no dataset '" + name + "'");
   }
   return it->second;
 }

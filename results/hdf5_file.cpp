@@ -825,7 +825,7 @@ struct ResultWriter::Impl {
       const std::string where = "/runs/" + link;
       if (is_complete(group.get(), where, file)) {
         RunResult run = read_run(group.get(), link, file, file_bytes);
-        done[run.name] = CompletedRun{std::move(run.scenario_text), run.seed};
+        done[run.name] = CompletedRun{std::move(run.scenario_text), run.seed, run.outcome, run.outcome_message};
       } else {
         incomplete.push_back(link);
       }
@@ -918,7 +918,7 @@ void ResultWriter::write(const RunResult& run) {
   check(H5Fflush(w.h5.get(), H5F_SCOPE_GLOBAL), w.file, "flushing");
   write_int_attribute(group.get(), "complete", 1, w.file);
   check(H5Fflush(w.h5.get(), H5F_SCOPE_GLOBAL), w.file, "flushing");
-  w.done[run.name] = CompletedRun{run.scenario_text, run.seed};
+  w.done[run.name] = CompletedRun{run.scenario_text, run.seed, run.outcome, run.outcome_message};
 }
 
 void ResultWriter::finish() {

@@ -84,6 +84,7 @@ struct RunResult {
 struct CompletedRun {
   std::string scenario_text;
   uint64_t seed = 0;
+  std::string outcome = "complete", outcome_message;  // as in RunResult
 };
 
 // Writes the runs of one `swarm run` or `swarm sweep` to one file.

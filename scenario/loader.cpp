@@ -576,6 +576,17 @@ std::string emit_without_sweep(const YAML::Node& root) {
 
 }  // namespace
 
+std::vector<std::string> warnings(const Scenario& sc) {
+  std::vector<std::string> out;
+  const int64_t nodes = sc.population.num_nodes;
+  if (sc.fl.async && sc.fl.buffer_size >= nodes) {
+    out.push_back("swarm.buffer_size (" + std::to_string(sc.fl.buffer_size) + ") >= population.nodes (" +
+                  std::to_string(nodes) + "): every aggregation waits for every node, so this asynchronous run "
+                  "is synchronous FL, update for update; use a buffer smaller than the population");
+  }
+  return out;
+}
+
 std::string Scenario::run_name() const {
   // Also the run's group name in a results file, as is (docs/results.md): HDF5 names cannot
   // hold '/' (it becomes '_') nor be "." or "..".

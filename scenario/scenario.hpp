@@ -89,6 +89,10 @@ struct Override {
 // The most runs (points x replicates) one scenario may ask for.
 constexpr int64_t kMaxRunsPerSweep = 100000;
 
+// What is valid but likely not what the user meant (e.g. an asynchronous swarm whose buffer
+// holds every node, which runs exactly as a synchronous one), one sentence each.
+std::vector<std::string> warnings(const Scenario& scenario);
+
 // Reads `text` (from `file`), applies the `overrides` in order (a later one wins), expands the
 // sweep and the replicates (at most kMaxRunsPerSweep runs, counted before any is made), and
 // checks every resulting run: values, custom graphs against the population, the strategy

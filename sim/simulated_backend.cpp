@@ -289,11 +289,18 @@ std::optional<Completion> SimulatedBackend::next_completion(std::optional<double
   return c;
 }
 
-bool SimulatedBackend::wait_for_node() {
+bool SimulatedBackend::wait_for_node(std::span<const NodeId> candidates) {
   const SimTime now = sim_.now();
   SimTime next = SimTime::max();
-  for (uint32_t i = 0; i < population_.size(); ++i) {
+  auto consider = [&](uint32_t i) {
     if (!availability_.is_on(i, now)) next = std::min(next, availability_.next_change(i, now));
+  };
+  if (candidates.empty()) {
+    for (uint32_t i = 0; i < population_.size(); ++i) consider(i);
+  } else {
+    for (NodeId id : candidates) {
+      if (id < population_.size()) consider(static_cast<uint32_t>(id));
+    }
   }
   if (next == SimTime::max()) return false;
   sim_.run_until(next);

@@ -95,9 +95,9 @@ class SimulatedBackend : public Backend {
   void start(const InstanceSpec& spec, const StateReader& state) override;
   std::optional<Completion> next_completion(std::optional<double> until_s) override;
   void cancel(uint64_t instance_id) override;
-  // Scans the population for the earliest time an off node comes on (O(nodes): only when
-  // every eligible node is off).
-  bool wait_for_node() override;
+  // The earliest time an off candidate comes on: O(candidates), or O(nodes) for "any node"
+  // (only when every eligible node is off).
+  bool wait_for_node(std::span<const NodeId> candidates) override;
   double now_s() const override { return sim_.now().seconds(); }
 
   const std::vector<TraceEvent>& trace() const { return trace_; }

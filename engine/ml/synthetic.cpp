@@ -84,6 +84,7 @@ TrainTest hold_out(const DatasetStorage& all, int every) {
   std::vector<int64_t> seen(static_cast<size_t>(all.num_classes), 0);
   std::vector<uint32_t> train, test;
   for (uint32_t i = 0; i < all.labels.size(); ++i) {
+    if (all.labels[i] >= all.num_classes) throw UsageError("hold_out: a label is out of range");
     (seen[all.labels[i]]++ % every == 0 ? test : train).push_back(i);
   }
   auto copy = [&all](const std::vector<uint32_t>& idx, const std::string& name) {

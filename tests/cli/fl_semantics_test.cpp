@@ -106,3 +106,15 @@ sweep:
   CHECK(sweep_report.out.find("1 diverged") != std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("an asynchronous run whose buffer holds every node is flagged as synchronous", "[cli][fl]") {
+  // Regression: with 10 nodes and the default buffer of 10, --async ran update for update as
+  // synchronous FL, and nothing said so.
+  auto r = swarm_cli("run --synthetic --async -n 10 -r 1 --hidden 8");
+  INFO(r.out);
+  CHECK(r.code == 0);
+  CHECK(r.out.find("warning: swarm.buffer_size (10) >= population.nodes (10)") != std::string::npos);
+  auto fine = swarm_cli("run --synthetic --async -n 30 -r 1 --hidden 8");
+  CHECK(fine.code == 0);
+  CHECK(fine.out.find("warning") == std::string::npos);
+}

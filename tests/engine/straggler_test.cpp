@@ -98,6 +98,22 @@ TEST_CASE("a deadline and over-commitment apply together", "[controller][straggl
   CHECK(to_dict(*c.state().global("got_0")).size() == 2);
 }
 
+TEST_CASE("over-commitment keeps K even when fewer than K x factor nodes could be placed", "[controller][stragglers]") {
+  // Regression: keep was round(placed / factor): K = 2 of a maximum of 2 x 2 = 4 on a swarm
+  // of 3 nodes kept round(3 / 2) = 2 ... and with 2 nodes, 1: a round short of nodes dropped
+  // more of the few it had. Now it keeps min(placed, K).
+  ModuleRegistry reg = registry(1);
+  LambdaSwarm s([](LambdaSwarm& sw) {
+    return sw.add("collect", {.maximum = 1})(sw.add("work", {.maximum = 4, .alias = "worker"})());
+  });
+  SwarmGraph g = s.build(reg);
+  ClockBackend backend(reg, 2, worker_time);
+  Controller c(g, backend, {.stragglers = {{"worker", StragglerPolicy::over_commit(2.0)}}});
+  RunReport r = c.run();
+  CHECK(r.iterations[0].lost_by_cause.count(loss::kOvercommit) == 0);
+  CHECK(to_dict(*c.state().global("got_0")).size() == 2);
+}
+
 TEST_CASE("instances behind a result edge carry over with their staleness", "[controller][async]") {
   ModuleRegistry reg = registry(4);
   LambdaSwarm s([](LambdaSwarm& sw) {

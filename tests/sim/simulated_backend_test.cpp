@@ -451,3 +451,56 @@ TEST_CASE("a server task takes its FLOPs over server_flops and moves no bytes", 
   CHECK(r.iterations[0].bytes_down == 0);
   CHECK(r.iterations[0].bytes_up == 0);
 }
+
+TEST_CASE("a task waits for one of its own nodes, not for any node", "[simulated_backend]") {
+  // Node 0 is on at all times, node 1 during [50, 60): a task on node 1 only (specified_ids)
+  // starts at 50 s. Waiting for "any node" would never advance the clock (node 0 is on), and
+  // the run would end as if no node ever came.
+  const auto dir = std::filesystem::temp_directory_path() / "swarm_wait_for_own_node";
+  std::filesystem::create_directories(dir);
+  const auto trace = dir / "on.txt";
+  std::ofstream(trace) << "0 0 1000\n1 50 60\n";
+  ModuleRegistry reg = work_registry(1'000'000);
+  struct OnNode : Swarm {
+    explicit OnNode(NodeId id) {
+      set_global("model", tensor_blob(std::vector<float>(250, 1.0f)));
+      TaskOptions on_one{.alias = "worker"};
+      on_one.specified_ids = {id};
+      w_ = task(Module{"work"}, on_one);
+      s_ = task(Module{"stop"}, {.maximum = 1});
+    }
+    TaskRef execute() override { return s_(w_()); }
+    TaskRef w_, s_;
+  } s(1);
+  SwarmGraph g = s.build(reg);
+  NodeProfile p = plain("traced");
+  p.availability.kind = Availability::Kind::Trace;
+  p.availability.trace_file = trace.string();
+  Population pop(uniform(2, p));
+  SimulatedBackend backend(reg, pop, no_data(), {}, quiet());
+  Controller c(g, backend, {.max_iterations = 1});
+  RunReport r = c.run();
+  REQUIRE(r.iterations.size() == 1);
+  CHECK(r.iterations[0].instances == 2);
+  CHECK(r.iterations[0].end_s >= 50);
+  CHECK(r.iterations[0].end_s < 60);
+
+  // The task's node is never on (absent from its trace) while the other flips on and off
+  // forever (Markov): the run says its node will never come instead of waiting forever.
+  NodeProfile flaky = plain("flaky");
+  flaky.availability.kind = Availability::Kind::Markov;
+  flaky.availability.mean_on_s = 10;
+  flaky.availability.mean_off_s = 10;
+  PopulationSpec mixed;
+  mixed.num_nodes = 2;
+  mixed.profiles = {{flaky, 0, 1}, {p, 0, 1}};
+  Population pop2(mixed);
+  const NodeId traced = pop2.profile(0).name == "traced" ? 0 : 1;
+  std::ofstream(trace) << 1 - traced << " 0 1\n";  // a line for the other node only: ignored
+  OnNode s2(traced);
+  SwarmGraph g2 = s2.build(reg);
+  SimulatedBackend backend2(reg, pop2, no_data(), {}, quiet());
+  Controller c2(g2, backend2, {.max_iterations = 100});
+  CHECK_THROWS_AS(c2.run(), NoNodeAvailable);
+  std::filesystem::remove_all(dir);
+}
