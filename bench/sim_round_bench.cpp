@@ -82,7 +82,7 @@ void BM_SimRound(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(1));
   data();
   SimFl run(std::max<int64_t>(100, 2 * per_round), per_round, threads);
-  run.controller->step();  // the first round places its workers over the whole population
+  run.controller->step();  // the first round: the data and the speed order are set up
   double wall = 0, task_wall = 0, virtual_s = 0;
   int64_t workers = 0;
   for (auto _ : state) {
@@ -138,7 +138,7 @@ void BM_Population(benchmark::State& state) {
   for (auto _ : state) {
     const size_t before = heap_bytes();
     SimFl run(nodes, per_round, 1);
-    run.controller->step();  // the first round places its workers over the whole population
+    run.controller->step();  // the first round: the data and the speed order are set up
     for (int i = 0; i < 3; ++i) round_s += run.controller->step().wall_s / 3;
     extra = static_cast<double>(heap_bytes() - before);  // while `run` is alive
   }
