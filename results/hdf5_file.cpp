@@ -300,6 +300,19 @@ void write_uint32_attribute(hid_t object, const char* name, uint32_t value, cons
 }
 
 // Writes everything of a run but its `complete` mark, and returns its checksum.
+// The run's attributes, in the order the CRC takes them (writer and reader alike).
+void digest_attributes(Digest& digest, const RunResult& run, int32_t replicate, const std::string& point) {
+  digest.text(run.name);
+  digest.text(run.scenario_text);
+  digest.number(run.seed);
+  digest.text(run.version);
+  digest.number(replicate);
+  digest.text(point);
+  digest.number(run.noise_multiplier);
+  digest.text(run.outcome);
+  digest.text(run.outcome_message);
+}
+
 uint32_t write_run(hid_t group, const RunResult& run, const std::string& file) {
   Digest digest;
   const std::string point = point_json(run.point);
@@ -314,15 +327,7 @@ uint32_t write_run(hid_t group, const RunResult& run, const std::string& file) {
   write_attribute(group, "noise_multiplier", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &run.noise_multiplier, file);
   write_string_attribute(group, "outcome", run.outcome, file);
   write_string_attribute(group, "outcome_message", run.outcome_message, file);
-  digest.text(run.name);
-  digest.text(run.scenario_text);
-  digest.number(run.seed);
-  digest.text(run.version);
-  digest.number(replicate);
-  digest.text(point);
-  digest.number(run.noise_multiplier);
-  digest.text(run.outcome);
-  digest.text(run.outcome_message);
+  digest_attributes(digest, run, replicate, point);
 
   {
     const std::vector<Member> members = round_members();
@@ -608,15 +613,7 @@ RunResult read_run(hid_t group, const std::string& link, const std::string& file
   if (has_attribute(group, "outcome_message", file)) {
     run.outcome_message = read_string_attribute(group, "outcome_message", where, file);
   }
-  digest.text(run.name);
-  digest.text(run.scenario_text);
-  digest.number(run.seed);
-  digest.text(run.version);
-  digest.number(replicate);
-  digest.text(point);
-  digest.number(run.noise_multiplier);
-  digest.text(run.outcome);
-  digest.text(run.outcome_message);
+  digest_attributes(digest, run, replicate, point);
 
   read_table<RoundRow>(group, "rounds", round_members(), where, file, file_bytes, digest,
                        [&run](const RoundRow& r) { run.rounds.push_back(r); });

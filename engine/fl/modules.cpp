@@ -51,7 +51,8 @@ void require_finite(std::span<const float> values, const std::string& what) {
     if (!std::isfinite(values[i])) {
       throw Diverged(what + " holds a non-finite value (" + std::to_string(values[i]) + " at index " +
                      std::to_string(i) + " of " + std::to_string(values.size()) +
-                     "): the model diverged; lower training.lr, weight_decay, prox_mu or the attack scale");
+                     "): the model diverged; lower training.lr, weight_decay, prox_mu, the attack scale, "
+                     "or the strategy's server_lr or noise");
     }
   }
 }
@@ -59,7 +60,8 @@ void require_finite(std::span<const float> values, const std::string& what) {
 void require_finite(double value, const std::string& what) {
   if (!std::isfinite(value)) {
     throw Diverged(what + " is " + std::to_string(value) +
-                   ": the model diverged; lower training.lr, weight_decay, prox_mu or the attack scale");
+                   ": the model diverged; lower training.lr, weight_decay, prox_mu, the attack scale, "
+                   "or the strategy's server_lr or noise");
   }
 }
 

@@ -323,6 +323,18 @@ TEST_CASE("clients are sampled among the nodes on at the round's start", "[simul
   for (const auto& [t, node] : starts.workers) CHECK(truth.is_on(node, SimTime::from_seconds(t)));
 }
 
+namespace {
+
+// A plain profile whose availability is the trace file `path`.
+NodeProfile traced(const std::filesystem::path& path) {
+  NodeProfile p = plain("traced");
+  p.availability.kind = Availability::Kind::Trace;
+  p.availability.trace_file = path.string();
+  return p;
+}
+
+}  // namespace
+
 TEST_CASE("a round with no node on waits in virtual time for the next one", "[simulated_backend]") {
   // Regression: with every node off, rounds ran with no instance at virtual time 0 forever.
   // One node, on during [50, 60) and [100, 200): the first round starts at 50 s.
@@ -333,9 +345,7 @@ TEST_CASE("a round with no node on waits in virtual time for the next one", "[si
   ModuleRegistry reg = work_registry(1'000'000);
   ModelSwarm s;
   SwarmGraph g = s.build(reg);
-  NodeProfile p = plain("traced");
-  p.availability.kind = Availability::Kind::Trace;
-  p.availability.trace_file = trace.string();
+  NodeProfile p = traced(trace);
   Population pop(uniform(1, p));
   SimulatedBackend backend(reg, pop, no_data(), {}, quiet());
   Controller c(g, backend, {.max_iterations = 1});
@@ -363,9 +373,7 @@ TEST_CASE("a run stops with NoNodeAvailable when no node will ever come on", "[s
     TaskRef w_;
   } s;
   SwarmGraph g = s.build(reg);
-  NodeProfile p = plain("traced");
-  p.availability.kind = Availability::Kind::Trace;
-  p.availability.trace_file = trace.string();
+  NodeProfile p = traced(trace);
   Population pop(uniform(1, p));
   SimulatedBackend backend(reg, pop, no_data(), {}, quiet());
   Controller c(g, backend, {.max_iterations = 1000});
@@ -473,9 +481,7 @@ TEST_CASE("a task waits for one of its own nodes, not for any node", "[simulated
     TaskRef w_, s_;
   } s(1);
   SwarmGraph g = s.build(reg);
-  NodeProfile p = plain("traced");
-  p.availability.kind = Availability::Kind::Trace;
-  p.availability.trace_file = trace.string();
+  NodeProfile p = traced(trace);
   Population pop(uniform(2, p));
   SimulatedBackend backend(reg, pop, no_data(), {}, quiet());
   Controller c(g, backend, {.max_iterations = 1});
@@ -495,9 +501,9 @@ TEST_CASE("a task waits for one of its own nodes, not for any node", "[simulated
   mixed.num_nodes = 2;
   mixed.profiles = {{flaky, 0, 1}, {p, 0, 1}};
   Population pop2(mixed);
-  const NodeId traced = pop2.profile(0).name == "traced" ? 0 : 1;
-  std::ofstream(trace) << 1 - traced << " 0 1\n";  // a line for the other node only: ignored
-  OnNode s2(traced);
+  const NodeId never_on = pop2.profile(0).name == "traced" ? 0 : 1;
+  std::ofstream(trace) << 1 - never_on << " 0 1\n";  // a line for the other node only: ignored
+  OnNode s2(never_on);
   SwarmGraph g2 = s2.build(reg);
   SimulatedBackend backend2(reg, pop2, no_data(), {}, quiet());
   Controller c2(g2, backend2, {.max_iterations = 100});
