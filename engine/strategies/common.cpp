@@ -13,13 +13,13 @@ void check_updates(const std::string& strategy, std::span<const float> params,
   for (const ClientUpdate& u : updates) {
     const std::string who = strategy + ": update of node " + std::to_string(u.node);
     if (u.delta.size() != params.size()) {
-      throw std::invalid_argument(who + " has " + std::to_string(u.delta.size()) +
-                                  " values, the model " + std::to_string(params.size()));
+      throw UsageError(who + " has " + std::to_string(u.delta.size()) +
+                       " values, the model " + std::to_string(params.size()));
     }
     if (!(u.samples >= 0) || !std::isfinite(u.samples)) {
-      throw std::invalid_argument(who + " has an invalid sample count");
+      throw UsageError(who + " has an invalid sample count");
     }
-    if (u.staleness < 0) throw std::invalid_argument(who + " has a negative staleness");
+    if (u.staleness < 0) throw UsageError(who + " has a negative staleness");
   }
 }
 

@@ -51,8 +51,6 @@ class Params {
   std::vector<std::string> known_;  // keys read so far, "strategy" included
 };
 
-// The candidate closest to `word` if it is close enough to be a plausible typo, else "".
-std::string closest(const std::string& word, const std::vector<std::string>& candidates);
 
 // Builders, one per strategy name (see factory.cpp). Each reads its parameters from `params`
 // (which factory.cpp then finishes).
@@ -72,8 +70,8 @@ std::unique_ptr<Strategy> make_dp_fedavg(Params& params);
 // --- Shared kernels ---
 
 // Checks the REQUIRES of Strategy::aggregate: every delta has params.size() values, sample
-// counts and staleness are finite and non-negative. Throws std::invalid_argument naming the
-// strategy and the node (a broken caller, not bad user input).
+// counts and staleness are finite and non-negative. Throws UsageError naming the strategy and
+// the node: updates come from nodes, and on real nodes from the network.
 void check_updates(const std::string& strategy, std::span<const float> params,
                    std::span<const ClientUpdate> updates);
 

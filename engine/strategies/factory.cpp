@@ -36,21 +36,6 @@ std::string format_number(double x) {
 
 }  // namespace
 
-std::string closest(const std::string& word, const std::vector<std::string>& candidates) {
-  // A typo changes a few characters: accept up to a third of the word, at least 1, at most 3.
-  const size_t limit = std::clamp<size_t>(word.size() / 3, 1, 3);
-  std::string best;
-  size_t best_distance = limit + 1;
-  for (const auto& c : candidates) {
-    const size_t d = edit_distance(word, c);
-    if (d < best_distance) {
-      best = c;
-      best_distance = d;
-    }
-  }
-  return best;
-}
-
 Params::Params(const Dict& config, std::string strategy)
     : config_(config), strategy_(std::move(strategy)), known_{"strategy"} {}
 
@@ -91,10 +76,8 @@ int Params::integer(const std::string& key, int fallback, int lo) {
 void Params::finish() const {
   for (const auto& [key, value] : config_.items()) {
     if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
-    const std::string suggestion = closest(key, known_);
     std::vector<std::string> parameters(known_.begin() + 1, known_.end());
-    throw UsageError("strategy '" + strategy_ + "' has no parameter '" + key + "'" +
-                     (suggestion.empty() ? "" : ": did you mean '" + suggestion + "'?") +
+    throw UsageError("strategy '" + strategy_ + "' has no parameter '" + key + "'" + did_you_mean(key, known_) +
                      " (its parameters: " + join(parameters) + ")");
   }
 }
@@ -126,9 +109,7 @@ std::unique_ptr<Strategy> make_strategy(const Dict& config) {
     params.finish();
     return strategy;
   }
-  const std::string suggestion = closest(name, strategy_names());
-  throw UsageError("unknown aggregation strategy '" + name + "'" +
-                   (suggestion.empty() ? "" : ": did you mean '" + suggestion + "'?") +
+  throw UsageError("unknown aggregation strategy '" + name + "'" + did_you_mean(name, strategy_names()) +
                    " (known: " + join(strategy_names()) + ")");
 }
 
