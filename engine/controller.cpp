@@ -107,10 +107,9 @@ std::vector<NodeId> Controller::choose_nodes(int task, int iteration) {
     // available ones: the fastest for BestResources, a uniform sample for Any.
     const size_t enough = static_cast<size_t>(std::max<int64_t>(0, maximum.resolve(INT64_MAX))) + busy.size() +
                           spec.options.excepted_ids.size();
-    const bool counted = !maximum.is_unlimited() && !maximum.is_fraction();
-    if (counted && first_placement && spec.options.method == Method::BestResources) {
+    if (maximum.is_count() && first_placement && spec.options.method == Method::BestResources) {
       available = backend_.fastest_available(enough);
-    } else if (counted && first_placement && spec.options.method == Method::Any) {
+    } else if (maximum.is_count() && first_placement && spec.options.method == Method::Any) {
       available = sample_available(backend_, state_.node_ids(), enough, rng);
     } else {
       available = backend_.available_nodes();
@@ -132,27 +131,20 @@ std::vector<NodeId> Controller::choose_nodes(int task, int iteration) {
 std::optional<std::vector<NodeId>> Controller::candidates(int task) const {
   const TaskOptions& opt = graph_.task(task).options;
   if (opt.method == Method::Server) return std::nullopt;  // the server is always there
-  const std::span<const NodeId> all = state_.node_ids();
-  const std::vector<NodeId> excepted = sorted_unique(opt.excepted_ids);
-  auto usable = [&](NodeId id) {
-    return std::binary_search(all.begin(), all.end(), id) && !std::binary_search(excepted.begin(), excepted.end(), id);
-  };
-  std::vector<NodeId> out;
   const auto scheduled = scheduled_.find(task);
-  if (scheduled != scheduled_.end() || !opt.specified_ids.empty()) {
-    const std::vector<NodeId> specified = sorted_unique(opt.specified_ids);
-    const std::vector<NodeId>& base = scheduled != scheduled_.end() ? scheduled->second : specified;
-    for (NodeId id : sorted_unique(base)) {
-      if (usable(id) && (specified.empty() || std::binary_search(specified.begin(), specified.end(), id))) {
-        out.push_back(id);
-      }
+  const IdFilter lists(opt, scheduled != scheduled_.end() ? &scheduled->second : nullptr);
+  const std::span<const NodeId> all = state_.node_ids();
+  std::vector<NodeId> out;
+  if (lists.named()) {
+    for (NodeId id : lists.named_nodes()) {
+      if (std::binary_search(all.begin(), all.end(), id)) out.push_back(id);
     }
-    if (out.empty()) return std::nullopt;
-    return out;
-  }
-  if (excepted.empty()) return all.empty() ? std::nullopt : std::optional(out);  // empty: any node
-  for (NodeId id : all) {
-    if (usable(id)) out.push_back(id);
+  } else if (!lists.excepts_any()) {
+    return all.empty() ? std::nullopt : std::optional(out);  // empty: any node
+  } else {
+    for (NodeId id : all) {
+      if (lists.admits(id)) out.push_back(id);
+    }
   }
   if (out.empty()) return std::nullopt;
   return out;
@@ -176,8 +168,8 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
     nodes = choose_nodes(task, iteration);
   }
   const Maximum& maximum = spec.options.maximum;
-  if (spec.options.method != Method::Server && !maximum.is_unlimited() && !maximum.is_fraction()) {
-    const int64_t wanted = std::max<int64_t>(0, maximum.resolve(INT64_MAX) - running_count(task));
+  if (spec.options.method != Method::Server && maximum.is_count()) {
+    const int64_t wanted = maximum.remaining(running_count(task));
     report.unplaced += static_cast<int>(std::max<int64_t>(0, wanted - static_cast<int64_t>(nodes.size())));
   }
   if (spec.options.fixed && !fixed_nodes_.count(task) && !nodes.empty()) fixed_nodes_[task] = nodes;
@@ -188,9 +180,8 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
   run.start_s = backend_.now_s();
   if (policy(task).has_over_commit()) {
     // K of the K x factor wanted; a round short of nodes keeps up to K of those it got.
-    const Maximum& m = spec.options.maximum;
-    const double wanted = !m.is_unlimited() && !m.is_fraction() ? static_cast<double>(m.resolve(INT64_MAX))
-                                                               : static_cast<double>(nodes.size());
+    const double wanted = maximum.is_count() ? static_cast<double>(maximum.resolve(INT64_MAX))
+                                             : static_cast<double>(nodes.size());
     run.keep = std::max(1, std::min(static_cast<int>(nodes.size()),
                                     static_cast<int>(std::lround(wanted / policy(task).factor))));
   }

@@ -23,6 +23,26 @@ bool by_id(const NodeDescriptor& a, const NodeDescriptor& b) { return a.id < b.i
 
 }  // namespace
 
+IdFilter::IdFilter(const TaskOptions& options, const std::vector<NodeId>* scheduled)
+    : specified_(sorted_unique(options.specified_ids)),
+      excepted_(sorted_unique(options.excepted_ids)),
+      scheduled_(scheduled ? sorted_unique(*scheduled) : std::vector<NodeId>{}),
+      has_schedule_(scheduled != nullptr) {}
+
+bool IdFilter::admits(NodeId id) const {
+  if (!specified_.empty() && !contains(specified_, id)) return false;
+  if (contains(excepted_, id)) return false;
+  return !has_schedule_ || contains(scheduled_, id);
+}
+
+std::vector<NodeId> IdFilter::named_nodes() const {
+  std::vector<NodeId> out;
+  for (NodeId id : has_schedule_ ? scheduled_ : specified_) {
+    if (admits(id)) out.push_back(id);
+  }
+  return out;
+}
+
 std::vector<NodeDescriptor> sample_available(Backend& backend, std::span<const NodeId> ids, size_t count,
                                              std::mt19937_64& rng) {
   std::vector<NodeDescriptor> found;
@@ -66,23 +86,14 @@ std::vector<NodeDescriptor> sample_available(Backend& backend, std::span<const N
 std::vector<NodeId> place(const PlacementRequest& request, std::mt19937_64& rng) {
   const TaskOptions& opt = request.task->options;
   if (opt.method == Method::Server) return request.running > 0 ? std::vector<NodeId>{} : std::vector<NodeId>{kServerNode};
-  const std::vector<NodeId> specified = sorted_unique(opt.specified_ids);
-  const std::vector<NodeId> excepted = sorted_unique(opt.excepted_ids);
-  const std::vector<NodeId> scheduled =
-      request.scheduled ? sorted_unique(*request.scheduled) : std::vector<NodeId>{};
+  const IdFilter lists(opt, request.scheduled);
   std::vector<NodeDescriptor> eligible;
   for (const NodeDescriptor& n : request.available) {
-    if (!specified.empty() && !contains(specified, n.id)) continue;
-    if (contains(excepted, n.id)) continue;
-    if (request.scheduled && !contains(scheduled, n.id)) continue;
-    eligible.push_back(n);
+    if (lists.admits(n.id)) eligible.push_back(n);
   }
 
   // A `maximum` that is a count caps the instances running at once, carried-over ones included.
-  size_t count_cap = SIZE_MAX;
-  if (!opt.maximum.is_unlimited() && !opt.maximum.is_fraction()) {
-    count_cap = static_cast<size_t>(std::max<int64_t>(0, opt.maximum.resolve(INT64_MAX) - request.running));
-  }
+  const auto count_cap = static_cast<size_t>(opt.maximum.remaining(request.running));
 
   if (opt.fixed && request.fixed_nodes && !request.fixed_nodes->empty()) {
     const std::vector<NodeId> fixed = sorted_unique(*request.fixed_nodes);

@@ -44,6 +44,23 @@ std::vector<NodeId> place(const PlacementRequest& request, std::mt19937_64& rng)
 std::vector<NodeDescriptor> sample_available(Backend& backend, std::span<const NodeId> ids, size_t count,
                                              std::mt19937_64& rng);
 
+// The id lists of placement: a node passes if it is in specified_ids (when that is non-empty),
+// not in excepted_ids, and in `scheduled` (when a scheduler named nodes).
+class IdFilter {
+ public:
+  IdFilter(const TaskOptions& options, const std::vector<NodeId>* scheduled);
+  bool admits(NodeId id) const;
+  // Whether some list narrows the task to named nodes (specified_ids or a schedule).
+  bool named() const { return has_schedule_ || !specified_.empty(); }
+  bool excepts_any() const { return !excepted_.empty(); }
+  // The named nodes that pass, sorted. REQUIRES: named().
+  std::vector<NodeId> named_nodes() const;
+
+ private:
+  std::vector<NodeId> specified_, excepted_, scheduled_;
+  bool has_schedule_ = false;
+};
+
 // `ids` sorted ascending without repeats.
 std::vector<NodeId> sorted_unique(std::vector<NodeId> ids);
 

@@ -12,6 +12,7 @@
 // build() runs execute() once and validates the graph into a SwarmGraph (a Boost.Graph),
 // which is what the controller runs.
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -58,6 +59,11 @@ class Maximum {
 
   bool is_unlimited() const { return kind_ == Kind::Unlimited; }
   bool is_fraction() const { return kind_ == Kind::Fraction; }
+  bool is_count() const { return kind_ == Kind::Count; }
+  // A count: the instances it still allows beside `running` ones (>= 0). Else no cap, INT64_MAX.
+  int64_t remaining(int64_t running) const {
+    return is_count() ? std::max<int64_t>(0, count_ - running) : INT64_MAX;
+  }
   // Instances allowed among `eligible` nodes: a fraction rounds to nearest, at least 1.
   int64_t resolve(int64_t eligible) const;
   // Empty when valid, else what is wrong.

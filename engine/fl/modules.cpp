@@ -45,23 +45,24 @@ std::span<const float> global_params(TaskContext& ctx, const ml::Mlp& mlp, Blob&
   return params;
 }
 
+constexpr const char* kDivergedHint =
+    "the model diverged; lower training.lr, weight_decay, prox_mu, the attack scale, or the strategy's "
+    "server_lr or noise";
+
 // Throws Diverged naming `what` unless every value is finite.
 void require_finite(std::span<const float> values, const std::string& what) {
   for (size_t i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values[i])) {
       throw Diverged(what + " holds a non-finite value (" + std::to_string(values[i]) + " at index " +
                      std::to_string(i) + " of " + std::to_string(values.size()) +
-                     "): the model diverged; lower training.lr, weight_decay, prox_mu, the attack scale, "
-                     "or the strategy's server_lr or noise");
+                     "): " + kDivergedHint);
     }
   }
 }
 
 void require_finite(double value, const std::string& what) {
   if (!std::isfinite(value)) {
-    throw Diverged(what + " is " + std::to_string(value) +
-                   ": the model diverged; lower training.lr, weight_decay, prox_mu, the attack scale, "
-                   "or the strategy's server_lr or noise");
+    throw Diverged(what + " is " + std::to_string(value) + ": " + kDivergedHint);
   }
 }
 
