@@ -191,7 +191,8 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<Override>& ov) {
   shortcut(cmd, ov, "--momentum", "training.momentum", "SGD momentum, in [0, 1)", Value::Number, "NUMBER");
   shortcut(cmd, ov, "--weight-decay", "training.weight_decay", "L2 weight decay", Value::Number, "NUMBER");
   shortcut(cmd, ov, "--clients-per-round", "swarm.clients_per_round",
-           "Workers sampled per round: a count, a fraction in (0,1), or -1 for all", Value::Number, "NUMBER");
+           "Workers drawn per round among the nodes on at its start: a count, a fraction in (0,1) of them, or -1 "
+           "for all", Value::Number, "NUMBER");
   shortcut(cmd, ov, "--target-accuracy", "swarm.target_accuracy", "Stop once test accuracy reaches this",
            Value::Number, "NUMBER");
   shortcut(cmd, ov, "--strategy", "strategy.name", "Aggregation strategy (fedavg, krum, ...)", Value::Text, "NAME");
