@@ -11,7 +11,7 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/strategies/weighted_average.hpp"
+#include "fl/strategies/weighted_average.hpp"
 
 namespace {
 

@@ -24,7 +24,7 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/blob.hpp"
+#include "swarm/blob.hpp"
 
 namespace {
 

@@ -22,8 +22,8 @@
 #include <random>
 #include <vector>
 
-#include "engine/ml/gemm.hpp"
-#include "engine/ml/mlp.hpp"
+#include "ml/gemm.hpp"
+#include "swarm/ml/mlp.hpp"
 
 namespace swarm::ml {
 namespace {

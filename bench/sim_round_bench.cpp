@@ -14,11 +14,11 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "engine/controller.hpp"
-#include "engine/fl/fl_swarm.hpp"
-#include "engine/fl/modules.hpp"
-#include "engine/ml/idx.hpp"
-#include "engine/ml/synthetic.hpp"
+#include "swarm/controller.hpp"
+#include "swarm/fl/fl_swarm.hpp"
+#include "swarm/fl/modules.hpp"
+#include "swarm/ml/idx.hpp"
+#include "swarm/ml/synthetic.hpp"
 #include "sim/population.hpp"
 #include "sim/simulated_backend.hpp"
 

@@ -1,4 +1,4 @@
-// Throughput of every aggregation strategy (engine/strategies) against a memory copy.
+// Throughput of every aggregation strategy (fl/strategies) against a memory copy.
 //
 //   BM_Strategy/<name>/K   Strategy::aggregate of K updates of 200,000 floats into the model,
 //                          the strategy's state carried from one iteration to the next (as
@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/strategies/strategy.hpp"
+#include "swarm/fl/strategy.hpp"
 
 namespace {
 

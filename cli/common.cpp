@@ -15,7 +15,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 
 namespace swarm::cli {
 

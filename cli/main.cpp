@@ -8,8 +8,8 @@
 
 #include "cli/run_command.hpp"
 #include "cli/scenario_commands.hpp"
-#include "engine/controller.hpp"
-#include "engine/error.hpp"
+#include "swarm/controller.hpp"
+#include "swarm/error.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"swarmsim: simulate and run federated-learning swarms (Manta-style task graphs) with real\n"

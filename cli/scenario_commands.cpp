@@ -206,7 +206,7 @@ void add_partition_command(CLI::App& app, int& exit_code) {
     double probed = 0;
     for (int64_t k = 0; k < probes; ++k) {
       const int64_t node = k * nodes / probes;
-      probed += partition_csv_bytes(node, data.provider(static_cast<NodeId>(node)).at("train").indices());
+      probed += partition_csv_bytes(node, std::any_cast<const ml::DatasetView&>(data.provider(static_cast<NodeId>(node)).at("train")).indices());
     }
     const double estimate = probes > 0 ? probed * static_cast<double>(nodes) / static_cast<double>(probes) : 0;
     if (estimate > kPartitionLimitBytes && !*force) {
@@ -220,7 +220,7 @@ void add_partition_command(CLI::App& app, int& exit_code) {
       csv << "node,sample\n";
       for (int64_t node = 0; node < sc.population.num_nodes; ++node) {
         const LocalData local = data.provider(static_cast<NodeId>(node));
-        for (uint32_t sample : local.at("train").indices()) csv << node << ',' << sample << '\n';
+        for (uint32_t sample : std::any_cast<const ml::DatasetView&>(local.at("train")).indices()) csv << node << ',' << sample << '\n';
       }
     });
     std::fprintf(stderr, "%s: %lld nodes' samples\n", out->c_str(), static_cast<long long>(sc.population.num_nodes));

@@ -1,4 +1,4 @@
-#include "engine/batch_runner.hpp"
+#include "swarm/batch_runner.hpp"
 
 #include <chrono>
 

@@ -1,10 +1,10 @@
-#include "engine/blob.hpp"
+#include "swarm/blob.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <numeric>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 
 namespace swarm {
 namespace {

@@ -1,11 +1,11 @@
-#include "engine/controller.hpp"
+#include "swarm/controller.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <random>
 
 #include "engine/placement.hpp"
-#include "engine/seed.hpp"
+#include "swarm/seed.hpp"
 
 namespace swarm {
 

@@ -1,4 +1,4 @@
-#include "engine/inprocess_backend.hpp"
+#include "swarm/inprocess_backend.hpp"
 
 #include <algorithm>
 

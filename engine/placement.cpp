@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <unordered_set>
 
-#include "engine/sampling.hpp"
+#include "swarm/sampling.hpp"
 
 namespace swarm {
 std::vector<NodeId> sorted_unique(std::vector<NodeId> ids) {

@@ -8,8 +8,8 @@
 #include <span>
 #include <vector>
 
-#include "engine/backend.hpp"
-#include "engine/swarm.hpp"
+#include "swarm/backend.hpp"
+#include "swarm/swarm.hpp"
 
 namespace swarm {
 

@@ -1,4 +1,4 @@
-#include "engine/seed.hpp"
+#include "swarm/seed.hpp"
 
 namespace swarm {
 

@@ -1,7 +1,9 @@
-#include "engine/state.hpp"
+#include "swarm/state.hpp"
 
 #include <algorithm>
 #include <set>
+
+#include "swarm/swarm.hpp"
 
 namespace swarm {
 

@@ -1,4 +1,4 @@
-#include "engine/swarm.hpp"
+#include "swarm/swarm.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -6,7 +6,9 @@
 #include <set>
 #include <sstream>
 
-#include "engine/error.hpp"
+#include <boost/graph/adjacency_list.hpp>
+
+#include "swarm/error.hpp"
 
 namespace swarm {
 
@@ -78,10 +80,33 @@ TaskRef TaskRef::call(std::vector<Dependency> deps) const {
 
 // ---- SwarmGraph ----
 
+struct SwarmGraph::Impl {
+  using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, TaskSpec, EdgeSpec>;
+  Graph graph;
+  int terminal = -1;
+  std::vector<int> order;
+  std::map<std::string, Blob> globals;
+};
+
+int SwarmGraph::num_tasks() const { return impl_ ? static_cast<int>(boost::num_vertices(impl_->graph)) : 0; }
+const TaskSpec& SwarmGraph::task(int i) const { return impl_->graph[static_cast<size_t>(i)]; }
+int SwarmGraph::terminal() const { return impl_ ? impl_->terminal : -1; }
+
+const std::vector<int>& SwarmGraph::topological_order() const {
+  static const std::vector<int> kNone;
+  return impl_ ? impl_->order : kNone;
+}
+
+const std::map<std::string, Blob>& SwarmGraph::initial_globals() const {
+  static const std::map<std::string, Blob> kNone;
+  return impl_ ? impl_->globals : kNone;
+}
+
 std::vector<std::pair<int, EdgeSpec>> SwarmGraph::in_edges(int i) const {
   std::vector<std::pair<int, EdgeSpec>> out;
-  for (auto [it, end] = boost::in_edges(static_cast<size_t>(i), graph_); it != end; ++it) {
-    out.emplace_back(static_cast<int>(boost::source(*it, graph_)), graph_[*it]);
+  const Impl::Graph& g = impl_->graph;
+  for (auto [it, end] = boost::in_edges(static_cast<size_t>(i), g); it != end; ++it) {
+    out.emplace_back(static_cast<int>(boost::source(*it, g)), g[*it]);
   }
   return out;
 }
@@ -220,12 +245,12 @@ SwarmGraph Swarm::build(const ModuleRegistry& registry) {
                      " have no successor");
   }
 
-  SwarmGraph g;
-  for (const TaskSpec& t : tasks_) boost::add_vertex(t, g.graph_);
+  auto g = std::make_shared<SwarmGraph::Impl>();
+  for (const TaskSpec& t : tasks_) boost::add_vertex(t, g->graph);
   for (const RecordedEdge& e : edges_) {
-    boost::add_edge(static_cast<size_t>(e.from), static_cast<size_t>(e.to), e.edge, g.graph_);
+    boost::add_edge(static_cast<size_t>(e.from), static_cast<size_t>(e.to), e.edge, g->graph);
   }
-  g.terminal_ = last.index();
+  g->terminal = last.index();
   // Kahn's algorithm, smallest index first, so the order is the declaration order where the
   // graph allows it.
   std::vector<int> indegree(static_cast<size_t>(n), 0);
@@ -235,11 +260,13 @@ SwarmGraph Swarm::build(const ModuleRegistry& registry) {
   while (!ready.empty()) {
     int v = *ready.begin();
     ready.erase(ready.begin());
-    g.order_.push_back(v);
+    g->order.push_back(v);
     for (int w : succ[v]) if (--indegree[w] == 0) ready.insert(w);
   }
-  g.globals_ = globals_;
-  return g;
+  g->globals = globals_;
+  SwarmGraph graph;
+  graph.impl_ = std::move(g);
+  return graph;
 }
 
 }  // namespace swarm

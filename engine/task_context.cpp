@@ -1,4 +1,4 @@
-#include "engine/task_context.hpp"
+#include "swarm/task_context.hpp"
 
 #include <algorithm>
 
@@ -69,12 +69,13 @@ void TaskContext::schedule_next_iter(std::vector<NodeId> node_ids, const std::st
   output_.schedule.emplace_back(alias, std::move(node_ids));
 }
 
-const ml::DatasetView& TaskContext::dataset(const std::string& name) const {
+std::string TaskContext::where() const {
+  return spec_.node == kServerNode ? std::string("the server") : "node " + std::to_string(spec_.node);
+}
+
+const std::any& TaskContext::find_dataset(const std::string& name) const {
   auto it = local_.find(name);
-  if (it == local_.end()) {
-    throw TaskError((spec_.node == kServerNode ? std::string("the server") : "node " + std::to_string(spec_.node)) +
-                    " holds no dataset '" + name + "'");
-  }
+  if (it == local_.end()) throw TaskError(where() + " holds no dataset '" + name + "'");
   return it->second;
 }
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 
 namespace swarm::results::detail {
 

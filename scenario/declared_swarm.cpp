@@ -4,7 +4,7 @@
 #include <functional>
 #include <set>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 
 namespace swarm::scenario {
 

@@ -9,9 +9,9 @@
 #include <sstream>
 #include <thread>
 
-#include "engine/ml/idx.hpp"
-#include "engine/strategies/strategy.hpp"
-#include "engine/fl/modules.hpp"
+#include "swarm/ml/idx.hpp"
+#include "swarm/fl/strategy.hpp"
+#include "swarm/fl/modules.hpp"
 #include "scenario/declared_swarm.hpp"
 #include "scenario/memory_estimate.hpp"
 #include "scenario/scenario.hpp"

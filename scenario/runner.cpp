@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <set>
 
-#include "engine/fl/attacks.hpp"
-#include "engine/fl/modules.hpp"
-#include "engine/inprocess_backend.hpp"
-#include "engine/ml/partition.hpp"
-#include "engine/ml/synthetic.hpp"
-#include "engine/seed.hpp"
+#include "swarm/fl/attacks.hpp"
+#include "swarm/fl/modules.hpp"
+#include "swarm/inprocess_backend.hpp"
+#include "swarm/ml/partition.hpp"
+#include "swarm/ml/synthetic.hpp"
+#include "swarm/seed.hpp"
 #include "scenario/declared_swarm.hpp"
 #include "sim/simulated_backend.hpp"
 

@@ -10,9 +10,9 @@
 
 #include <spdlog/logger.h>
 
-#include "engine/batch_runner.hpp"
-#include "engine/controller.hpp"
-#include "engine/ml/idx.hpp"
+#include "swarm/batch_runner.hpp"
+#include "swarm/controller.hpp"
+#include "swarm/ml/idx.hpp"
 #include "results/results.hpp"
 #include "scenario/scenario.hpp"
 

@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/blob.hpp"
-#include "engine/fl/fl_swarm.hpp"
-#include "engine/swarm.hpp"
+#include "swarm/blob.hpp"
+#include "swarm/fl/fl_swarm.hpp"
+#include "swarm/swarm.hpp"
 #include "scenario/yaml_reader.hpp"
 #include "sim/population.hpp"
 #include "sim/simulated_backend.hpp"

@@ -15,7 +15,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 
 namespace swarm::scenario {
 

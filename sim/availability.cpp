@@ -10,8 +10,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "engine/error.hpp"
-#include "engine/seed.hpp"
+#include "swarm/error.hpp"
+#include "swarm/seed.hpp"
 
 namespace swarm::sim {
 

@@ -37,7 +37,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 #include "sim/time.hpp"
 
 namespace swarm::sim {

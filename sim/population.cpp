@@ -6,8 +6,8 @@
 #include <sstream>
 #include <string>
 
-#include "engine/error.hpp"
-#include "engine/seed.hpp"
+#include "swarm/error.hpp"
+#include "swarm/seed.hpp"
 
 namespace swarm::sim {
 

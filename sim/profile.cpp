@@ -4,7 +4,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 
 namespace swarm::sim {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "engine/seed.hpp"
+#include "swarm/seed.hpp"
 
 namespace swarm::sim {
 namespace {

@@ -37,9 +37,9 @@
 
 #include <spdlog/logger.h>
 
-#include "engine/backend.hpp"
-#include "engine/batch_runner.hpp"
-#include "engine/module_registry.hpp"
+#include "swarm/backend.hpp"
+#include "swarm/batch_runner.hpp"
+#include "swarm/registry.hpp"
 #include "sim/availability.hpp"
 #include "sim/network.hpp"
 #include "sim/population.hpp"

@@ -10,7 +10,7 @@
 #include <ostream>
 #include <string>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 
 namespace swarm::sim {
 

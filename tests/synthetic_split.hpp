@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/ml/synthetic.hpp"
+#include "swarm/ml/synthetic.hpp"
 
 namespace swarm::testing {
 

@@ -1,9 +1,9 @@
-#include "engine/blob.hpp"
+#include "swarm/blob.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstring>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 
 using namespace swarm;
 

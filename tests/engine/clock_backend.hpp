@@ -7,8 +7,8 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "engine/backend.hpp"
-#include "engine/task_context.hpp"
+#include "swarm/backend.hpp"
+#include "swarm/task_context.hpp"
 
 namespace swarm::testing {
 

@@ -1,10 +1,10 @@
-#include "engine/controller.hpp"
+#include "swarm/controller.hpp"
 
 #include <catch2/catch.hpp>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "engine/inprocess_backend.hpp"
+#include "swarm/inprocess_backend.hpp"
 #include "test_swarms.hpp"
 
 using namespace swarm;

@@ -1,5 +1,5 @@
 #include "engine/placement.hpp"
-#include "engine/sampling.hpp"
+#include "swarm/sampling.hpp"
 
 #include <catch2/catch.hpp>
 #include <algorithm>

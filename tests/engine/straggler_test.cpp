@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "clock_backend.hpp"
-#include "engine/controller.hpp"
+#include "swarm/controller.hpp"
 #include "test_swarms.hpp"
 
 using namespace swarm;

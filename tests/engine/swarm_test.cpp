@@ -1,8 +1,8 @@
-#include "engine/swarm.hpp"
+#include "swarm/swarm.hpp"
 
 #include <catch2/catch.hpp>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 #include "test_swarms.hpp"
 
 using namespace swarm;

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/module_registry.hpp"
-#include "engine/swarm.hpp"
-#include "engine/task_context.hpp"
+#include "swarm/registry.hpp"
+#include "swarm/swarm.hpp"
+#include "swarm/task_context.hpp"
 
 namespace swarm::testing {
 

@@ -1,4 +1,4 @@
-#include "engine/fl/attacks.hpp"
+#include "swarm/fl/attacks.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -9,7 +9,7 @@
 #include <set>
 #include <vector>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 
 namespace swarm::fl {
 namespace {

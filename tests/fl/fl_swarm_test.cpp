@@ -1,12 +1,12 @@
-#include "engine/fl/fl_swarm.hpp"
+#include "swarm/fl/fl_swarm.hpp"
 
 #include <catch2/catch.hpp>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "engine/controller.hpp"
-#include "engine/fl/modules.hpp"
-#include "engine/ml/synthetic.hpp"
+#include "swarm/controller.hpp"
+#include "swarm/fl/modules.hpp"
+#include "swarm/ml/synthetic.hpp"
 #include "tests/synthetic_split.hpp"
 
 using namespace swarm;
@@ -118,9 +118,9 @@ TEST_CASE("IID nodes hold views of one shared copy", "[fl]") {
   REQUIRE(nodes.size() == 7);
   int64_t total = 0;
   for (const auto& n : nodes) {
-    CHECK(&n.data.at("train").storage() == data.get());
-    CHECK(&n.data.at("test").storage() == data.get());
-    total += n.data.at("train").size();
+    CHECK(&std::any_cast<const ml::DatasetView&>(n.data.at("train")).storage() == data.get());
+    CHECK(&std::any_cast<const ml::DatasetView&>(n.data.at("test")).storage() == data.get());
+    total += std::any_cast<const ml::DatasetView&>(n.data.at("train")).size();
   }
   CHECK(total == 100);
   CHECK_THROWS_AS(fl::make_iid_nodes(all, all, 0, 1), UsageError);

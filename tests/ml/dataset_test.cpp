@@ -1,4 +1,4 @@
-#include "engine/ml/dataset.hpp"
+#include "swarm/ml/dataset.hpp"
 
 #include <catch2/catch.hpp>
 

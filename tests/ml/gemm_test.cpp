@@ -1,4 +1,4 @@
-#include "engine/ml/gemm.hpp"
+#include "ml/gemm.hpp"
 
 #include <catch2/catch.hpp>
 #include <random>
@@ -94,8 +94,8 @@ TEST_CASE("Gemm gives the same bits when several threads run products at once", 
 
 }  // namespace swarm::ml
 
-#include "engine/ml/mlp.hpp"
-#include "engine/ml/synthetic.hpp"
+#include "swarm/ml/mlp.hpp"
+#include "swarm/ml/synthetic.hpp"
 
 namespace swarm::ml {
 

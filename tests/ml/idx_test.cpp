@@ -1,4 +1,4 @@
-#include "engine/ml/idx.hpp"
+#include "swarm/ml/idx.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 
 namespace swarm::ml {
 namespace {

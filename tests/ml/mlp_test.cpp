@@ -1,4 +1,4 @@
-#include "engine/ml/mlp.hpp"
+#include "swarm/ml/mlp.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -7,9 +7,9 @@
 #include <random>
 #include <vector>
 
-#include "engine/error.hpp"
-#include "engine/ml/partition.hpp"
-#include "engine/ml/synthetic.hpp"
+#include "swarm/error.hpp"
+#include "swarm/ml/partition.hpp"
+#include "swarm/ml/synthetic.hpp"
 
 namespace swarm::ml {
 namespace {

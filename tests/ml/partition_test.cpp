@@ -1,4 +1,4 @@
-#include "engine/ml/partition.hpp"
+#include "swarm/ml/partition.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -7,8 +7,8 @@
 #include <memory>
 #include <numeric>
 
-#include "engine/error.hpp"
-#include "engine/ml/synthetic.hpp"
+#include "swarm/error.hpp"
+#include "swarm/ml/synthetic.hpp"
 
 namespace swarm::ml {
 namespace {

@@ -1,10 +1,10 @@
-#include "engine/ml/synthetic.hpp"
+#include "swarm/ml/synthetic.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <cstring>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 
 namespace swarm::ml {
 namespace {

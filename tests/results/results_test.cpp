@@ -11,7 +11,7 @@
 #include <fstream>
 #include <string>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 #include "results/report.hpp"
 
 #include <nlohmann/json.hpp>

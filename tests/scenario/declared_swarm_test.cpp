@@ -3,8 +3,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "engine/fl/modules.hpp"
-#include "engine/module_registry.hpp"
+#include "swarm/fl/modules.hpp"
+#include "swarm/registry.hpp"
 
 using namespace swarm;
 using namespace swarm::scenario;

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 
 using namespace swarm;
 using namespace swarm::sim;

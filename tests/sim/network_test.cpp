@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 #include "sim/simulation.hpp"
 
 using namespace swarm::sim;

@@ -5,7 +5,7 @@
 #include <numeric>
 #include <vector>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 #include "sim/availability.hpp"
 
 using namespace swarm;

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 
 using namespace swarm;
 using namespace swarm::sim;

@@ -8,10 +8,10 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "engine/controller.hpp"
-#include "engine/fl/fl_swarm.hpp"
-#include "engine/fl/modules.hpp"
-#include "engine/ml/synthetic.hpp"
+#include "swarm/controller.hpp"
+#include "swarm/fl/fl_swarm.hpp"
+#include "swarm/fl/modules.hpp"
+#include "swarm/ml/synthetic.hpp"
 #include "tests/synthetic_split.hpp"
 
 using namespace swarm;

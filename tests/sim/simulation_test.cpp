@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/error.hpp"
+#include "swarm/error.hpp"
 #include "sim/time.hpp"
 
 using namespace swarm::sim;

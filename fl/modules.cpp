@@ -1,0 +1,253 @@
+#include "swarm/fl/modules.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "swarm/fl/attacks.hpp"
+#include "swarm/fl/strategy.hpp"
+#include "swarm/ml/mlp.hpp"
+#include "swarm/sampling.hpp"
+#include "swarm/swarm.hpp"
+
+namespace swarm::fl {
+namespace {
+
+// Reads a typed entry of a dict global, with a message naming the global and the key.
+template <typename T>
+T entry(const Dict& dict, const char* global, const char* key) {
+  if (!dict.contains(key)) {
+    throw TaskError("global '" + std::string(global) + "' has no entry '" + key + "'");
+  }
+  try {
+    return dict.at(key).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw TaskError("global '" + std::string(global) + "': entry '" + key +
+                    "' has the wrong type (" + dict.at(key).dump() + ")");
+  }
+}
+
+// The global model's parameters, checked against the architecture in global "model".
+std::span<const float> global_params(TaskContext& ctx, const ml::Mlp& mlp, Blob& holder) {
+  holder = ctx.globals().get("global_model_params");
+  std::span<const float> params;
+  try {
+    params = tensor_values(holder);
+  } catch (const FormatError& e) {
+    throw TaskError(std::string("global 'global_model_params': ") + e.what());
+  }
+  if (static_cast<int64_t>(params.size()) != mlp.num_params()) {
+    throw TaskError("global 'global_model_params' has " + std::to_string(params.size()) +
+                    " values, the model needs " + std::to_string(mlp.num_params()));
+  }
+  return params;
+}
+
+constexpr const char* kDivergedHint =
+    "the model diverged; lower training.lr, weight_decay, prox_mu, the attack scale, or the strategy's "
+    "server_lr or noise";
+
+// Throws Diverged naming `what` unless every value is finite.
+void require_finite(std::span<const float> values, const std::string& what) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      throw Diverged(what + " holds a non-finite value (" + std::to_string(values[i]) + " at index " +
+                     std::to_string(i) + " of " + std::to_string(values.size()) +
+                     "): " + kDivergedHint);
+    }
+  }
+}
+
+void require_finite(double value, const std::string& what) {
+  if (!std::isfinite(value)) {
+    throw Diverged(what + " is " + std::to_string(value) + ": " + kDivergedHint);
+  }
+}
+
+ml::Mlp model_architecture(TaskContext& ctx) {
+  Dict model = ctx.globals().get_dict("model");
+  return ml::Mlp(entry<std::vector<int>>(model, "model", "layers"));
+}
+
+// The attack this node carries out, from global "attack" ({"kind", "nodes", "scale",
+// "noise_std"}); kind None when the node is honest or no attack is configured.
+AttackConfig attack_of(TaskContext& ctx) {
+  AttackConfig attack;
+  if (!ctx.globals().contains("attack")) return attack;
+  Dict cfg = ctx.globals().get_dict("attack");
+  const auto nodes = entry<std::vector<NodeId>>(cfg, "attack", "nodes");
+  if (!std::binary_search(nodes.begin(), nodes.end(), ctx.node_id())) return attack;
+  try {
+    attack.kind = parse_attack(entry<std::string>(cfg, "attack", "kind"));
+  } catch (const Error& e) {
+    throw TaskError(std::string("global 'attack': ") + e.what());
+  }
+  attack.scale = cfg.value("scale", 1.0);
+  attack.noise_std = cfg.value("noise_std", 1.0);
+  return attack;
+}
+
+void worker(TaskContext& ctx) {
+  Dict hp = ctx.globals().get_dict("hyperparameters");
+  ml::SgdOptions sgd;
+  sgd.epochs = entry<int>(hp, "hyperparameters", "epochs");
+  sgd.batch_size = entry<int>(hp, "hyperparameters", "batch_size");
+  sgd.lr = entry<float>(hp, "hyperparameters", "lr");
+  sgd.momentum = hp.value("momentum", 0.0f);
+  sgd.weight_decay = hp.value("weight_decay", 0.0f);
+  sgd.prox_mu = hp.value("prox_mu", 0.0f);
+  if (sgd.epochs < 1 || sgd.batch_size < 1 || !(sgd.lr > 0) || sgd.prox_mu < 0) {
+    throw TaskError("hyperparameters: epochs and batch_size must be >= 1, lr > 0, prox_mu >= 0");
+  }
+  ml::Mlp mlp = model_architecture(ctx);
+  Blob holder;
+  std::span<const float> start = global_params(ctx, mlp, holder);
+  mlp.set_params(start);
+  if (sgd.prox_mu > 0) sgd.prox_center = start;  // FedProx: stay near the global model
+  const AttackConfig attack = attack_of(ctx);
+  const ml::DatasetView& data = ctx.dataset<ml::DatasetView>("train");
+  ml::TrainStats stats = attack.kind == AttackKind::LabelFlip
+                             ? mlp.train(flip_labels(data), sgd, ctx.rng())
+                             : mlp.train(data, sgd, ctx.rng());
+  ctx.add_flops(stats.flops);
+  // The update is the change the node made to the model it was given.
+  std::vector<float> delta(start.size());
+  std::span<const float> trained = mlp.params();
+  for (size_t i = 0; i < delta.size(); ++i) delta[i] = trained[i] - start[i];
+  require_finite(stats.mean_loss, "the training loss");
+  apply_update_attack(attack, delta, ctx.rng());
+  require_finite(delta, "the update");
+  ctx.results().add("update", tensor_blob(delta));
+  ctx.results().add("stats", Dict{{"samples", data.size()},
+                                  {"loss", stats.mean_loss},
+                                  {"iteration", ctx.iteration()},
+                                  {"byzantine", attack.kind != AttackKind::None}});
+}
+
+// Moves the global model with the strategy named in global "aggregation" (see
+// swarm/fl/strategy.hpp); the strategy's server state lives in global
+// "aggregator_state", since the aggregator may run on another node next round.
+void aggregator(TaskContext& ctx) {
+  Dict cfg = ctx.globals().contains("aggregation") ? ctx.globals().get_dict("aggregation")
+                                                   : Dict{{"strategy", "fedavg"}};
+  std::unique_ptr<strategies::Strategy> strategy;
+  try {
+    strategy = strategies::make_strategy(cfg);
+  } catch (const Error& e) {
+    throw TaskError(std::string("global 'aggregation': ") + e.what());
+  }
+  std::map<NodeId, Blob> updates = ctx.results().select("update", Scope::Last);
+  std::map<NodeId, Blob> stats = ctx.results().select("stats", Scope::Last);
+  ml::Mlp mlp = model_architecture(ctx);
+  Blob holder;
+  std::span<const float> current = global_params(ctx, mlp, holder);
+  std::vector<strategies::ClientUpdate> client_updates;
+  double staleness_sum = 0, samples = 0;
+  for (const auto& [node, blob] : updates) {
+    auto s = stats.find(node);
+    if (s == stats.end()) throw TaskError("node " + std::to_string(node) + " sent an update without stats");
+    Dict st = to_dict(s->second);
+    strategies::ClientUpdate u;
+    u.node = node;
+    u.delta = tensor_values(blob);
+    u.samples = entry<double>(st, "stats", "samples");
+    u.staleness = ctx.iteration() - entry<int>(st, "stats", "iteration");
+    if (u.delta.size() != current.size()) {
+      throw TaskError("node " + std::to_string(node) + " sent " + std::to_string(u.delta.size()) +
+                      " values for a model of " + std::to_string(current.size()));
+    }
+    staleness_sum += u.staleness;
+    samples += u.samples;
+    client_updates.push_back(u);
+  }
+  if (client_updates.empty()) {
+    ctx.logger().warn("iteration {}: aggregator received no update; the model is unchanged", ctx.iteration());
+  }
+  std::vector<float> state;
+  if (ctx.globals().contains("aggregator_state")) {
+    std::span<const float> saved = tensor_values(ctx.globals().get("aggregator_state"));
+    state.assign(saved.begin(), saved.end());
+  }
+  std::vector<float> params(current.begin(), current.end());
+  strategies::AggregateReport report;
+  try {
+    report = strategy->aggregate(params, client_updates, state, ctx.rng());
+  } catch (const Error& e) {
+    throw TaskError(e.what());
+  }
+  ctx.add_flops(2 * static_cast<uint64_t>(params.size()) * (client_updates.size() + 1));
+  require_finite(params, "the aggregated model (strategy " + cfg.value("strategy", std::string("fedavg")) + ")");
+  ctx.globals().set("global_model_params", tensor_blob(params));
+  if (!state.empty()) ctx.globals().set("aggregator_state", tensor_blob(state));
+  const double n = client_updates.empty() ? 1.0 : static_cast<double>(client_updates.size());
+  ctx.globals().set("aggregate", Dict{{"updates", report.used},
+                                      {"received", client_updates.size()},
+                                      {"mean_staleness", staleness_sum / n},
+                                      {"samples", samples},
+                                      {"noise_stddev", report.noise_stddev},
+                                      {"clipped_share", report.clipped_share}});
+}
+
+// "clients_per_round": a count >= 1, a fraction in (0, 1), or -1 (every node).
+Maximum clients_per_round(const Dict& cfg) {
+  const double v = cfg.value("clients_per_round", -1.0);
+  Maximum m = (v >= 1 && v == std::floor(v)) ? Maximum(static_cast<int>(v))
+              : (v == -1)                    ? Maximum::unlimited()
+                                             : Maximum(v);
+  if (std::string why = m.check(); !why.empty()) {
+    throw TaskError("global 'schedule': clients_per_round: " + why);
+  }
+  return m;
+}
+
+void scheduler(TaskContext& ctx) {
+  Dict cfg = ctx.globals().get_dict("schedule");
+  const int max_rounds = entry<int>(cfg, "schedule", "max_rounds");
+  const double target = cfg.value("target_accuracy", 1.1);
+  const std::string worker_alias = cfg.value("worker_alias", std::string("worker"));
+  const double overcommit = cfg.value("overcommit", 1.0);
+  if (!(overcommit >= 1)) throw TaskError("global 'schedule': overcommit must be >= 1");
+  const Maximum per_round = clients_per_round(cfg);
+
+  ml::Mlp mlp = model_architecture(ctx);
+  Blob holder;
+  mlp.set_params(global_params(ctx, mlp, holder));
+  ml::EvalStats eval = mlp.evaluate(ctx.dataset<ml::DatasetView>("test"), 1000, ctx.threads());
+  ctx.add_flops(eval.flops);
+  require_finite(eval.loss, "the test loss");
+  const int round = ctx.iteration() + 1;
+  Dict aggregate = ctx.globals().contains("aggregate") ? ctx.globals().get_dict("aggregate") : Dict::object();
+  ctx.globals().set("metrics", Dict{{"round", round},
+                                     {"accuracy", eval.accuracy},
+                                     {"loss", eval.loss},
+                                     {"participants", aggregate.value("updates", 0)},
+                                     {"received", aggregate.value("received", 0)},
+                                     {"mean_staleness", aggregate.value("mean_staleness", 0.0)},
+                                     {"noise_stddev", aggregate.value("noise_stddev", 0.0)}});
+  if (eval.accuracy >= target || round >= max_rounds) {
+    ctx.stop_swarm();
+    return;
+  }
+  if (per_round.is_unlimited()) return;  // every node stays eligible
+
+  // Next round's clients: a uniform sample of the swarm's nodes, over-committed if asked. Drawn
+  // as positions (Floyd), so a round costs O(sample), not O(nodes), in a huge population.
+  const std::span<const NodeId> all = ctx.node_ids();
+  const int64_t k = per_round.resolve(static_cast<int64_t>(all.size()));
+  const auto want = static_cast<uint64_t>(std::llround(static_cast<double>(k) * overcommit));
+  std::vector<NodeId> nodes;
+  for (uint64_t position : sample_positions(all.size(), want, ctx.rng())) nodes.push_back(all[position]);
+  ctx.schedule_next_iter(std::move(nodes), worker_alias);
+}
+
+}  // namespace
+
+void register_modules(ModuleRegistry& registry) {
+  registry.add(kWorker, worker);
+  registry.add(kAggregator, aggregator);
+  registry.add(kScheduler, scheduler);
+}
+
+}  // namespace swarm::fl

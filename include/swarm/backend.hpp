@@ -1,0 +1,127 @@
+#pragma once
+// The boundary between the controller and whatever runs task instances: in this process
+// (InProcessBackend), in a simulated world (sim/), or on real nodes (deploy/). The controller
+// starts instances and consumes completions; it never assumes they arrive in start order,
+// promptly, or successfully.
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "swarm/state.hpp"
+#include "swarm/types.hpp"
+
+namespace swarm {
+
+// One task instance to run: which task, where, in which iteration.
+struct InstanceSpec {
+  uint64_t id = 0;  // unique in a run, increasing in start order
+  int task = -1;    // index in the SwarmGraph
+  std::string alias;
+  std::string module;
+  NodeId node = 0;
+  int iteration = 0;
+  uint64_t seed = 0;  // seed of the instance's RNG stream
+};
+
+enum class InstanceStatus {
+  Ok,      // ran to the end; its output is applied
+  Failed,  // the task code threw; `error` says why
+  Lost,    // the node crashed, left, or the instance was dropped (deadline, straggler policy)
+};
+
+const char* to_string(InstanceStatus s);
+
+// Why an instance was lost (InstanceStatus::Lost), as the `error` of its completion.
+namespace loss {
+inline constexpr const char* kCrash = "crash";          // the node crashed while computing
+inline constexpr const char* kTransfer = "transfer";    // the node dropped during a transfer
+inline constexpr const char* kOffline = "offline";      // the node became unavailable
+inline constexpr const char* kDeadline = "deadline";    // dropped by a round deadline
+inline constexpr const char* kOvercommit = "overcommit";  // not needed once enough finished
+inline constexpr const char* kCancelled = "cancelled";    // still running when the run ended
+}  // namespace loss
+
+struct Completion {
+  InstanceSpec spec;
+  InstanceStatus status = InstanceStatus::Ok;
+  InstanceOutput output;  // meaningful only when status == Ok
+  std::string error;      // Failed: the exception's message; Lost: a loss:: cause
+  bool diverged = false;  // Failed because the task's numbers were not finite (swarm::Diverged)
+  double start_s = 0;     // backend clock (wall or virtual seconds since the run began)
+  double end_s = 0;
+  double wall_s = 0;      // host seconds spent running the task's code
+};
+
+// What the controller knows of a node when placing instances.
+struct NodeDescriptor {
+  NodeId id = 0;
+  double flops = 1e9;  // compute speed, used by Method::BestResources
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+
+  // Every node the backend knows, available now or not, sorted by id.
+  virtual std::vector<NodeId> node_ids() = 0;
+  // Whether node_ids() may have changed since it was last called (nodes joining or leaving).
+  // The controller asks for the list again at each iteration only when it may have: a fixed
+  // population of millions answers false and saves building the list every round.
+  virtual bool node_ids_may_change() const { return true; }
+  // Nodes that can take an instance now, sorted by id.
+  virtual std::vector<NodeDescriptor> available_nodes() = 0;
+  // available_nodes() restricted to `ids` (sorted ascending, unique; unknown ids are left
+  // out). The controller asks this when a scheduler or specified_ids already narrowed a task
+  // to a few nodes, so a backend with a large population overrides it to cost O(ids.size()).
+  virtual std::vector<NodeDescriptor> available_among(std::span<const NodeId> ids) {
+    std::vector<NodeDescriptor> out;
+    for (const NodeDescriptor& n : available_nodes()) {
+      if (std::binary_search(ids.begin(), ids.end(), n.id)) out.push_back(n);
+    }
+    return out;
+  }
+  // The `count` fastest available nodes (most flops first, the lowest id on a tie), sorted
+  // by id. Best-resources placement needs no more than these, so a backend with a large
+  // population overrides it to walk its nodes from the fastest down.
+  virtual std::vector<NodeDescriptor> fastest_available(size_t count) {
+    std::vector<NodeDescriptor> out = available_nodes();
+    if (out.size() > count) {
+      std::nth_element(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(count), out.end(), faster);
+      out.resize(count);
+    }
+    std::sort(out.begin(), out.end(), [](const NodeDescriptor& a, const NodeDescriptor& b) { return a.id < b.id; });
+    return out;
+  }
+  // The order of fastest_available: most flops first, the lowest id on a tie.
+  static bool faster(const NodeDescriptor& a, const NodeDescriptor& b) {
+    return a.flops != b.flops ? a.flops > b.flops : a.id < b.id;
+  }
+
+  // Starts an instance. `state` stays valid and unchanged until the next call to
+  // next_completion() returns (the controller applies outputs only between those calls).
+  virtual void start(const InstanceSpec& spec, const StateReader& state) = 0;
+
+  // Blocks until an instance started earlier completes and returns it. Returns std::nullopt
+  // when no instance is in flight, or when the backend clock reached `until_s` first (the
+  // clock then reads `until_s`). Backends without control over time may ignore `until_s`.
+  virtual std::optional<Completion> next_completion(std::optional<double> until_s = std::nullopt) = 0;
+
+  // Advances the backend clock to the next time one of `candidates` (sorted ids; empty: any
+  // node) that is off now comes on, and returns true; returns false, the clock unchanged, if
+  // none ever will. The controller calls it when a task finds no node on and nothing is in
+  // flight. A backend whose nodes are on until they leave for good keeps the default.
+  // REQUIRES: no instance in flight.
+  virtual bool wait_for_node(std::span<const NodeId> /*candidates*/) { return false; }
+
+  // Abandons a started instance: no completion is delivered for it afterwards.
+  virtual void cancel(uint64_t instance_id) = 0;
+
+  // Seconds since the run began on this backend's clock.
+  virtual double now_s() const = 0;
+};
+
+}  // namespace swarm

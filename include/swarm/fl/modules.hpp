@@ -1,0 +1,30 @@
+#pragma once
+// The native federated-learning modules. Globals they use are listed in docs/formats.md.
+//
+//  fl.worker     trains a copy of the global model ("model" architecture,
+//                "global_model_params") on its dataset "train" with "hyperparameters";
+//                adds result "update" (trained - global parameters, a tensor) and "stats"
+//                ({"samples", "loss", "iteration" it started in}).
+//  fl.aggregator selects "update" and "stats" from its predecessors and moves the global
+//                model by server_lr x their weighted mean, weighted per global "aggregation"
+//                {"strategy": "fedavg" (by samples) | "fedbuff" (by staleness), "server_lr"};
+//                sets "aggregate" ({"updates", "mean_staleness", "samples"}).
+//  fl.scheduler  evaluates the global model on its dataset "test"; sets "metrics" ({"round",
+//                "accuracy", "loss", "participants", "mean_staleness"}); stops the swarm once
+//                accuracy >= target_accuracy or after max_rounds; else samples the next
+//                round's workers (clients_per_round x overcommit) with schedule_next_iter.
+//                Settings: global "schedule" ({"max_rounds", "target_accuracy",
+//                "clients_per_round" (count, fraction in (0, 1), or -1 = no sampling),
+//                "overcommit" (>= 1), "worker_alias"}).
+
+#include "swarm/registry.hpp"
+
+namespace swarm::fl {
+
+inline constexpr const char* kWorker = "fl.worker";
+inline constexpr const char* kAggregator = "fl.aggregator";
+inline constexpr const char* kScheduler = "fl.scheduler";
+
+void register_modules(ModuleRegistry& registry);
+
+}  // namespace swarm::fl

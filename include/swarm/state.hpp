@@ -1,0 +1,92 @@
+#pragma once
+// The shared state of a running swarm, as Manta's World: globals (key -> blob, versioned)
+// and results (tag -> {node: blob}) of the current iteration. Task instances read it through
+// StateReader and never write it directly: what an instance writes is collected in its
+// InstanceOutput and applied by the controller when the instance completes, in completion
+// order. This is what lets the same task run in-process, in a simulator or on a remote node.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "swarm/blob.hpp"
+#include "swarm/types.hpp"
+
+namespace swarm {
+
+enum class Scope {
+  All,   // results added this iteration by any task
+  Last,  // results added this iteration by the calling task's predecessors in the graph
+};
+
+// Everything an instance produces.
+struct InstanceOutput {
+  std::vector<std::pair<std::string, Blob>> global_writes;
+  std::vector<std::pair<std::string, Blob>> results;  // (tag, value), in add() order
+  std::vector<std::pair<std::string, std::vector<NodeId>>> schedule;  // (alias, nodes)
+  bool stop = false;
+  uint64_t flops = 0;       // computation the instance reported
+  uint64_t bytes_read = 0;  // globals and results it read (what it would download)
+  uint64_t bytes_written() const;
+};
+
+// Read access for running instances. Implementations are safe to call from several threads
+// at once as long as nobody writes.
+class StateReader {
+ public:
+  virtual ~StateReader() = default;
+  virtual std::optional<Blob> global(const std::string& key) const = 0;
+  // {node: value} of `tag`; when a node added the tag several times, its last value.
+  virtual std::map<NodeId, Blob> select(const std::string& tag, Scope scope,
+                                        int reader_task) const = 0;
+  // Every node of the swarm, sorted.
+  virtual std::span<const NodeId> node_ids() const = 0;
+  virtual bool has_alias(const std::string& alias) const = 0;
+};
+
+// The controller's state store.
+class SwarmState : public StateReader {
+ public:
+  SwarmState(const SwarmGraph& graph, std::vector<NodeId> node_ids);
+
+  std::optional<Blob> global(const std::string& key) const override;
+  std::map<NodeId, Blob> select(const std::string& tag, Scope scope,
+                                int reader_task) const override;
+  std::span<const NodeId> node_ids() const override { return node_ids_; }
+  bool has_alias(const std::string& alias) const override;
+
+  // Version of a global: 0 if never set, +1 at every write.
+  uint64_t version(const std::string& key) const;
+
+  // Drops the previous iteration's results.
+  void begin_iteration(int iteration);
+  // Replaces the swarm's node list (nodes may join or leave between iterations).
+  void set_node_ids(std::vector<NodeId> node_ids);
+  // Applies a completed instance's writes and results.
+  void apply(int task, NodeId node, const InstanceOutput& output);
+  // Distinct nodes of `task` that added `tag` this iteration.
+  int64_t result_count(int task, const std::string& tag) const;
+
+ private:
+  struct Global {
+    Blob value;
+    uint64_t version = 0;
+  };
+  struct Result {
+    int task;
+    NodeId node;
+    std::string tag;
+    Blob value;
+  };
+  const SwarmGraph& graph_;
+  std::vector<NodeId> node_ids_;
+  std::map<std::string, Global> globals_;
+  std::vector<Result> results_;  // this iteration, in arrival order
+  int iteration_ = 0;
+};
+
+}  // namespace swarm
