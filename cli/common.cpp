@@ -15,6 +15,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "engine/text.hpp"
 #include "swarm/error.hpp"
 
 namespace swarm::cli {
@@ -118,9 +119,10 @@ void print_warnings(const std::vector<scenario::Scenario>& runs) {
 }
 
 std::vector<scenario::Scenario> load_scenario_runs(const std::string& file,
-                                                   const std::vector<scenario::Override>& overrides) {
-  if (file.empty()) return scenario::load_runs("name: default\n", "(default scenario)", overrides);
-  return scenario::load_runs_from_file(file, overrides);
+                                                   const std::vector<scenario::Override>& overrides,
+                                                   const Registries& registries) {
+  if (file.empty()) return scenario::load_runs("name: default\n", "(default scenario)", overrides, registries);
+  return scenario::load_runs_from_file(file, overrides, registries);
 }
 
 namespace {
@@ -157,14 +159,18 @@ void shortcut(CLI::App* cmd, std::vector<Override>& ov, const std::string& flag,
 
 }  // namespace
 
-void add_shortcut_flags(CLI::App* cmd, std::vector<Override>& ov) {
+void add_shortcut_flags(CLI::App* cmd, std::vector<Override>& ov, const Registries& registries) {
   cmd->add_option_function<std::string>(
          "--set", [&ov](const std::string& v) { ov.push_back(v); },
          "Override a scenario key: --set strategy.name=krum (repeatable; of --set and the shortcut "
          "flags below, the last one given wins)")
       ->type_name("KEY=VALUE")->trigger_on_parse();
-  shortcut(cmd, ov, "--backend", "backend", "sim: virtual nodes and time; inprocess: wall clock", Value::Text,
-           "sim|inprocess");
+  std::vector<std::string> backends;
+  for (const std::string& name : registries.backends.names()) {
+    backends.push_back(name + ": " + registries.backends.get(name).description);
+  }
+  shortcut(cmd, ov, "--backend", "backend", "Where the nodes run (" + join(backends, "; ") + ")", Value::Text,
+           join(registries.backends.names(), "|"));
   shortcut(cmd, ov, "-r,--rounds", "swarm.rounds", "Rounds (iterations) to run at most", Value::Number, "INT");
   shortcut(cmd, ov, "-n,--nodes", "population.nodes", "Nodes in the population", Value::Number, "INT");
   // Checked by the scenario reader too: CLI11 clamped 18446744073709551615 to 2^63 - 1, and an
@@ -195,7 +201,8 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<Override>& ov) {
            "for all", Value::Number, "NUMBER");
   shortcut(cmd, ov, "--target-accuracy", "swarm.target_accuracy", "Stop once test accuracy reaches this",
            Value::Number, "NUMBER");
-  shortcut(cmd, ov, "--strategy", "strategy.name", "Aggregation strategy (fedavg, krum, ...)", Value::Text, "NAME");
+  shortcut(cmd, ov, "--strategy", "strategy.name",
+           "Aggregation strategy (" + join(registries.strategies->names()) + ")", Value::Text, "NAME");
   cmd->add_option_function<std::vector<std::string>>(
          "--profiles",
          [&ov](const std::vector<std::string>& items) {

@@ -11,6 +11,7 @@
 #include <spdlog/logger.h>
 
 #include "scenario/scenario.hpp"
+#include "swarm/registries.hpp"
 
 namespace swarm::cli {
 
@@ -28,16 +29,18 @@ void write_atomically(const std::string& path, const std::function<void(std::ost
 // permission bits), or a device or pipe open for writing. Throws UsageError naming the flag.
 void check_output_path(const std::string& path, const std::string& flag);
 
-// The runs of a scenario file with overrides; an empty `file` is the built-in default
-// scenario (every key at its default).
+// The runs of a scenario file with overrides, its names checked against `registries`; an
+// empty `file` is the built-in default scenario (every key at its default).
 std::vector<scenario::Scenario> load_scenario_runs(const std::string& file,
-                                                   const std::vector<scenario::Override>& overrides);
+                                                   const std::vector<scenario::Override>& overrides,
+                                                   const Registries& registries);
 
 // Prints scenario::warnings() of the runs on stderr, each once.
 void print_warnings(const std::vector<scenario::Scenario>& runs);
 
 // --set KEY=VALUE and the flags that stand for one scenario key each (--rounds N is --set
-// swarm.rounds=N ...), appended to `overrides` in command-line order: the last one wins.
-void add_shortcut_flags(CLI::App* cmd, std::vector<scenario::Override>& overrides);
+// swarm.rounds=N ...), appended to `overrides` in command-line order: the last one wins. The
+// help of --backend and --strategy lists the names of `registries`.
+void add_shortcut_flags(CLI::App* cmd, std::vector<scenario::Override>& overrides, const Registries& registries);
 
 }  // namespace swarm::cli

@@ -82,13 +82,13 @@ void write_trace_csv(const std::string& path, const results::RunResult& run) {
   });
 }
 
-int run(RunOptions o) {
+int run(RunOptions o, const Registries& registries) {
   // Every output is checked before the run: a bad path must not cost the run its results.
   if (!o.out_file.empty()) check_output_path(o.out_file, "--out");
   if (!o.metrics_file.empty()) check_output_path(o.metrics_file, "--metrics");
   if (!o.trace_file.empty()) check_output_path(o.trace_file, "--trace");
   if (!o.trace_file.empty()) o.overrides.emplace_back("output.trace=true", "--trace");
-  std::vector<scenario::Scenario> runs = load_scenario_runs(o.file, o.overrides);
+  std::vector<scenario::Scenario> runs = load_scenario_runs(o.file, o.overrides, registries);
   if (runs.size() != 1) {
     throw scenario::ScenarioError(o.file + ": defines " + std::to_string(runs.size()) +
                                   " runs (a sweep or replicates): run them with `swarm sweep " + o.file +
@@ -99,7 +99,7 @@ int run(RunOptions o) {
   if (!o.out_file.empty()) writer = std::make_unique<results::ResultWriter>(o.out_file, false);
 
   auto logger = make_logger(o.verbose);
-  RoundPrinter printer(sc.backend == "sim");
+  RoundPrinter printer(sc.clock == ClockKind::Virtual);
   scenario::RunContext ctx{o.threads, logger, {&printer}, SWARM_VERSION};
   scenario::DataCache cache;
 
@@ -110,13 +110,13 @@ int run(RunOptions o) {
               sc.name.c_str(), sc.fl.async ? "asynchronous" : "synchronous",
               sc.strategy.value("strategy", std::string("?")).c_str(),
               static_cast<long long>(sc.population.num_nodes),
-              sc.backend == "sim" ? "simulated" : "in-process, wall clock", sc.data.dataset.c_str(),
+              registries.backends.get(sc.backend).description.c_str(), sc.data.dataset.c_str(),
               sc.data.partition.c_str(), layers.str().c_str(), o.threads, static_cast<unsigned long long>(sc.seed));
   print_warnings(runs);
   printer.header();
   results::RunResult result;
   try {
-    result = scenario::run_scenario(sc, ctx, cache);
+    result = scenario::run_scenario(sc, ctx, cache, registries);
     // The results file first: a CSV that fails to write later does not lose it.
     if (writer) {
       writer->write(result);
@@ -145,7 +145,7 @@ int run(RunOptions o) {
               wall > 0 ? result.rounds.size() / wall : 0.0, wall > 0 ? flops / wall / 1e9 : 0.0);
   if (!result.rounds.empty()) {
     const results::RoundRow& last = result.rounds.back();
-    if (sc.backend == "sim") std::printf(", %.1f s virtual", last.t_end_s);
+    if (sc.clock == ClockKind::Virtual) std::printf(", %.1f s virtual", last.t_end_s);
     std::printf("; final accuracy %.4f, loss %.4f", last.accuracy, last.loss);
   }
   std::printf("; %.1f MB moved; %d instances lost", bytes / 1e6, lost);
@@ -166,7 +166,7 @@ int run(RunOptions o) {
 
 }  // namespace
 
-void add_run_command(CLI::App& app, int& exit_code) {
+void add_run_command(CLI::App& app, int& exit_code, const Registries& registries) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* cmd = app.add_subcommand(
       "run", "Run one scenario and print test accuracy after every round. Without a FILE, the "
@@ -181,8 +181,8 @@ void add_run_command(CLI::App& app, int& exit_code) {
                   "participants, failures by cause, bytes up and down, FLOPs, staleness)");
   cmd->add_option("--trace", o->trace_file, "Write the event trace (CSV: time_s,node,event,task,instance,bytes)");
   cmd->add_flag("-v,--verbose", o->verbose, "Log what tasks do (to stderr)");
-  add_shortcut_flags(cmd, o->overrides);
-  cmd->callback([o, &exit_code] { exit_code = run(*o); });
+  add_shortcut_flags(cmd, o->overrides, registries);
+  cmd->callback([o, &exit_code, &registries] { exit_code = run(*o, registries); });
 }
 
 }  // namespace swarm::cli

@@ -3,9 +3,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "swarm/registries.hpp"
+
 namespace swarm::cli {
 
-// Adds the subcommand to `app`; the returned callback runs it and returns the exit code.
-void add_run_command(CLI::App& app, int& exit_code);
+// Adds the subcommand to `app`; its callback runs it and sets `exit_code`. `registries` must
+// outlive the parse.
+void add_run_command(CLI::App& app, int& exit_code, const Registries& registries);
 
 }  // namespace swarm::cli

@@ -38,8 +38,8 @@ struct SweepOptions {
   bool verbose = false;
 };
 
-int sweep(const SweepOptions& o) {
-  std::vector<scenario::Scenario> runs = load_scenario_runs(o.file, o.overrides);
+int sweep(const SweepOptions& o, const Registries& registries) {
+  std::vector<scenario::Scenario> runs = load_scenario_runs(o.file, o.overrides, registries);
   print_warnings(runs);
   std::set<std::string> names;
   for (const auto& r : runs) {
@@ -98,7 +98,7 @@ int sweep(const SweepOptions& o) {
       }
       try {
         scenario::RunContext ctx{threads_per_run, logger, {}, SWARM_VERSION};
-        results::RunResult result = scenario::run_scenario(*todo[i], ctx, cache);
+        results::RunResult result = scenario::run_scenario(*todo[i], ctx, cache, registries);
         std::lock_guard lock(mutex);
         writer.write(result);
         ++finished;
@@ -138,14 +138,14 @@ int sweep(const SweepOptions& o) {
 
 }  // namespace
 
-void add_validate_command(CLI::App& app, int& exit_code) {
+void add_validate_command(CLI::App& app, int& exit_code, const Registries& registries) {
   auto file = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<scenario::Override>>();
   CLI::App* cmd = app.add_subcommand("validate", "Check a scenario file (and its sweep) without running it");
   cmd->add_option("file", *file, "Scenario file (YAML)")->required();
-  add_shortcut_flags(cmd, *overrides);
-  cmd->callback([file, overrides, &exit_code] {
-    std::vector<scenario::Scenario> runs = load_scenario_runs(*file, *overrides);
+  add_shortcut_flags(cmd, *overrides, registries);
+  cmd->callback([file, overrides, &exit_code, &registries] {
+    std::vector<scenario::Scenario> runs = load_scenario_runs(*file, *overrides, registries);
     print_warnings(runs);
     std::set<std::map<std::string, std::string>> points;
     for (const auto& r : runs) points.insert(r.point);
@@ -175,7 +175,7 @@ double partition_csv_bytes(int64_t node, const std::vector<uint32_t>& samples) {
   return bytes;
 }
 
-void add_partition_command(CLI::App& app, int& exit_code) {
+void add_partition_command(CLI::App& app, int& exit_code, const Registries& registries) {
   auto file = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   auto overrides = std::make_shared<std::vector<scenario::Override>>();
@@ -188,10 +188,10 @@ void add_partition_command(CLI::App& app, int& exit_code) {
   cmd->add_option("file", *file, "Scenario file (YAML; default: the built-in default scenario)");
   cmd->add_option("-o,--out", *out, "CSV file to write")->required();
   cmd->add_flag("--force", *force, "Write the CSV even when it is estimated at more than 1 GB");
-  add_shortcut_flags(cmd, *overrides);
-  cmd->callback([file, out, overrides, force, &exit_code] {
+  add_shortcut_flags(cmd, *overrides, registries);
+  cmd->callback([file, out, overrides, force, &exit_code, &registries] {
     check_output_path(*out, "--out");
-    std::vector<scenario::Scenario> runs = load_scenario_runs(*file, *overrides);
+    std::vector<scenario::Scenario> runs = load_scenario_runs(*file, *overrides, registries);
     if (runs.size() != 1) {
       throw UsageError((file->empty() ? std::string("(default scenario)") : *file) + ": defines " +
                        std::to_string(runs.size()) + " runs (a sweep or replicates); partition takes one: "
@@ -228,7 +228,7 @@ void add_partition_command(CLI::App& app, int& exit_code) {
   });
 }
 
-void add_sweep_command(CLI::App& app, int& exit_code) {
+void add_sweep_command(CLI::App& app, int& exit_code, const Registries& registries) {
   auto o = std::make_shared<SweepOptions>();
   CLI::App* cmd = app.add_subcommand(
       "sweep", "Run every point of a scenario's sweep x its replicates, several at once, into one HDF5 "
@@ -240,8 +240,8 @@ void add_sweep_command(CLI::App& app, int& exit_code) {
       ->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_flag("--resume", o->resume, "Keep the runs already in the results file and run the others");
   cmd->add_flag("-v,--verbose", o->verbose, "Log what tasks do (to stderr)");
-  add_shortcut_flags(cmd, o->overrides);
-  cmd->callback([o, &exit_code] { exit_code = sweep(*o); });
+  add_shortcut_flags(cmd, o->overrides, registries);
+  cmd->callback([o, &exit_code, &registries] { exit_code = sweep(*o, registries); });
 }
 
 void add_report_command(CLI::App& app, int& exit_code) {

@@ -3,11 +3,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include "swarm/registries.hpp"
+
 namespace swarm::cli {
 
-void add_validate_command(CLI::App& app, int& exit_code);
-void add_sweep_command(CLI::App& app, int& exit_code);
+// Each adds its subcommand to `app`; `registries` must outlive the parse.
+void add_validate_command(CLI::App& app, int& exit_code, const Registries& registries);
+void add_sweep_command(CLI::App& app, int& exit_code, const Registries& registries);
 void add_report_command(CLI::App& app, int& exit_code);
-void add_partition_command(CLI::App& app, int& exit_code);
+void add_partition_command(CLI::App& app, int& exit_code, const Registries& registries);
 
 }  // namespace swarm::cli

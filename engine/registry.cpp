@@ -1,24 +1,16 @@
 #include "swarm/registry.hpp"
 
+#include "engine/text.hpp"
 #include "swarm/error.hpp"
 
 namespace swarm {
 
-void ModuleRegistry::add(const std::string& name, ModuleFn fn) {
-  if (!modules_.emplace(name, std::move(fn)).second) {
-    throw GraphError("module '" + name + "' is registered twice");
-  }
+std::string unknown_name_message(std::string_view kind, std::string_view name,
+                                 const std::vector<std::string>& names) {
+  return "unknown " + std::string(kind) + " '" + std::string(name) + "'" + did_you_mean(name, names) +
+         " (known: " + (names.empty() ? std::string("none") : join(names)) + ")";
 }
 
-const ModuleFn* ModuleRegistry::find(std::string_view name) const {
-  auto it = modules_.find(name);
-  return it == modules_.end() ? nullptr : &it->second;
-}
-
-std::vector<std::string> ModuleRegistry::names() const {
-  std::vector<std::string> out;
-  for (const auto& [name, fn] : modules_) out.push_back(name);
-  return out;
-}
+void throw_registry_error(const std::string& message) { throw UsageError(message); }
 
 }  // namespace swarm

@@ -186,10 +186,7 @@ SwarmGraph Swarm::build(const ModuleRegistry& registry) {
   for (int i = 0; i < n; ++i) {
     const TaskSpec& t = tasks_[i];
     if (!registry.find(t.module.name)) {
-      std::string known;
-      for (const auto& name : registry.names()) known += (known.empty() ? "" : ", ") + name;
-      throw GraphError("task " + in_quotes(t.alias()) + ": unknown module " + in_quotes(t.module.name) +
-                       " (known modules: " + (known.empty() ? "none" : known) + ")");
+      throw GraphError("task " + in_quotes(t.alias()) + ": " + registry.unknown_message(t.module.name));
     }
     if (auto [it, fresh] = seen.emplace(t.alias(), i); !fresh) {
       throw GraphError("two tasks have the alias " + in_quotes(t.alias()) +

@@ -126,15 +126,15 @@ void worker(TaskContext& ctx) {
                                   {"byzantine", attack.kind != AttackKind::None}});
 }
 
-// Moves the global model with the strategy named in global "aggregation" (see
+// Moves the global model with the strategy of `strategies` named in global "aggregation" (see
 // swarm/fl/strategy.hpp); the strategy's server state lives in global
 // "aggregator_state", since the aggregator may run on another node next round.
-void aggregator(TaskContext& ctx) {
+void aggregator(TaskContext& ctx, const strategies::StrategyRegistry& strategies) {
   Dict cfg = ctx.globals().contains("aggregation") ? ctx.globals().get_dict("aggregation")
                                                    : Dict{{"strategy", "fedavg"}};
   std::unique_ptr<strategies::Strategy> strategy;
   try {
-    strategy = strategies::make_strategy(cfg);
+    strategy = strategies::make_strategy(cfg, strategies);
   } catch (const Error& e) {
     throw TaskError(std::string("global 'aggregation': ") + e.what());
   }
@@ -244,10 +244,17 @@ void scheduler(TaskContext& ctx) {
 
 }  // namespace
 
-void register_modules(ModuleRegistry& registry) {
+void register_modules(ModuleRegistry& registry, std::shared_ptr<const strategies::StrategyRegistry> strategies) {
+  if (!strategies) throw UsageError("fl::register_modules: no strategy registry given");
   registry.add(kWorker, worker);
-  registry.add(kAggregator, aggregator);
+  registry.add(kAggregator, [strategies](TaskContext& ctx) { aggregator(ctx, *strategies); });
   registry.add(kScheduler, scheduler);
+}
+
+void register_modules(ModuleRegistry& registry) {
+  // The built-in registry lives as long as the program: no ownership to share.
+  register_modules(registry, std::shared_ptr<const strategies::StrategyRegistry>(
+                                 std::shared_ptr<void>(), &strategies::builtin_strategies()));
 }
 
 }  // namespace swarm::fl

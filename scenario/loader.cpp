@@ -79,7 +79,7 @@ Maximum parse_maximum(Section& s) {
   return m;
 }
 
-void read_swarm(Section s, Scenario& sc) {
+void read_swarm(Section s, Scenario& sc, const ModuleRegistry& modules) {
   sc.graph = s.text("graph", "fl", {"fl", "fl-async", "custom"});
   sc.fl.max_rounds = static_cast<int>(s.integer("rounds", 20, 1, kMaxInt));
   sc.fl.target_accuracy = s.number("target_accuracy", 1.1, between(0, 1.1));
@@ -135,10 +135,8 @@ void read_swarm(Section s, Scenario& sc) {
   if (sc.graph == "custom" && sc.tasks.empty()) s.fail("tasks", "graph 'custom' needs a list of tasks");
   if (sc.graph == "custom") {
     // Checked now, so that a bad graph stops the whole sweep before it starts.
-    ModuleRegistry registry;
-    fl::register_modules(registry);
     try {
-      DeclaredSwarm(sc.tasks, sc.edges, {}).build(registry);
+      DeclaredSwarm(sc.tasks, sc.edges, {}).build(modules);
     } catch (const GraphError& e) {
       s.fail("tasks", e.what());
     }
@@ -279,11 +277,43 @@ void read_attack(Section s, Scenario& sc) {
   s.finish();
 }
 
-// Whether strategy `name` takes parameter `key` (asked of make_strategy itself, which owns the
-// parameter lists).
-bool takes_parameter(const std::string& name, const std::string& key, const Dict& value) {
+// The scalar at `key` of `s` as a Dict value: a number (one the model can hold as a float),
+// else true/false, else the text.
+Dict scalar_value(Section& s, const std::string& key) {
+  YAML::Node v = s.raw(key);
+  if (!v.IsScalar()) s.fail(key, "expected a number, a string or true/false");
   try {
-    strategies::make_strategy(Dict{{"strategy", name}, {key, value}});
+    const double number = v.as<double>();
+    if (std::string why = float_value(number); !why.empty()) {
+      std::ostringstream msg;
+      msg << "expected " << why << ", got " << number;
+      s.fail(key, msg.str());
+    }
+    return number;
+  } catch (const YAML::Exception&) {
+    try {
+      return v.as<bool>();
+    } catch (const YAML::Exception&) {
+      return v.Scalar();
+    }
+  }
+}
+
+// backend_options: the keys the backend declares (BackendEntry::options), each a scalar.
+void read_backend_options(Section s, const BackendEntry& backend, Scenario& sc) {
+  sc.backend_options = Dict::object();
+  for (const std::string& key : backend.options) {
+    if (s.has(key)) sc.backend_options[key] = scalar_value(s, key);
+  }
+  s.finish();
+}
+
+// Whether strategy `name` of `registry` takes parameter `key` (asked of make_strategy itself,
+// which owns the parameter lists).
+bool takes_parameter(const std::string& name, const std::string& key, const Dict& value,
+                     const strategies::StrategyRegistry& registry) {
+  try {
+    strategies::make_strategy(Dict{{"strategy", name}, {key, value}}, registry);
     return true;
   } catch (const Error& e) {
     return std::string(e.what()).find("has no parameter '" + key + "'") == std::string::npos;
@@ -293,39 +323,22 @@ bool takes_parameter(const std::string& name, const std::string& key, const Dict
 // Strategy parameters are checked by make_strategy, which knows each strategy's keys. A key
 // that another strategy takes is left out for this one, so that a sweep over strategies can
 // set each one's parameters once (num_byzantine for Krum, trim_ratio for the trimmed mean).
-void read_strategy(Section s, Scenario& sc) {
+void read_strategy(Section s, Scenario& sc, const strategies::StrategyRegistry& registry) {
   const std::string name = s.text("name", sc.graph == "fl-async" ? "fedbuff" : "fedavg");
   sc.strategy = Dict::object();
   sc.strategy["strategy"] = name;
   for (const std::string& key : s.keys()) {
     if (key == "name") continue;
-    YAML::Node v = s.raw(key);
-    if (!v.IsScalar()) s.fail(key, "expected a number, a string or true/false");
-    Dict value;
-    try {
-      const double number = v.as<double>();
-      if (std::string why = float_value(number); !why.empty()) {
-        std::ostringstream msg;
-        msg << "expected " << why << ", got " << number;
-        s.fail(key, msg.str());
-      }
-      value = number;
-    } catch (const YAML::Exception&) {
-      try {
-        value = v.as<bool>();
-      } catch (const YAML::Exception&) {
-        value = v.Scalar();
-      }
-    }
-    if (!takes_parameter(name, key, value)) {
+    const Dict value = scalar_value(s, key);
+    if (!takes_parameter(name, key, value, registry)) {
       bool someone = false;
-      for (const std::string& other : strategies::strategy_names()) someone |= takes_parameter(other, key, value);
+      for (const std::string& other : registry.names()) someone |= takes_parameter(other, key, value, registry);
       if (someone) continue;
     }
     sc.strategy[key] = value;
   }
   try {
-    strategies::make_strategy(sc.strategy);
+    strategies::make_strategy(sc.strategy, registry);
   } catch (const Error& e) {
     // Point at the parameter the message names, if any.
     std::string at = "name";
@@ -381,9 +394,10 @@ void check_task_nodes(const YAML::Node& root, const std::shared_ptr<const Source
   }
 }
 
-// Keys that only the simulator models: with backend inprocess they would be silently ignored.
+// Keys that only a virtual-clock backend models (the simulated world): a wall-clock backend
+// would silently ignore them.
 void check_backend_keys(const YAML::Node& root, const std::shared_ptr<const Source>& source, const Scenario& sc) {
-  if (sc.backend == "sim") return;
+  if (sc.clock == ClockKind::Virtual) return;
   for (const char* path : {"network", "faults", "population.profiles", "swarm.max_virtual_time_s", "output.trace"}) {
     YAML::Node n = find(root, path);
     if (!n || n.IsNull()) continue;
@@ -399,8 +413,8 @@ void check_backend_keys(const YAML::Node& root, const std::shared_ptr<const Sour
       key = n.begin()->first.Scalar();
     }
     Section(find(root, parent), parent, source)
-        .fail(key, "only the simulator models this (backend: sim); backend '" + sc.backend +
-                       "' would ignore it: remove it or use backend sim");
+        .fail(key, "only a virtual-clock backend models this (backend: sim); backend '" + sc.backend +
+                       "' runs on the wall clock and would ignore it: remove it or use backend sim");
   }
 }
 
@@ -418,7 +432,8 @@ std::optional<int64_t> updates_per_round(const Scenario& sc) {
   return m.resolve(sc.population.num_nodes);
 }
 
-void check_strategy_feasible(const YAML::Node& root, const std::shared_ptr<const Source>& source, const Scenario& sc) {
+void check_strategy_feasible(const YAML::Node& root, const std::shared_ptr<const Source>& source, const Scenario& sc,
+                             const strategies::StrategyRegistry& registry) {
   const std::optional<int64_t> count = updates_per_round(sc);
   if (!count) return;
   const int64_t per_round = *count;
@@ -427,7 +442,7 @@ void check_strategy_feasible(const YAML::Node& root, const std::shared_ptr<const
                                                           : "swarm.clients_per_round of population.nodes";
   constexpr int64_t kMaxTrial = 512;  // the robust rules are quadratic in the updates
   if (per_round > kMaxTrial) return;
-  std::unique_ptr<strategies::Strategy> strategy = strategies::make_strategy(sc.strategy);
+  std::unique_ptr<strategies::Strategy> strategy = strategies::make_strategy(sc.strategy, registry);
   std::vector<float> params(1, 0.0f), delta(1, 0.0f), state;
   std::vector<strategies::ClientUpdate> updates(static_cast<size_t>(per_round));
   for (size_t i = 0; i < updates.size(); ++i) updates[i] = {static_cast<NodeId>(i), delta, 1.0, 0};
@@ -473,7 +488,7 @@ void check_memory(const YAML::Node& root, const std::shared_ptr<const Source>& s
 // profile (speed_spread) and waits for nodes to come on.
 constexpr double kMaxVirtualSeconds = 1e9;  // about 31.7 years
 void check_virtual_time(const YAML::Node& root, const std::shared_ptr<const Source>& source, const Scenario& sc) {
-  if (sc.backend != "sim") return;
+  if (sc.clock != ClockKind::Virtual) return;
   const double model_bytes = estimate_memory(sc, 1).model_bytes, params = model_bytes / 4;
   const double nodes = static_cast<double>(sc.population.num_nodes);
   const double train = sc.data.dataset == "synthetic" ? static_cast<double>(sc.data.samples) * 5 / 6 : 60000;
@@ -514,7 +529,7 @@ void check_virtual_time(const YAML::Node& root, const std::shared_ptr<const Sour
   Section(find(root, "swarm"), "swarm", source).fail("rounds", msg.str());
 }
 
-Scenario read_scenario(const YAML::Node& root, std::shared_ptr<const Source> source) {
+Scenario read_scenario(const YAML::Node& root, std::shared_ptr<const Source> source, const Registries& registries) {
   Scenario sc;
   Section top(root, "", source);
   sc.file = source->file;
@@ -523,14 +538,18 @@ Scenario read_scenario(const YAML::Node& root, std::shared_ptr<const Source> sou
   sc.description = top.text("description", "");
   sc.seed = static_cast<uint64_t>(top.integer("seed", 1, 0, std::numeric_limits<int64_t>::max()));
   sc.replicates = static_cast<int>(top.integer("replicates", 1, 1, 10000));
-  sc.backend = top.text("backend", "sim", {"sim", "inprocess"});
-  read_swarm(top.section("swarm"), sc);
+  sc.backend = top.text("backend", "sim");
+  const BackendEntry* backend = registries.backends.find(sc.backend);
+  if (!backend) top.fail("backend", registries.backends.unknown_message(sc.backend));
+  sc.clock = backend->clock;
+  read_backend_options(top.section("backend_options"), *backend, sc);
+  read_swarm(top.section("swarm"), sc, registries.modules);
   read_model_training(top.section("model"), top.section("training"), sc);
   read_data(top.section("data"), sc);
   read_population(top.section("population"), sc);
   read_network_faults(top.section("network"), top.section("faults"), sc);
   read_attack(top.section("attack"), sc);
-  read_strategy(top.section("strategy"), sc);
+  read_strategy(top.section("strategy"), sc, *registries.strategies);
   Section output = top.section("output");
   sc.sim.record_trace = output.boolean("trace", false);
   output.finish();
@@ -541,7 +560,7 @@ Scenario read_scenario(const YAML::Node& root, std::shared_ptr<const Source> sou
   sc.population.seed = sc.seed;
   check_task_nodes(root, source, sc);
   check_backend_keys(root, source, sc);
-  check_strategy_feasible(root, source, sc);
+  check_strategy_feasible(root, source, sc, *registries.strategies);
   check_memory(root, source, sc);
   check_virtual_time(root, source, sc);
   if (sc.data.partition == "iid" || sc.data.partition == "dirichlet" || sc.data.partition == "shards" ||
@@ -600,7 +619,7 @@ std::string Scenario::run_name() const {
 }
 
 std::vector<Scenario> load_runs(const std::string& text, const std::string& file,
-                                const std::vector<Override>& overrides) {
+                                const std::vector<Override>& overrides, const Registries& registries) {
   auto source = std::make_shared<Source>();
   source->file = file;
   YAML::Node root = parse_yaml(text, file);
@@ -660,7 +679,7 @@ std::vector<Scenario> load_runs(const std::string& text, const std::string& file
     }
     Scenario base;
     try {
-      base = read_scenario(root, source);
+      base = read_scenario(root, source, registries);
     } catch (const ScenarioError& e) {
       if (axes.empty()) throw;
       throw ScenarioError(std::string(e.what()) + " (in the sweep point " + label + ")");
@@ -684,7 +703,8 @@ std::vector<Scenario> load_runs(const std::string& text, const std::string& file
   return runs;
 }
 
-std::vector<Scenario> load_runs_from_file(const std::string& path, const std::vector<Override>& overrides) {
+std::vector<Scenario> load_runs_from_file(const std::string& path, const std::vector<Override>& overrides,
+                                          const Registries& registries) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     throw ScenarioError(path + ":1:1: is a directory, expected a scenario file (YAML)");
@@ -694,7 +714,16 @@ std::vector<Scenario> load_runs_from_file(const std::string& path, const std::ve
   std::stringstream text;
   text << in.rdbuf();
   if (in.bad()) throw ScenarioError(path + ":1:1: cannot read the scenario file");
-  return load_runs(text.str(), path, overrides);
+  return load_runs(text.str(), path, overrides, registries);
+}
+
+std::vector<Scenario> load_runs(const std::string& text, const std::string& file,
+                                const std::vector<Override>& overrides) {
+  return load_runs(text, file, overrides, builtin_registries());
+}
+
+std::vector<Scenario> load_runs_from_file(const std::string& path, const std::vector<Override>& overrides) {
+  return load_runs_from_file(path, overrides, builtin_registries());
 }
 
 }  // namespace swarm::scenario

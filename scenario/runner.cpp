@@ -9,8 +9,8 @@
 #include "swarm/ml/partition.hpp"
 #include "swarm/ml/synthetic.hpp"
 #include "swarm/seed.hpp"
+#include "scenario/backends.hpp"
 #include "scenario/declared_swarm.hpp"
-#include "sim/simulated_backend.hpp"
 
 namespace swarm::scenario {
 namespace {
@@ -126,6 +126,11 @@ NodeData node_data(const Scenario& sc, const ml::TrainTest& tt) {
 }
 
 results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataCache& cache) {
+  return run_scenario(sc, ctx, cache, builtin_registries());
+}
+
+results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataCache& cache,
+                                const Registries& registries) {
   ml::TrainTest tt = cache.get(sc.data, sc.seed);
   ml::DatasetView train(tt.train);
   const int64_t num_nodes = sc.population.num_nodes;
@@ -145,8 +150,7 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
                       {"noise_std", sc.attack.noise_std}};
   }
 
-  ModuleRegistry registry;
-  fl::register_modules(registry);
+  const ModuleRegistry& registry = registries.modules;
   std::unique_ptr<Swarm> swarm_def;
   if (sc.graph == "custom") {
     swarm_def = std::make_unique<DeclaredSwarm>(sc.tasks, sc.edges, fl::fl_globals(cfg, fl::ClientSampling::Scheduler), cfg.image);
@@ -172,23 +176,17 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
     }
   }
 
-  std::unique_ptr<sim::Population> population;
-  std::unique_ptr<Backend> backend;
-  sim::SimulatedBackend* sim_backend = nullptr;
-  if (sc.backend == "sim") {
-    population = std::make_unique<sim::Population>(sc.population);
-    sim::SimOptions sopt = sc.sim;
-    sopt.threads = ctx.threads;
-    sopt.fault_tasks = {"worker"};
-    auto b = std::make_unique<sim::SimulatedBackend>(registry, *population, data, sopt, ctx.logger);
-    sim_backend = b.get();
-    backend = std::move(b);
-  } else {
-    std::vector<LocalNode> nodes;
-    for (int64_t i = 0; i < num_nodes; ++i) nodes.push_back({static_cast<NodeId>(i), 1e9, data(static_cast<NodeId>(i))});
-    backend = std::make_unique<InProcessBackend>(registry, std::move(nodes), ctx.threads, ctx.logger,
-                                                 data(kServerNode));
-  }
+  const BackendEntry& entry = registries.backends.get(sc.backend);
+  std::unique_ptr<Backend> backend = entry.make(BackendArgs{.modules = registry,
+                                                            .num_nodes = num_nodes,
+                                                            .threads = ctx.threads,
+                                                            .logger = ctx.logger,
+                                                            .seed = sc.seed,
+                                                            .data = data,
+                                                            .options = sc.backend_options,
+                                                            .scenario = &sc});
+  if (!backend) throw UsageError("backend '" + sc.backend + "': its factory returned no backend");
+  const auto* details = dynamic_cast<const RunDetails*>(backend.get());
 
   Controller controller(graph, *backend, copt);
   Recorder recorder(static_cast<size_t>(num_nodes));
@@ -224,7 +222,7 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   for (int64_t i = 0; i < num_nodes; ++i) {
     results::NodeRow row{};
     row.id = static_cast<uint32_t>(i);
-    row.profile = population ? population->profile(static_cast<uint32_t>(i)).name : "local";
+    row.profile = details ? details->node_profile(static_cast<NodeId>(i)) : "local";
     row.samples = summarize ? summary.samples[static_cast<size_t>(i)] : sampled_samples;
     row.classes = summarize ? summary.classes[static_cast<size_t>(i)] : -1;
     row.rounds_participated = recorder.participated_[static_cast<size_t>(i)];
@@ -236,11 +234,7 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
     std::span<const float> v = tensor_values(*model);
     out.final_model.assign(v.begin(), v.end());
   }
-  if (sim_backend) {
-    for (const sim::TraceEvent& e : sim_backend->trace()) {
-      out.trace.push_back({e.time_s, e.node, e.event, e.task, e.instance, e.bytes});
-    }
-  }
+  if (details) details->append_trace(out.trace);
   return out;
 }
 

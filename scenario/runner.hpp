@@ -49,6 +49,11 @@ NodeData node_data(const Scenario& scenario, const ml::TrainTest& data);
 
 // Runs `scenario` to its end. Throws ScenarioError for what only shows once the data is
 // loaded (more nodes than samples to split...), DataError, or TaskFailed.
+// Modules, strategy and backend come from `registries` (the names were checked against it
+// when the scenario was loaded).
+results::RunResult run_scenario(const Scenario& scenario, const RunContext& context, DataCache& cache,
+                                const Registries& registries);
+// The same with the project's names only (builtin_registries()).
 results::RunResult run_scenario(const Scenario& scenario, const RunContext& context, DataCache& cache);
 
 }  // namespace swarm::scenario

@@ -12,6 +12,7 @@
 
 #include "swarm/blob.hpp"
 #include "swarm/fl/fl_swarm.hpp"
+#include "swarm/registries.hpp"
 #include "swarm/swarm.hpp"
 #include "scenario/yaml_reader.hpp"
 #include "sim/population.hpp"
@@ -56,7 +57,9 @@ struct Scenario {
   int replicates = 1;
   int replicate = 0;                         // which replicate this run is
   std::map<std::string, std::string> point;  // sweep values of this run (key path -> YAML text)
-  std::string backend = "sim";               // sim | inprocess
+  std::string backend = "sim";               // a name of the backend registry: sim | inprocess | a user's
+  ClockKind clock = ClockKind::Virtual;      // the backend's (BackendEntry::clock)
+  Dict backend_options = Dict::object();     // backend_options: the keys the backend declares
   std::string graph = "fl";                  // fl | fl-async | custom
   std::vector<TaskDecl> tasks;
   std::vector<EdgeDecl> edges;
@@ -95,13 +98,19 @@ std::vector<std::string> warnings(const Scenario& scenario);
 
 // Reads `text` (from `file`), applies the `overrides` in order (a later one wins), expands the
 // sweep and the replicates (at most kMaxRunsPerSweep runs, counted before any is made), and
-// checks every resulting run: values, custom graphs against the population, the strategy
+// checks every resulting run: values, the names it gives (backend, strategy.name, custom
+// graphs' modules) against `registries`, custom graphs against the population, the strategy
 // against the updates a round gives, keys the backend would ignore, and the run's memory
 // against this machine's. Throws ScenarioError ("FILE:LINE:COLUMN: key: message", naming the
 // sweep point if there is a sweep) on the first fault, before anything runs.
 std::vector<Scenario> load_runs(const std::string& text, const std::string& file,
-                                const std::vector<Override>& overrides = {});
+                                const std::vector<Override>& overrides, const Registries& registries);
 // Same, from a file on disk.
+std::vector<Scenario> load_runs_from_file(const std::string& path, const std::vector<Override>& overrides,
+                                          const Registries& registries);
+// The same with the project's names only (builtin_registries()).
+std::vector<Scenario> load_runs(const std::string& text, const std::string& file,
+                                const std::vector<Override>& overrides = {});
 std::vector<Scenario> load_runs_from_file(const std::string& path,
                                           const std::vector<Override>& overrides = {});
 

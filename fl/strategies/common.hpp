@@ -1,6 +1,5 @@
 #pragma once
-// Private to swarm::strategies: the configuration reader every strategy is built with, the
-// builders factory.cpp dispatches to, and the kernels several strategies share.
+// Private to swarm::strategies: the builders register_builtin (factory.cpp) registers, and the kernels several strategies share.
 
 #include <algorithm>
 #include <limits>
@@ -15,42 +14,8 @@
 
 namespace swarm::strategies {
 
-// Reads a strategy's parameters from its configuration Dict. Every read names a key and its
-// default; finish() then rejects any key that was not read, so that a misspelt parameter is an
-// error rather than a silently ignored default. Errors are UsageErrors naming the strategy and
-// the key, e.g. "strategy 'fedadam': parameter 'beta2' must be in [0, 1), got 1.5".
-class Params {
- public:
-  // REQUIRES: config is an object whose "strategy" entry, if present, names `strategy`.
-  Params(const Dict& config, std::string strategy);
-
-  const std::string& strategy() const { return strategy_; }
-
-  static constexpr double kInfinity = std::numeric_limits<double>::infinity();
-  // A finite number in [lo, hi], with lo excluded when lo_open and hi when hi_open.
-  struct Range {
-    double lo, hi;
-    bool lo_open = false, hi_open = false;
-  };
-  double number(const std::string& key, double fallback, Range range);
-  // An integer >= lo, or `fallback` (which may be outside the range, e.g. -1 for "derived")
-  // when the key is absent.
-  int integer(const std::string& key, int fallback, int lo);
-  // The common "server_lr" (> 0): params += server_lr * aggregate.
-  double server_lr(double fallback) {
-    return number("server_lr", fallback, {0, kInfinity, /*lo_open=*/true});
-  }
-  // Throws UsageError on a key that was not read, with a did-you-mean and the known keys.
-  void finish() const;
-
- private:
-  [[noreturn]] void fail(const std::string& key, const std::string& what) const;
-
-  const Dict& config_;
-  std::string strategy_;
-  std::vector<std::string> known_;  // keys read so far, "strategy" included
-};
-
+// The parameter reader, under the name the built-in strategies use.
+using Params = StrategyParams;
 
 // Builders, one per strategy name (see factory.cpp). Each reads its parameters from `params`
 // (which factory.cpp then finishes).

@@ -1,4 +1,4 @@
-// make_strategy: the strategy table, the parameter reader and "did you mean" suggestions.
+// make_strategy: the built-in strategies, the parameter reader and the lookup by name.
 
 #include <algorithm>
 #include <cmath>
@@ -12,13 +12,13 @@
 namespace swarm::strategies {
 namespace {
 
-struct Entry {
+struct Builtin {
   const char* name;
   std::unique_ptr<Strategy> (*make)(Params&);
 };
 
-// Every strategy, in the order help texts list them.
-constexpr Entry kStrategies[] = {
+// Every built-in strategy, in the order help texts list them.
+constexpr Builtin kStrategies[] = {
     {"fedavg", make_fedavg},         {"fedavgm", make_fedavgm},
     {"fedadam", make_fedadam},       {"fedyogi", make_fedyogi},
     {"fedadagrad", make_fedadagrad}, {"fedmedian", make_fedmedian},
@@ -36,14 +36,14 @@ std::string format_number(double x) {
 
 }  // namespace
 
-Params::Params(const Dict& config, std::string strategy)
+StrategyParams::StrategyParams(const Dict& config, std::string strategy)
     : config_(config), strategy_(std::move(strategy)), known_{"strategy"} {}
 
-void Params::fail(const std::string& key, const std::string& what) const {
+void StrategyParams::fail(const std::string& key, const std::string& what) const {
   throw UsageError("strategy '" + strategy_ + "': parameter '" + key + "' " + what);
 }
 
-double Params::number(const std::string& key, double fallback, Range range) {
+double StrategyParams::number(const std::string& key, double fallback, Range range) {
   known_.push_back(key);
   auto it = config_.find(key);
   if (it == config_.end()) return fallback;
@@ -62,7 +62,7 @@ double Params::number(const std::string& key, double fallback, Range range) {
   return x;
 }
 
-int Params::integer(const std::string& key, int fallback, int lo) {
+int StrategyParams::integer(const std::string& key, int fallback, int lo) {
   known_.push_back(key);
   auto it = config_.find(key);
   if (it == config_.end()) return fallback;
@@ -73,7 +73,7 @@ int Params::integer(const std::string& key, int fallback, int lo) {
   return static_cast<int>(x);
 }
 
-void Params::finish() const {
+void StrategyParams::finish() const {
   for (const auto& [key, value] : config_.items()) {
     if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
     std::vector<std::string> parameters(known_.begin() + 1, known_.end());
@@ -82,13 +82,24 @@ void Params::finish() const {
   }
 }
 
-std::vector<std::string> strategy_names() {
-  std::vector<std::string> names;
-  for (const Entry& e : kStrategies) names.emplace_back(e.name);
-  return names;
+void register_builtin(StrategyRegistry& registry) {
+  for (const Builtin& b : kStrategies) registry.add(b.name, b.make);
 }
 
-std::unique_ptr<Strategy> make_strategy(const Dict& config) {
+const StrategyRegistry& builtin_strategies() {
+  static const StrategyRegistry registry = [] {
+    StrategyRegistry r;
+    register_builtin(r);
+    return r;
+  }();
+  return registry;
+}
+
+std::vector<std::string> strategy_names() { return builtin_strategies().names(); }
+
+std::unique_ptr<Strategy> make_strategy(const Dict& config) { return make_strategy(config, builtin_strategies()); }
+
+std::unique_ptr<Strategy> make_strategy(const Dict& config, const StrategyRegistry& registry) {
   static const Dict kEmpty = Dict::object();
   const Dict& cfg = config.is_null() ? kEmpty : config;
   if (!cfg.is_object()) {
@@ -102,15 +113,12 @@ std::unique_ptr<Strategy> make_strategy(const Dict& config) {
     }
     name = it->get<std::string>();
   }
-  for (const Entry& e : kStrategies) {
-    if (name != e.name) continue;
-    Params params(cfg, name);
-    std::unique_ptr<Strategy> strategy = e.make(params);
-    params.finish();
-    return strategy;
-  }
-  throw UsageError("unknown aggregation strategy '" + name + "'" + did_you_mean(name, strategy_names()) +
-                   " (known: " + join(strategy_names()) + ")");
+  const StrategyFactory& make = registry.get(name);
+  Params params(cfg, name);
+  std::unique_ptr<Strategy> strategy = make(params);
+  if (!strategy) throw UsageError("strategy '" + name + "': its factory returned no strategy");
+  params.finish();
+  return strategy;
 }
 
 }  // namespace swarm::strategies

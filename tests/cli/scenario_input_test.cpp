@@ -296,16 +296,16 @@ TEST_CASE("issue 9.16: backend inprocess refuses keys only the simulator models,
   INFO(r.out);
   CHECK(r.code == 2);
   // Named by the flag that set it.
-  CHECK(r.out.find("--crash-prob: faults.crash_probability: only the simulator models this (backend: sim); backend "
-                   "'inprocess' would ignore it") != std::string::npos);
+  CHECK(r.out.find("--crash-prob: faults.crash_probability: only a virtual-clock backend models this (backend: sim); backend "
+                   "'inprocess' runs on the wall clock and would ignore it") != std::string::npos);
   auto profiles = validate("inprocess_profiles", kSmall, "--backend inprocess --profiles phone=1");
   INFO(profiles.out);
   CHECK(profiles.code == 2);
-  CHECK(profiles.out.find("--profiles: population.profiles: only the simulator models this") != std::string::npos);
+  CHECK(profiles.out.find("--profiles: population.profiles: only a virtual-clock backend models this") != std::string::npos);
   auto net = validate("inprocess_net", kSmall + "network: {model: constant}\n", "--backend inprocess");
   INFO(net.out);
   CHECK(net.code == 2);
-  CHECK(net.out.find("s.yaml:6:18: network.model: only the simulator models this") != std::string::npos);
+  CHECK(net.out.find("s.yaml:6:18: network.model: only a virtual-clock backend models this") != std::string::npos);
   auto ok = validate("inprocess_ok", kSmall, "--backend inprocess");
   INFO(ok.out);
   CHECK(ok.code == 0);
@@ -321,7 +321,7 @@ TEST_CASE("issue 9.16: shortcut values reach the scenario reader as given", "[cl
   auto choice = validate("shortcut_choice", kSmall, "--backend simm");
   INFO(choice.out);
   CHECK(choice.code == 2);
-  CHECK(choice.out.find("--backend: backend: unknown value 'simm' (did you mean 'sim'?)") != std::string::npos);
+  CHECK(choice.out.find("--backend: backend: unknown backend 'simm' (did you mean 'sim'?)") != std::string::npos);
   const fs::path dir = fresh_dir("swarm_scenario_input_unrounded");
   const fs::path scenario = write_file(dir, "s.yaml", kSmall);
   auto run = swarm_cli("run " + scenario.string() + " --lr 0.0123456789 --out " + (dir / "r.h5").string());

@@ -6,8 +6,8 @@
 //                adds result "update" (trained - global parameters, a tensor) and "stats"
 //                ({"samples", "loss", "iteration" it started in}).
 //  fl.aggregator selects "update" and "stats" from its predecessors and moves the global
-//                model by server_lr x their weighted mean, weighted per global "aggregation"
-//                {"strategy": "fedavg" (by samples) | "fedbuff" (by staleness), "server_lr"};
+//                model with the strategy named in global "aggregation" ({"strategy": a name
+//                of the strategy registry it was registered with, parameters...});
 //                sets "aggregate" ({"updates", "mean_staleness", "samples"}).
 //  fl.scheduler  evaluates the global model on its dataset "test"; sets "metrics" ({"round",
 //                "accuracy", "loss", "participants", "mean_staleness"}); stops the swarm once
@@ -17,6 +17,9 @@
 //                "clients_per_round" (count, fraction in (0, 1), or -1 = no sampling),
 //                "overcommit" (>= 1), "worker_alias"}).
 
+#include <memory>
+
+#include "swarm/fl/strategy.hpp"
 #include "swarm/registry.hpp"
 
 namespace swarm::fl {
@@ -25,6 +28,11 @@ inline constexpr const char* kWorker = "fl.worker";
 inline constexpr const char* kAggregator = "fl.aggregator";
 inline constexpr const char* kScheduler = "fl.scheduler";
 
+// Adds fl.worker, fl.aggregator and fl.scheduler to `registry`. The aggregator builds its
+// strategies from `strategies`, which it shares: strategies added to it later (a user's) are
+// found too. Throws UsageError if a name is taken or `strategies` is null.
+void register_modules(ModuleRegistry& registry, std::shared_ptr<const strategies::StrategyRegistry> strategies);
+// Same, with the project's strategies only (strategies::builtin_strategies()).
 void register_modules(ModuleRegistry& registry);
 
 }  // namespace swarm::fl

@@ -9,6 +9,8 @@
 // the `state` vector it is given and updates, which the aggregator stores in a global.
 
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <random>
 #include <span>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "swarm/blob.hpp"
+#include "swarm/registry.hpp"
 #include "swarm/types.hpp"
 
 namespace swarm::strategies {
@@ -50,12 +53,69 @@ class Strategy {
                                     std::vector<float>& state, std::mt19937_64& rng) = 0;
 };
 
-// Builds a strategy from its configuration, e.g. {"strategy": "fedadam", "server_lr": 0.01,
-// "beta1": 0.9, "beta2": 0.99, "tau": 1e-3}. Throws UsageError on an unknown strategy (with a
-// "did you mean" suggestion), an unknown or out-of-range parameter, naming it.
-std::unique_ptr<Strategy> make_strategy(const Dict& config);
+// Reads a strategy's parameters from its configuration Dict (the scenario's `strategy`
+// section: {"strategy": name, parameters...}). Every read names a key and its default;
+// make_strategy then calls finish(), which rejects any key that was not read, so that a
+// misspelt parameter is an error rather than a silently ignored default. Errors are
+// UsageErrors naming the strategy and the key, e.g. "strategy 'fedadam': parameter 'beta2'
+// must be in [0, 1), got 1.5". A user strategy's factory reads its parameters through it and
+// gets the same checks and messages as the built-ins.
+class StrategyParams {
+ public:
+  // REQUIRES: config is an object whose "strategy" entry, if present, names `strategy`.
+  // `config` must outlive this object.
+  StrategyParams(const Dict& config, std::string strategy);
 
-// Names accepted by make_strategy, for help texts and suggestions.
+  const std::string& strategy() const { return strategy_; }
+
+  static constexpr double kInfinity = std::numeric_limits<double>::infinity();
+  // A finite number in [lo, hi], with lo excluded when lo_open and hi when hi_open.
+  struct Range {
+    double lo, hi;
+    bool lo_open = false, hi_open = false;
+  };
+  double number(const std::string& key, double fallback, Range range);
+  // An integer >= lo, or `fallback` (which may be outside the range, e.g. -1 for "derived")
+  // when the key is absent.
+  int integer(const std::string& key, int fallback, int lo);
+  // The common "server_lr" (> 0): params += server_lr * aggregate.
+  double server_lr(double fallback) {
+    return number("server_lr", fallback, {0, kInfinity, /*lo_open=*/true});
+  }
+  // Throws UsageError on a key that was not read, with a did-you-mean and the known keys.
+  void finish() const;
+
+ private:
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const;
+
+  const Dict& config_;
+  std::string strategy_;
+  std::vector<std::string> known_;  // keys read so far, "strategy" included
+};
+
+// Builds a strategy from its parameters. It reads every parameter it takes from `params`
+// (make_strategy finishes them) and throws UsageError for a combination it refuses.
+using StrategyFactory = std::function<std::unique_ptr<Strategy>(StrategyParams&)>;
+
+// Strategies by name ("fedavg"); a scenario's strategy.name and global "aggregation" name one.
+class StrategyRegistry : public Registry<StrategyFactory> {
+ public:
+  StrategyRegistry() : Registry("aggregation strategy") {}
+};
+
+// Adds the project's strategies (fedavg, fedavgm, fedadam, fedyogi, fedadagrad, fedmedian,
+// trimmed_mean, krum, multi_krum, bulyan, fedbuff, dp_fedavg, in this order).
+void register_builtin(StrategyRegistry& registry);
+
+// Builds a strategy of `registry` from its configuration, e.g. {"strategy": "fedadam",
+// "server_lr": 0.01, "beta1": 0.9, "beta2": 0.99, "tau": 1e-3}; a missing or null "strategy"
+// is fedavg. Throws UsageError on an unknown strategy (with a "did you mean" suggestion), an
+// unknown or out-of-range parameter, naming it.
+std::unique_ptr<Strategy> make_strategy(const Dict& config, const StrategyRegistry& registry);
+
+// The project's strategies only, for tests and tools that take no user strategy.
+const StrategyRegistry& builtin_strategies();
+std::unique_ptr<Strategy> make_strategy(const Dict& config);
 std::vector<std::string> strategy_names();
 
 }  // namespace swarm::strategies
