@@ -136,12 +136,12 @@ void SimulatedBackend::schedule_batch() {
       continue;
     }
     if (!availability_.is_on(node, sim_.now())) {
-      lose(id, loss::kOffline);
+      lose(id, LossCause::Offline);
       continue;
     }
     const SimTime off = availability_.next_change(node, sim_.now());
     if (off != SimTime::max()) {
-      f.events.push_back(sim_.schedule_at(off, [this, id] { lose(id, loss::kOffline); }));
+      f.events.push_back(sim_.schedule_at(off, [this, id] { lose(id, LossCause::Offline); }));
     }
     begin_transfer(id, Direction::Download, static_cast<double>(f.completion.output.bytes_read));
   }
@@ -163,7 +163,7 @@ void SimulatedBackend::begin_transfer(uint64_t id, Direction dir, double bytes) 
     const SimTime at = sim_.now() + SimTime::from_seconds(uniform(f) * nominal);
     const FlowId flow = f.flow;
     f.events.push_back(sim_.schedule_at(at, [this, id, flow] {
-      if (in_flight_.at(id).flow == flow) lose(id, loss::kTransfer);  // else: already done
+      if (in_flight_.at(id).flow == flow) lose(id, LossCause::Transfer);  // else: already done
     }));
   }
   sync_network();
@@ -187,7 +187,7 @@ void SimulatedBackend::begin_compute(uint64_t id) {
   const SimTime duration = SimTime::from_seconds(seconds);
   if (f.faulty && options_.crash_probability > 0 && uniform(f) < options_.crash_probability) {
     const SimTime at = sim_.now() + SimTime::from_seconds(uniform(f) * duration.seconds());
-    f.events.push_back(sim_.schedule_at(at, [this, id] { lose(id, loss::kCrash); }));
+    f.events.push_back(sim_.schedule_at(at, [this, id] { lose(id, LossCause::Crash); }));
     return;
   }
   f.events.push_back(sim_.schedule_at(sim_.now() + duration, [this, id, on_server] {
@@ -224,16 +224,16 @@ void SimulatedBackend::finish(uint64_t id) {
   in_flight_.erase(it);
 }
 
-void SimulatedBackend::lose(uint64_t id, const char* cause) {
+void SimulatedBackend::lose(uint64_t id, LossCause cause) {
   auto it = in_flight_.find(id);
   if (it == in_flight_.end()) return;
   InFlight& f = it->second;
   clear_events(f);
-  record(f, cause);
+  record(f, to_string(cause));
   Completion c;
   c.spec = f.completion.spec;
   c.status = InstanceStatus::Lost;
-  c.error = cause;
+  c.loss = cause;
   c.start_s = f.started.seconds();
   c.end_s = sim_.now().seconds();
   c.wall_s = f.completion.wall_s;

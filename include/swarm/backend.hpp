@@ -5,12 +5,14 @@
 // promptly, or successfully.
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "swarm/error.hpp"
 #include "swarm/state.hpp"
 #include "swarm/types.hpp"
 
@@ -35,21 +37,46 @@ enum class InstanceStatus {
 
 const char* to_string(InstanceStatus s);
 
-// Why an instance was lost (InstanceStatus::Lost), as the `error` of its completion.
-namespace loss {
-inline constexpr const char* kCrash = "crash";          // the node crashed while computing
-inline constexpr const char* kTransfer = "transfer";    // the node dropped during a transfer
-inline constexpr const char* kOffline = "offline";      // the node became unavailable
-inline constexpr const char* kDeadline = "deadline";    // dropped by a round deadline
-inline constexpr const char* kOvercommit = "overcommit";  // not needed once enough finished
-inline constexpr const char* kCancelled = "cancelled";    // still running when the run ended
-}  // namespace loss
+// Why an instance was lost (InstanceStatus::Lost).
+enum class LossCause : uint8_t {
+  Crash,       // the node crashed while computing
+  Transfer,    // the node dropped during a transfer
+  Offline,     // the node became unavailable
+  Deadline,    // dropped by a round deadline
+  Overcommit,  // not needed once enough finished
+  Cancelled,   // still running when the run ended
+};
+inline constexpr size_t kLossCauseCount = 6;
+
+// "crash", "transfer", "offline", "deadline", "overcommit", "cancelled": the names traces and
+// results files use.
+const char* to_string(LossCause c);
+
+// Instances lost, counted by cause.
+class LossCounts {
+ public:
+  int& operator[](LossCause c) { return n_[static_cast<size_t>(c)]; }
+  int operator[](LossCause c) const { return n_[static_cast<size_t>(c)]; }
+  bool operator==(const LossCounts&) const = default;
+
+ private:
+  std::array<int, kLossCauseCount> n_{};
+};
+
+// A backend broke its contract (see docs/engine.md, "Writing a backend"): a completion for an
+// instance that is not running, a node it never listed, a clock that went backwards... The
+// controller checks what a backend returns and throws this instead of trusting it.
+class BackendError : public Error {
+ public:
+  using Error::Error;
+};
 
 struct Completion {
   InstanceSpec spec;
   InstanceStatus status = InstanceStatus::Ok;
   InstanceOutput output;  // meaningful only when status == Ok
-  std::string error;      // Failed: the exception's message; Lost: a loss:: cause
+  LossCause loss = LossCause::Crash;  // meaningful only when status == Lost
+  std::string error;      // Failed: the exception's message
   bool diverged = false;  // Failed because the task's numbers were not finite (swarm::Diverged)
   double start_s = 0;     // backend clock (wall or virtual seconds since the run began)
   double end_s = 0;
@@ -120,8 +147,11 @@ class Backend {
   // Abandons a started instance: no completion is delivered for it afterwards.
   virtual void cancel(uint64_t instance_id) = 0;
 
-  // Seconds since the run began on this backend's clock.
+  // Seconds since the run began on this backend's clock. Never decreases.
   virtual double now_s() const = 0;
+
+  // Whether now_s() is virtual (simulated) or wall-clock time.
+  virtual ClockKind clock() const = 0;
 };
 
 }  // namespace swarm

@@ -40,6 +40,7 @@ class InProcessBackend : public Backend {
   std::optional<Completion> next_completion(std::optional<double> until_s) override;
   void cancel(uint64_t instance_id) override;
   double now_s() const override;
+  ClockKind clock() const override { return ClockKind::Wall; }
 
  private:
   const LocalNode* find(NodeId id) const;

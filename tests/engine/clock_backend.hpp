@@ -60,6 +60,7 @@ class ClockBackend : public Backend {
     ++cancelled_;
   }
   double now_s() const override { return now_; }
+  ClockKind clock() const override { return ClockKind::Virtual; }
 
   int started_ = 0, cancelled_ = 0;
   size_t in_flight() const { return queue_.size(); }

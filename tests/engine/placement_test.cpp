@@ -126,6 +126,7 @@ class OnOffBackend : public Backend {
   std::optional<Completion> next_completion(std::optional<double>) override { return std::nullopt; }
   void cancel(uint64_t) override {}
   double now_s() const override { return 0; }
+  ClockKind clock() const override { return ClockKind::Virtual; }
   size_t asked = 0;
 
  private:
