@@ -8,6 +8,17 @@
 #include "swarm/seed.hpp"
 
 namespace swarm {
+namespace {
+
+// " (task 'x' reads the datasets 'a', 'b': a node must hold them all)", or "" if it reads none.
+std::string datasets_hint(const Module& module) {
+  if (module.datasets.empty()) return "";
+  std::string names;
+  for (const std::string& d : module.datasets) names += (names.empty() ? "'" : ", '") + d + "'";
+  return " (module '" + module.name + "' reads the datasets " + names + ": a node must hold them all)";
+}
+
+}  // namespace
 
 const char* to_string(InstanceStatus s) {
   switch (s) {
@@ -233,7 +244,7 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
       throw NoNodeAvailable("iteration " + std::to_string(iteration) + " (round " + std::to_string(iteration + 1) +
                             "): task '" + spec.alias() +
                             "' has no node to run on at " + std::to_string(now()) +
-                            " s, and no node will ever come on again");
+                            " s, and no node will ever come on again" + datasets_hint(spec.module));
     }
     nodes = choose_nodes(task, iteration);
   }

@@ -81,9 +81,15 @@ std::vector<NodeDescriptor> SimulatedBackend::fastest_available(size_t count) {
   if (by_speed_.size() != population_.size()) {
     // Sorted as (id, flops) pairs side by side: sorting ids that look their speed up is
     // several times slower on millions of nodes (a cache miss per comparison).
-    std::vector<NodeDescriptor> all(population_.size());
+    struct Speed {
+      uint32_t id;
+      double flops;
+    };
+    std::vector<Speed> all(population_.size());
     for (uint32_t i = 0; i < all.size(); ++i) all[i] = {i, population_.flops(i)};
-    std::sort(all.begin(), all.end(), Backend::faster);
+    std::sort(all.begin(), all.end(), [](const Speed& a, const Speed& b) {
+      return a.flops != b.flops ? a.flops > b.flops : a.id < b.id;  // Backend::faster
+    });
     by_speed_.resize(all.size());
     for (size_t k = 0; k < all.size(); ++k) by_speed_[k] = all[k].id;
   }

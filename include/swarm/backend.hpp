@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -83,10 +84,36 @@ struct Completion {
   double wall_s = 0;      // host seconds spent running the task's code
 };
 
+// What a node declares beyond its resources: the datasets it holds (placement gives a module
+// only nodes that hold every dataset in Module::datasets), the image it runs, free-form labels.
+// Owned by the backend; unchanged, at the same address, for as long as the backend lives.
+struct NodeTraits {
+  std::vector<std::string> datasets;  // sorted, unique
+  std::string image;                  // container image the node runs; "" if none
+  std::map<std::string, std::string> labels;
+
+  // Whether every name in `wanted` is in datasets.
+  bool holds(const std::vector<std::string>& wanted) const {
+    return std::all_of(wanted.begin(), wanted.end(), [this](const std::string& d) {
+      return std::binary_search(datasets.begin(), datasets.end(), d);
+    });
+  }
+};
+
 // What the controller knows of a node when placing instances.
 struct NodeDescriptor {
   NodeId id = 0;
-  double flops = 1e9;  // compute speed, used by Method::BestResources
+  double flops = 1e9;         // compute speed, used by Method::BestResources
+  uint32_t cores = 1;
+  uint64_t memory_bytes = 0;  // 0: not known
+  // nullptr: the node declares nothing and serves whatever dataset a module reads (a simulated
+  // node, whose data the run provides).
+  const NodeTraits* traits = nullptr;
+
+  // Whether the node can run a module that reads `datasets`.
+  bool holds(const std::vector<std::string>& datasets) const {
+    return datasets.empty() || traits == nullptr || traits->holds(datasets);
+  }
 };
 
 class Backend {

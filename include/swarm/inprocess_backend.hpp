@@ -18,11 +18,14 @@
 
 namespace swarm {
 
-// A node of an in-process run: its id, speed and datasets.
+// A node of an in-process run: its id, speed and datasets (the names it declares to
+// placement are the keys of `data`).
 struct LocalNode {
   NodeId id = 0;
   double flops = 1e9;
   LocalData data;
+  uint32_t cores = 1;
+  uint64_t memory_bytes = 0;  // 0: not known
 };
 
 class InProcessBackend : public Backend {
@@ -47,6 +50,7 @@ class InProcessBackend : public Backend {
 
   const ModuleRegistry& registry_;
   std::vector<LocalNode> nodes_;  // sorted by id
+  std::vector<NodeTraits> traits_;  // by position in nodes_
   LocalData server_data_;
   int threads_;
   std::shared_ptr<spdlog::logger> logger_;

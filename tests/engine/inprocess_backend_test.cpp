@@ -169,3 +169,49 @@ TEST_CASE("an InProcessBackend run is identical whatever the thread count", "[in
   CHECK(one == run(4));
   CHECK(one[0] != one[1]);  // iterations draw anew
 }
+
+TEST_CASE("InProcessBackend nodes declare their datasets, and placement honours Module::datasets", "[inprocess][datasets]") {
+  ModuleRegistry reg = registry();
+  std::vector<LocalNode> ns = nodes({0, 1, 2});
+  ns[1].data["extra"] = 1;  // only node 1 holds "extra"
+  ns[2].cores = 8;
+  ns[2].memory_bytes = 1 << 30;
+  InProcessBackend b(reg, ns, 1, quiet_logger());
+  std::vector<NodeDescriptor> on = b.available_nodes();
+  REQUIRE(on.size() == 3);
+  REQUIRE(on[1].traits != nullptr);
+  CHECK(on[1].traits->datasets == std::vector<std::string>{"extra", "n"});
+  CHECK(on[0].traits->datasets == std::vector<std::string>{"n"});
+  CHECK(on[2].cores == 8);
+  CHECK(on[2].memory_bytes == (1u << 30));
+
+  struct Nodes : ControllerObserver {
+    std::vector<NodeId> seen;
+    void on_instance_start(const InstanceSpec& s) override { seen.push_back(s.node); }
+  };
+  // A task reading "extra" runs on node 1 alone.
+  class Reads : public Swarm {
+   public:
+    explicit Reads(std::string dataset) {
+      t_ = task(Module{"read", "test:latest", {"n", dataset}}, {});
+    }
+    TaskRef execute() override { return t_(); }
+
+   private:
+    TaskRef t_;
+  };
+  Reads extra("extra");
+  SwarmGraph g = extra.build(reg);
+  Controller c(g, b, {.max_iterations = 1});
+  Nodes obs;
+  c.add_observer(&obs);
+  c.run();
+  CHECK(obs.seen == std::vector<NodeId>{1});
+
+  // A dataset no node holds: a clear error, not a silent round without the task.
+  Reads missing("labels");
+  SwarmGraph g2 = missing.build(reg);
+  Controller c2(g2, b, {.max_iterations = 1});
+  CHECK_THROWS_WITH(c2.run(), Catch::Contains("task 'read' has no node to run on") &&
+                                  Catch::Contains("reads the datasets 'n', 'labels': a node must hold them all"));
+}
