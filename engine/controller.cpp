@@ -273,6 +273,8 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
                          "', but that node is not in its node list");
     }
   }
+  std::shared_ptr<const StateSnapshot> snapshot;
+  if (!nodes.empty()) snapshot = state_.snapshot();
   for (NodeId node : nodes) {
     InstanceSpec inst;
     inst.id = next_instance_id_++;
@@ -286,7 +288,7 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
                                             static_cast<uint64_t>(task), node});
     running_.emplace(inst.id, inst);
     for (ControllerObserver* o : observers_) o->on_instance_start(inst);
-    backend_.start(inst, state_);
+    backend_.start(inst, snapshot);
     ++report.instances;
   }
 }

@@ -52,8 +52,8 @@ std::vector<NodeDescriptor> InProcessBackend::available_nodes() {
   return out;
 }
 
-void InProcessBackend::start(const InstanceSpec& spec, const StateReader& state) {
-  pending_.push_back({spec, &state});
+void InProcessBackend::start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) {
+  pending_.push_back({spec, std::move(state)});
 }
 
 void InProcessBackend::cancel(uint64_t instance_id) {

@@ -103,8 +103,8 @@ std::vector<NodeDescriptor> SimulatedBackend::fastest_available(size_t count) {
   return out;
 }
 
-void SimulatedBackend::start(const InstanceSpec& spec, const StateReader& state) {
-  pending_.push_back({spec, &state});
+void SimulatedBackend::start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) {
+  pending_.push_back({spec, std::move(state)});
   pending_start_.push_back(sim_.now());
 }
 

@@ -92,7 +92,7 @@ class SimulatedBackend : public Backend {
   // Walks the population from the fastest node down (an order built on the first call, 4
   // bytes per node kept, 16 more while it is sorted) until `count` are available.
   std::vector<NodeDescriptor> fastest_available(size_t count) override;
-  void start(const InstanceSpec& spec, const StateReader& state) override;
+  void start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) override;
   std::optional<Completion> next_completion(std::optional<double> until_s) override;
   void cancel(uint64_t instance_id) override;
   // The earliest time an off candidate comes on: O(candidates), or O(nodes) for "any node"

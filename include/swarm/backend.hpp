@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -155,9 +156,11 @@ class Backend {
     return a.flops != b.flops ? a.flops > b.flops : a.id < b.id;
   }
 
-  // Starts an instance. `state` stays valid and unchanged until the next call to
-  // next_completion() returns (the controller applies outputs only between those calls).
-  virtual void start(const InstanceSpec& spec, const StateReader& state) = 0;
+  // Starts an instance that reads `state`: a frozen snapshot of the swarm's state (see
+  // StateSnapshot), valid for as long as the backend holds it and unchanged by later
+  // completions, so the backend may run or send the instance whenever it likes. Instances
+  // started together share one snapshot.
+  virtual void start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) = 0;
 
   // Blocks until an instance started earlier completes and returns it. Returns std::nullopt
   // when no instance is in flight, or when the backend clock reached `until_s` first (the

@@ -39,7 +39,7 @@ class InProcessBackend : public Backend {
   std::vector<NodeId> node_ids() override;
   bool node_ids_may_change() const override { return false; }  // nodes are given at construction
   std::vector<NodeDescriptor> available_nodes() override;
-  void start(const InstanceSpec& spec, const StateReader& state) override;
+  void start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) override;
   std::optional<Completion> next_completion(std::optional<double> until_s) override;
   void cancel(uint64_t instance_id) override;
   double now_s() const override;

@@ -88,9 +88,9 @@ TEST_CASE("InProcessBackend refuses bad construction", "[inprocess]") {
 TEST_CASE("InProcessBackend runs a module on its node's data and delivers in start order", "[inprocess]") {
   Bench t;
   InProcessBackend b(t.reg, nodes({0, 1, 2}), 2, quiet_logger(), LocalData{{"n", -1}});
-  b.start(spec(0, "read", 2), t.state);
-  b.start(spec(1, "read", 0), t.state);
-  b.start(spec(2, "read", kServerNode), t.state);  // the server's data
+  b.start(spec(0, "read", 2), t.state.snapshot());
+  b.start(spec(1, "read", 0), t.state.snapshot());
+  b.start(spec(2, "read", kServerNode), t.state.snapshot());  // the server's data
   std::vector<int> seen;
   for (int i = 0; i < 3; ++i) {
     std::optional<Completion> c = b.next_completion(std::nullopt);
@@ -109,9 +109,9 @@ TEST_CASE("InProcessBackend runs a module on its node's data and delivers in sta
 TEST_CASE("InProcessBackend reports a throwing task, an unknown module and a missing node as failed", "[inprocess]") {
   Bench t;
   InProcessBackend b(t.reg, nodes({0, 1}), 1, quiet_logger());
-  b.start(spec(0, "throw", 0), t.state);
-  b.start(spec(1, "nope", 1), t.state);
-  b.start(spec(2, "read", 5), t.state);
+  b.start(spec(0, "throw", 0), t.state.snapshot());
+  b.start(spec(1, "nope", 1), t.state.snapshot());
+  b.start(spec(2, "read", 5), t.state.snapshot());
   std::optional<Completion> thrown = b.next_completion(std::nullopt);
   REQUIRE(thrown);
   CHECK(thrown->status == InstanceStatus::Failed);
@@ -130,7 +130,7 @@ TEST_CASE("InProcessBackend reports a throwing task, an unknown module and a mis
 TEST_CASE("InProcessBackend delivers nothing for a cancelled instance", "[inprocess]") {
   Bench t;
   InProcessBackend b(t.reg, nodes({0, 1, 2}), 1, quiet_logger());
-  for (uint64_t i = 0; i < 3; ++i) b.start(spec(i, "read", static_cast<NodeId>(i)), t.state);
+  for (uint64_t i = 0; i < 3; ++i) b.start(spec(i, "read", static_cast<NodeId>(i)), t.state.snapshot());
   b.cancel(1);  // before it ran
   std::optional<Completion> first = b.next_completion(std::nullopt);
   REQUIRE(first);

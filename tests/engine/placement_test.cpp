@@ -122,7 +122,7 @@ class OnOffBackend : public Backend {
     }
     return out;
   }
-  void start(const InstanceSpec&, const StateReader&) override {}
+  void start(const InstanceSpec&, std::shared_ptr<const StateReader>) override {}
   std::optional<Completion> next_completion(std::optional<double>) override { return std::nullopt; }
   void cancel(uint64_t) override {}
   double now_s() const override { return 0; }
