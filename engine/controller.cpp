@@ -417,8 +417,15 @@ IterationReport Controller::run_iteration(int iteration) {
                          " it was given still run (instance " + std::to_string(running_.begin()->first) +
                          " of task '" + running_.begin()->second.alias + "' among them)");
     }
-    // The backend's clock reached `until` (to its resolution: a nanosecond in simulation), so
-    // the deadlines that defined it are up; compared as the same sums, not to now_s().
+    // A wall clock may wake early: ask again. A virtual clock must have reached `until` (to
+    // its resolution, a nanosecond in simulation; a microsecond is allowed).
+    const double reached = now();
+    if (backend_.clock() == ClockKind::Wall && reached < *until) continue;
+    if (reached + 1e-6 < *until) {
+      throw BackendError("the backend returned at " + std::to_string(reached) + " s with no completion, before " +
+                         std::to_string(*until) + " s, the deadline it was given");
+    }
+    // The deadlines that defined it are up; compared as the same sums, not to now_s().
     std::vector<uint64_t> late;
     for (const auto& [id, spec] : running_) {
       const TaskRun& r = runs[spec.task];

@@ -27,6 +27,8 @@ class Misbehaving : public ClockBackend {
   bool ignore_cancel = false;   // cancel() forgets nothing: dropped instances still complete
   bool lose_everything = false;  // answers "nothing in flight" while instances run
   double clock_skew = 0;        // subtracted from now_s() once a completion was delivered
+  int wake_early = 0;           // times next_completion(until) returns at once, the clock unmoved
+  bool wall = false;            // clock() answers Wall
 
   std::vector<NodeId> node_ids() override { return ids ? ids() : ClockBackend::node_ids(); }
   std::vector<NodeDescriptor> available_nodes() override {
@@ -34,6 +36,10 @@ class Misbehaving : public ClockBackend {
   }
   std::optional<Completion> next_completion(std::optional<double> until) override {
     if (lose_everything) return std::nullopt;
+    if (until && wake_early > 0) {
+      --wake_early;
+      return std::nullopt;
+    }
     if (repeat_) return std::exchange(repeat_, std::nullopt);
     std::optional<Completion> c = ClockBackend::next_completion(until);
     if (c) {
@@ -50,6 +56,7 @@ class Misbehaving : public ClockBackend {
     if (!ignore_cancel) ClockBackend::cancel(id);
   }
   double now_s() const override { return ClockBackend::now_s() - (delivered_ ? clock_skew : 0); }
+  ClockKind clock() const override { return wall ? ClockKind::Wall : ClockKind::Virtual; }
 
  private:
   std::optional<Completion> repeat_;
@@ -175,4 +182,18 @@ TEST_CASE("no instance in flight while instances run is a BackendError", "[contr
   Misbehaving b(f.reg, 3);
   b.lose_everything = true;
   CHECK_THAT(run_error(f.graph, b), Catch::Contains("no instance in flight while 3 it was given still run"));
+}
+
+TEST_CASE("a wall-clock backend may wake before a deadline; a virtual one may not", "[controller][backend]") {
+  Fixture f;
+  // Workers take 1, 2, 3 s; a 2.5 s deadline drops node 2's.
+  const ControllerOptions deadline{.stragglers = {{"work", StragglerPolicy::deadline(2.5)}}};
+  Misbehaving wall(f.reg, 3);
+  wall.wall = true;
+  wall.wake_early = 2;
+  CHECK(run_error(f.graph, wall, deadline).empty());
+  CHECK(wall.wake_early == 0);
+  Misbehaving virt(f.reg, 3);
+  virt.wake_early = 1;
+  CHECK_THAT(run_error(f.graph, virt, deadline), Catch::Contains("returned at 0.000000 s with no completion, before 2.500000 s"));
 }
