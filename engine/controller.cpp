@@ -8,6 +8,17 @@
 #include "swarm/seed.hpp"
 
 namespace swarm {
+namespace {
+
+// " (task 'x' reads the datasets 'a', 'b': a node must hold them all)", or "" if it reads none.
+std::string datasets_hint(const Module& module) {
+  if (module.datasets.empty()) return "";
+  std::string names;
+  for (const std::string& d : module.datasets) names += (names.empty() ? "'" : ", '") + d + "'";
+  return " (module '" + module.name + "' reads the datasets " + names + ": a node must hold them all)";
+}
+
+}  // namespace
 
 const char* to_string(InstanceStatus s) {
   switch (s) {
@@ -18,12 +29,82 @@ const char* to_string(InstanceStatus s) {
   return "?";
 }
 
+const char* to_string(LossCause c) {
+  switch (c) {
+    case LossCause::Crash: return "crash";
+    case LossCause::Transfer: return "transfer";
+    case LossCause::Offline: return "offline";
+    case LossCause::Deadline: return "deadline";
+    case LossCause::Overcommit: return "overcommit";
+    case LossCause::Cancelled: return "cancelled";
+  }
+  return "?";
+}
+
+void Controller::check_node_list(std::span<const NodeId> ids) {
+  for (size_t i = 1; i < ids.size(); ++i) {
+    if (ids[i] <= ids[i - 1]) {
+      throw BackendError("the backend's node list is not sorted and unique: node " + std::to_string(ids[i]) +
+                         " follows node " + std::to_string(ids[i - 1]));
+    }
+  }
+  if (!ids.empty() && ids.back() == kServerNode) {
+    throw BackendError("the backend lists node " + std::to_string(kServerNode) + ", the server's id");
+  }
+}
+
+double Controller::now() {
+  const double t = backend_.now_s();
+  if (t < last_now_s_) {
+    throw BackendError("the backend's clock went backwards, from " + std::to_string(last_now_s_) + " s to " +
+                       std::to_string(t) + " s");
+  }
+  last_now_s_ = t;
+  return t;
+}
+
+std::vector<int> Controller::check_completion(const Completion& c) const {
+  const std::string what = "the backend delivered a completion for instance " + std::to_string(c.spec.id);
+  auto it = running_.find(c.spec.id);
+  if (it == running_.end()) {
+    throw BackendError(what + (c.spec.id < next_instance_id_ ? ", which is no longer running (completed or cancelled)"
+                                                             : ", which was never started"));
+  }
+  const InstanceSpec& started = it->second;
+  if (c.spec.task != started.task || c.spec.node != started.node || c.spec.iteration != started.iteration ||
+      c.spec.alias != started.alias) {
+    throw BackendError(what + " with another spec than it was started with (task '" + c.spec.alias + "' on node " +
+                       std::to_string(c.spec.node) + " in iteration " + std::to_string(c.spec.iteration) +
+                       ", started as task '" + started.alias + "' on node " + std::to_string(started.node) +
+                       " in iteration " + std::to_string(started.iteration) + ")");
+  }
+  if (c.status != InstanceStatus::Ok && c.status != InstanceStatus::Failed && c.status != InstanceStatus::Lost) {
+    throw BackendError(what + " with an unknown status " + std::to_string(static_cast<int>(c.status)));
+  }
+  if (c.status == InstanceStatus::Lost && static_cast<size_t>(c.loss) >= kLossCauseCount) {
+    throw BackendError(what + " lost for an unknown cause " + std::to_string(static_cast<int>(c.loss)));
+  }
+  if (!(c.start_s <= c.end_s)) {
+    throw BackendError(what + " that ends (" + std::to_string(c.end_s) + " s) before it starts (" +
+                       std::to_string(c.start_s) + " s)");
+  }
+  std::vector<int> scheduled;
+  if (c.status != InstanceStatus::Ok) return scheduled;
+  for (const auto& [alias, nodes] : c.output.schedule) {
+    std::optional<int> t = graph_.find(alias);
+    if (!t) throw BackendError(what + " that schedules nodes for an unknown task '" + alias + "'");
+    scheduled.push_back(*t);
+  }
+  return scheduled;
+}
+
 Controller::Controller(const SwarmGraph& graph, Backend& backend, ControllerOptions options)
     : graph_(graph),
       backend_(backend),
       options_(std::move(options)),
       policies_(static_cast<size_t>(graph.num_tasks())),
       state_(graph, backend.node_ids()) {
+  check_node_list(state_.node_ids());
   if (options_.max_iterations < 1) throw UsageError("max_iterations must be >= 1");
   for (const auto& [alias, p] : options_.stragglers) {
     std::optional<int> t = graph_.find(alias);
@@ -50,7 +131,7 @@ RunReport Controller::run() {
   while (!done()) report.iterations.push_back(step());
   report.stopped_by_task = stopped_;
   // Instances carried over past the last iteration will never be used.
-  while (!running_.empty()) drop(running_.begin()->first, loss::kCancelled, nullptr, report.iterations.back());
+  while (!running_.empty()) drop(running_.begin()->first, LossCause::Cancelled, nullptr, report.iterations.back());
   return report;
 }
 
@@ -162,8 +243,8 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
     if (!backend_.wait_for_node(*waiting_for)) {
       throw NoNodeAvailable("iteration " + std::to_string(iteration) + " (round " + std::to_string(iteration + 1) +
                             "): task '" + spec.alias() +
-                            "' has no node to run on at " + std::to_string(backend_.now_s()) +
-                            " s, and no node will ever come on again");
+                            "' has no node to run on at " + std::to_string(now()) +
+                            " s, and no node will ever come on again" + datasets_hint(spec.module));
     }
     nodes = choose_nodes(task, iteration);
   }
@@ -177,7 +258,7 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
   TaskRun& run = runs[task];
   run.phase = nodes.empty() ? Phase::Finished : Phase::Running;
   run.pending = static_cast<int>(nodes.size());
-  run.start_s = backend_.now_s();
+  run.start_s = now();
   if (policy(task).has_over_commit()) {
     // K of the K x factor wanted; a round short of nodes keeps up to K of those it got.
     const double wanted = maximum.is_count() ? static_cast<double>(maximum.resolve(INT64_MAX))
@@ -185,6 +266,15 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
     run.keep = std::max(1, std::min(static_cast<int>(nodes.size()),
                                     static_cast<int>(std::lround(wanted / policy(task).factor))));
   }
+  const std::span<const NodeId> known = state_.node_ids();
+  for (NodeId node : nodes) {
+    if (node != kServerNode && !std::binary_search(known.begin(), known.end(), node)) {
+      throw BackendError("the backend offered node " + std::to_string(node) + " for task '" + spec.alias() +
+                         "', but that node is not in its node list");
+    }
+  }
+  std::shared_ptr<const StateSnapshot> snapshot;
+  if (!nodes.empty()) snapshot = state_.snapshot();
   for (NodeId node : nodes) {
     InstanceSpec inst;
     inst.id = next_instance_id_++;
@@ -198,19 +288,19 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
                                             static_cast<uint64_t>(task), node});
     running_.emplace(inst.id, inst);
     for (ControllerObserver* o : observers_) o->on_instance_start(inst);
-    backend_.start(inst, state_);
+    backend_.start(inst, snapshot);
     ++report.instances;
   }
 }
 
-void Controller::drop(uint64_t id, const char* cause, std::vector<TaskRun>* runs,
+void Controller::drop(uint64_t id, LossCause cause, std::vector<TaskRun>* runs,
                       IterationReport& report) {
   auto it = running_.find(id);
   Completion c;
   c.spec = it->second;
   c.status = InstanceStatus::Lost;
-  c.error = cause;
-  c.start_s = c.end_s = backend_.now_s();
+  c.loss = cause;
+  c.start_s = c.end_s = now();
   running_.erase(it);
   backend_.cancel(id);
   ++report.lost;
@@ -224,7 +314,8 @@ void Controller::drop(uint64_t id, const char* cause, std::vector<TaskRun>* runs
 
 void Controller::handle(Completion c, int iteration, std::vector<TaskRun>& runs,
                         IterationReport& report, std::map<int, std::vector<NodeId>>& next_schedule) {
-  if (running_.erase(c.spec.id) == 0) return;  // dropped earlier; the backend raced the cancel
+  const std::vector<int> scheduled = check_completion(c);
+  running_.erase(c.spec.id);
   for (ControllerObserver* o : observers_) o->on_instance_end(c);
   report.task_wall_s += c.wall_s;
   switch (c.status) {
@@ -237,8 +328,9 @@ void Controller::handle(Completion c, int iteration, std::vector<TaskRun>& runs,
         report.bytes_up += c.output.bytes_written();
       }
       report.stop_requested |= c.output.stop;
-      for (auto& [alias, nodes] : c.output.schedule) {
-        auto& slot = next_schedule[*graph_.find(alias)];
+      for (size_t i = 0; i < scheduled.size(); ++i) {
+        const std::vector<NodeId>& nodes = c.output.schedule[i].second;
+        auto& slot = next_schedule[scheduled[i]];
         slot.insert(slot.end(), nodes.begin(), nodes.end());
       }
       if (c.spec.iteration < iteration) {
@@ -263,7 +355,7 @@ void Controller::handle(Completion c, int iteration, std::vector<TaskRun>& runs,
       break;
     case InstanceStatus::Lost:
       ++report.lost;
-      ++report.lost_by_cause[c.error];
+      ++report.lost_by_cause[c.loss];
       break;
   }
   if (c.spec.iteration != iteration) return;  // carried over: its own iteration is over
@@ -275,7 +367,7 @@ void Controller::handle(Completion c, int iteration, std::vector<TaskRun>& runs,
     for (const auto& [id, spec] : running_) {
       if (spec.task == c.spec.task && spec.iteration == iteration) extra.push_back(id);
     }
-    for (uint64_t id : extra) drop(id, loss::kOvercommit, &runs, report);
+    for (uint64_t id : extra) drop(id, LossCause::Overcommit, &runs, report);
   }
 }
 
@@ -283,9 +375,13 @@ IterationReport Controller::run_iteration(int iteration) {
   const auto wall_start = std::chrono::steady_clock::now();
   IterationReport report;
   report.iteration = iteration;
-  report.start_s = backend_.now_s();
+  report.start_s = now();
   state_.begin_iteration(iteration);
-  if (iteration > 0 && backend_.node_ids_may_change()) state_.set_node_ids(backend_.node_ids());
+  if (iteration > 0 && backend_.node_ids_may_change()) {
+    std::vector<NodeId> ids = backend_.node_ids();
+    check_node_list(ids);
+    state_.set_node_ids(std::move(ids));
+  }
 
   std::map<int, std::vector<NodeId>> next_schedule;
   std::vector<TaskRun> runs(static_cast<size_t>(graph_.num_tasks()));
@@ -317,12 +413,19 @@ IterationReport Controller::run_iteration(int iteration) {
       continue;
     }
     if (!until) {
-      // Broken backend contract: tasks of this iteration run, and the backend has none.
-      throw std::logic_error("backend reported no instance in flight while iteration " +
-                             std::to_string(iteration) + " still waits for tasks");
+      throw BackendError("the backend reported no instance in flight while " + std::to_string(running_.size()) +
+                         " it was given still run (instance " + std::to_string(running_.begin()->first) +
+                         " of task '" + running_.begin()->second.alias + "' among them)");
     }
-    // The backend's clock reached `until` (to its resolution: a nanosecond in simulation), so
-    // the deadlines that defined it are up; compared as the same sums, not to now_s().
+    // A wall clock may wake early: ask again. A virtual clock must have reached `until` (to
+    // its resolution, a nanosecond in simulation; a microsecond is allowed).
+    const double reached = now();
+    if (backend_.clock() == ClockKind::Wall && reached < *until) continue;
+    if (reached + 1e-6 < *until) {
+      throw BackendError("the backend returned at " + std::to_string(reached) + " s with no completion, before " +
+                         std::to_string(*until) + " s, the deadline it was given");
+    }
+    // The deadlines that defined it are up; compared as the same sums, not to now_s().
     std::vector<uint64_t> late;
     for (const auto& [id, spec] : running_) {
       const TaskRun& r = runs[spec.task];
@@ -332,10 +435,10 @@ IterationReport Controller::run_iteration(int iteration) {
       }
     }
     if (late.empty()) {
-      throw std::logic_error("backend reached " + std::to_string(*until) + " s with no instance of iteration " +
-                             std::to_string(iteration) + " past its deadline");
+      throw BackendError("the backend returned at " + std::to_string(*until) + " s with no completion, but no instance of iteration " +
+                         std::to_string(iteration) + " is past its deadline there");
     }
-    for (uint64_t id : late) drop(id, loss::kDeadline, &runs, report);
+    for (uint64_t id : late) drop(id, LossCause::Deadline, &runs, report);
   }
 
   for (auto& [task, nodes] : next_schedule) {
@@ -343,7 +446,7 @@ IterationReport Controller::run_iteration(int iteration) {
     nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
   }
   scheduled_ = std::move(next_schedule);
-  report.end_s = backend_.now_s();
+  report.end_s = now();
   report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   for (ControllerObserver* o : observers_) o->on_iteration_end(report, state_);
   return report;

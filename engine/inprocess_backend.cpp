@@ -23,6 +23,10 @@ InProcessBackend::InProcessBackend(const ModuleRegistry& registry, std::vector<L
   if (nodes_.back().id == kServerNode) {
     throw UsageError("node id " + std::to_string(kServerNode) + " is the server's");
   }
+  traits_.resize(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    for (const auto& entry : nodes_[i].data) traits_[i].datasets.push_back(entry.first);  // a map: sorted
+  }
 }
 
 const LocalNode* InProcessBackend::find(NodeId id) const {
@@ -41,12 +45,15 @@ std::vector<NodeId> InProcessBackend::node_ids() {
 std::vector<NodeDescriptor> InProcessBackend::available_nodes() {
   std::vector<NodeDescriptor> out;
   out.reserve(nodes_.size());
-  for (const LocalNode& n : nodes_) out.push_back({n.id, n.flops});
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const LocalNode& n = nodes_[i];
+    out.push_back({n.id, n.flops, n.cores, n.memory_bytes, &traits_[i]});
+  }
   return out;
 }
 
-void InProcessBackend::start(const InstanceSpec& spec, const StateReader& state) {
-  pending_.push_back({spec, &state});
+void InProcessBackend::start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) {
+  pending_.push_back({spec, std::move(state)});
 }
 
 void InProcessBackend::cancel(uint64_t instance_id) {

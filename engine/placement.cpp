@@ -88,8 +88,9 @@ std::vector<NodeId> place(const PlacementRequest& request, std::mt19937_64& rng)
   if (opt.method == Method::Server) return request.running > 0 ? std::vector<NodeId>{} : std::vector<NodeId>{kServerNode};
   const IdFilter lists(opt, request.scheduled);
   std::vector<NodeDescriptor> eligible;
+  const std::vector<std::string>& datasets = request.task->module.datasets;
   for (const NodeDescriptor& n : request.available) {
-    if (lists.admits(n.id)) eligible.push_back(n);
+    if (lists.admits(n.id) && n.holds(datasets)) eligible.push_back(n);
   }
 
   // A `maximum` that is a count caps the instances running at once, carried-over ones included.

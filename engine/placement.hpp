@@ -25,7 +25,8 @@ struct PlacementRequest {
   int64_t running = 0;
 };
 
-// Eligible = available, in specified_ids (if any), not in excepted_ids, in `scheduled` (if
+// Eligible = available, holding every dataset of the task's Module::datasets
+// (NodeDescriptor::holds), in specified_ids (if any), not in excepted_ids, in `scheduled` (if
 // set). A fixed task keeps its earlier nodes that are still eligible (choosing anew only if
 // none is). Then `maximum` (less `running`, for a count) caps the count and `method` chooses: All the lowest ids, Any a
 // uniform sample drawn from `rng`, BestResources the highest flops (ties: lowest id).

@@ -14,30 +14,62 @@ uint64_t InstanceOutput::bytes_written() const {
   return total;
 }
 
-SwarmState::SwarmState(const SwarmGraph& graph, std::vector<NodeId> node_ids)
-    : graph_(graph), node_ids_(std::move(node_ids)) {
-  std::sort(node_ids_.begin(), node_ids_.end());
-  for (const auto& [key, value] : graph.initial_globals()) globals_[key] = {value, 1};
+namespace {
+
+std::shared_ptr<const std::vector<NodeId>> sorted_shared(std::vector<NodeId> ids) {
+  std::sort(ids.begin(), ids.end());
+  return std::make_shared<const std::vector<NodeId>>(std::move(ids));
 }
 
-std::optional<Blob> SwarmState::global(const std::string& key) const {
-  auto it = globals_.find(key);
-  if (it == globals_.end()) return std::nullopt;
+// The global `key` of `globals` (a SwarmState's or a snapshot's).
+template <typename Globals>
+std::optional<Blob> find_global(const Globals& globals, const std::string& key) {
+  auto it = globals.find(key);
+  if (it == globals.end()) return std::nullopt;
   return it->second.value;
 }
 
-std::map<NodeId, Blob> SwarmState::select(const std::string& tag, Scope scope,
-                                          int reader_task) const {
+// {node: value} of `tag` among `results`, in arrival order: a later value replaces an earlier one.
+template <typename Results>
+std::map<NodeId, Blob> select_results(const SwarmGraph& graph, const Results& results, const std::string& tag,
+                                      Scope scope, int reader_task) {
   std::vector<int> from;
-  if (scope == Scope::Last) from = graph_.predecessors(reader_task);
+  if (scope == Scope::Last) from = graph.predecessors(reader_task);
   std::map<NodeId, Blob> out;
-  for (const Result& r : results_) {  // arrival order: a later value replaces an earlier one
+  for (const auto& r : results) {
     if (r.tag != tag) continue;
     if (scope == Scope::Last && !std::binary_search(from.begin(), from.end(), r.task)) continue;
     out[r.node] = r.value;
   }
   return out;
 }
+
+}  // namespace
+
+SwarmState::SwarmState(const SwarmGraph& graph, std::vector<NodeId> node_ids)
+    : graph_(graph), node_ids_(sorted_shared(std::move(node_ids))) {
+  for (const auto& [key, value] : graph.initial_globals()) globals_[key] = {value, 1};
+}
+
+std::optional<Blob> SwarmState::global(const std::string& key) const { return find_global(globals_, key); }
+
+std::map<NodeId, Blob> SwarmState::select(const std::string& tag, Scope scope,
+                                          int reader_task) const {
+  return select_results(graph_, results_, tag, scope, reader_task);
+}
+
+std::shared_ptr<const StateSnapshot> SwarmState::snapshot() const { return std::make_shared<const StateSnapshot>(*this); }
+
+StateSnapshot::StateSnapshot(const SwarmState& state)
+    : graph_(&state.graph_), node_ids_(state.node_ids_), globals_(state.globals_), results_(state.results_) {}
+
+std::optional<Blob> StateSnapshot::global(const std::string& key) const { return find_global(globals_, key); }
+
+std::map<NodeId, Blob> StateSnapshot::select(const std::string& tag, Scope scope, int reader_task) const {
+  return select_results(*graph_, results_, tag, scope, reader_task);
+}
+
+bool StateSnapshot::has_alias(const std::string& alias) const { return graph_->find(alias).has_value(); }
 
 bool SwarmState::has_alias(const std::string& alias) const {
   return graph_.find(alias).has_value();
@@ -49,8 +81,7 @@ uint64_t SwarmState::version(const std::string& key) const {
 }
 
 void SwarmState::set_node_ids(std::vector<NodeId> node_ids) {
-  node_ids_ = std::move(node_ids);
-  std::sort(node_ids_.begin(), node_ids_.end());
+  node_ids_ = sorted_shared(std::move(node_ids));
 }
 
 void SwarmState::begin_iteration(int iteration) {

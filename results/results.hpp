@@ -30,7 +30,7 @@ struct RoundRow {
   int32_t instances = 0;          // task instances started in the round
   int32_t failed = 0;             // instances whose task threw
   int32_t lost_crash = 0, lost_transfer = 0, lost_offline = 0, lost_deadline = 0,
-          lost_overcommit = 0;  // instances lost, by cause (see swarm::loss)
+          lost_overcommit = 0;  // instances lost, by cause (see swarm::LossCause)
   uint64_t bytes_up = 0, bytes_down = 0, flops = 0;
   int32_t stale = 0, max_staleness = 0;  // completions started in an earlier round
   double mean_staleness = 0;             // mean over stale completions, in rounds

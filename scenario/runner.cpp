@@ -43,7 +43,8 @@ class Recorder : public ControllerObserver {
     if (c.spec.alias != "worker" || c.spec.node >= participated_.size()) return;
     if (c.status == InstanceStatus::Ok) {
       ++participated_[c.spec.node];
-    } else if (c.error != loss::kOvercommit && c.error != loss::kCancelled) {
+    } else if (c.status == InstanceStatus::Failed ||
+               (c.loss != LossCause::Overcommit && c.loss != LossCause::Cancelled)) {
       ++failures_[c.spec.node];
     }
   }
@@ -51,10 +52,6 @@ class Recorder : public ControllerObserver {
     results::RoundRow row{};
     std::optional<Blob> m = state.global("metrics");
     Dict d = m ? to_dict(*m) : Dict::object();
-    auto lost = [&r](const char* cause) {
-      auto it = r.lost_by_cause.find(cause);
-      return it == r.lost_by_cause.end() ? 0 : it->second;
-    };
     row.round = r.iteration + 1;
     row.t_start_s = r.start_s;
     row.t_end_s = r.end_s;
@@ -64,11 +61,11 @@ class Recorder : public ControllerObserver {
     row.participants = d.value("participants", 0);
     row.instances = r.instances;
     row.failed = r.failed;
-    row.lost_crash = lost(loss::kCrash);
-    row.lost_transfer = lost(loss::kTransfer);
-    row.lost_offline = lost(loss::kOffline);
-    row.lost_deadline = lost(loss::kDeadline);
-    row.lost_overcommit = lost(loss::kOvercommit);
+    row.lost_crash = r.lost_by_cause[LossCause::Crash];
+    row.lost_transfer = r.lost_by_cause[LossCause::Transfer];
+    row.lost_offline = r.lost_by_cause[LossCause::Offline];
+    row.lost_deadline = r.lost_by_cause[LossCause::Deadline];
+    row.lost_overcommit = r.lost_by_cause[LossCause::Overcommit];
     row.bytes_up = r.bytes_up;
     row.bytes_down = r.bytes_down;
     row.flops = r.flops;

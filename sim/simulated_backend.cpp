@@ -81,9 +81,15 @@ std::vector<NodeDescriptor> SimulatedBackend::fastest_available(size_t count) {
   if (by_speed_.size() != population_.size()) {
     // Sorted as (id, flops) pairs side by side: sorting ids that look their speed up is
     // several times slower on millions of nodes (a cache miss per comparison).
-    std::vector<NodeDescriptor> all(population_.size());
+    struct Speed {
+      uint32_t id;
+      double flops;
+    };
+    std::vector<Speed> all(population_.size());
     for (uint32_t i = 0; i < all.size(); ++i) all[i] = {i, population_.flops(i)};
-    std::sort(all.begin(), all.end(), Backend::faster);
+    std::sort(all.begin(), all.end(), [](const Speed& a, const Speed& b) {
+      return a.flops != b.flops ? a.flops > b.flops : a.id < b.id;  // Backend::faster
+    });
     by_speed_.resize(all.size());
     for (size_t k = 0; k < all.size(); ++k) by_speed_[k] = all[k].id;
   }
@@ -97,8 +103,8 @@ std::vector<NodeDescriptor> SimulatedBackend::fastest_available(size_t count) {
   return out;
 }
 
-void SimulatedBackend::start(const InstanceSpec& spec, const StateReader& state) {
-  pending_.push_back({spec, &state});
+void SimulatedBackend::start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) {
+  pending_.push_back({spec, std::move(state)});
   pending_start_.push_back(sim_.now());
 }
 
@@ -136,12 +142,12 @@ void SimulatedBackend::schedule_batch() {
       continue;
     }
     if (!availability_.is_on(node, sim_.now())) {
-      lose(id, loss::kOffline);
+      lose(id, LossCause::Offline);
       continue;
     }
     const SimTime off = availability_.next_change(node, sim_.now());
     if (off != SimTime::max()) {
-      f.events.push_back(sim_.schedule_at(off, [this, id] { lose(id, loss::kOffline); }));
+      f.events.push_back(sim_.schedule_at(off, [this, id] { lose(id, LossCause::Offline); }));
     }
     begin_transfer(id, Direction::Download, static_cast<double>(f.completion.output.bytes_read));
   }
@@ -163,7 +169,7 @@ void SimulatedBackend::begin_transfer(uint64_t id, Direction dir, double bytes) 
     const SimTime at = sim_.now() + SimTime::from_seconds(uniform(f) * nominal);
     const FlowId flow = f.flow;
     f.events.push_back(sim_.schedule_at(at, [this, id, flow] {
-      if (in_flight_.at(id).flow == flow) lose(id, loss::kTransfer);  // else: already done
+      if (in_flight_.at(id).flow == flow) lose(id, LossCause::Transfer);  // else: already done
     }));
   }
   sync_network();
@@ -187,7 +193,7 @@ void SimulatedBackend::begin_compute(uint64_t id) {
   const SimTime duration = SimTime::from_seconds(seconds);
   if (f.faulty && options_.crash_probability > 0 && uniform(f) < options_.crash_probability) {
     const SimTime at = sim_.now() + SimTime::from_seconds(uniform(f) * duration.seconds());
-    f.events.push_back(sim_.schedule_at(at, [this, id] { lose(id, loss::kCrash); }));
+    f.events.push_back(sim_.schedule_at(at, [this, id] { lose(id, LossCause::Crash); }));
     return;
   }
   f.events.push_back(sim_.schedule_at(sim_.now() + duration, [this, id, on_server] {
@@ -224,16 +230,16 @@ void SimulatedBackend::finish(uint64_t id) {
   in_flight_.erase(it);
 }
 
-void SimulatedBackend::lose(uint64_t id, const char* cause) {
+void SimulatedBackend::lose(uint64_t id, LossCause cause) {
   auto it = in_flight_.find(id);
   if (it == in_flight_.end()) return;
   InFlight& f = it->second;
   clear_events(f);
-  record(f, cause);
+  record(f, to_string(cause));
   Completion c;
   c.spec = f.completion.spec;
   c.status = InstanceStatus::Lost;
-  c.error = cause;
+  c.loss = cause;
   c.start_s = f.started.seconds();
   c.end_s = sim_.now().seconds();
   c.wall_s = f.completion.wall_s;

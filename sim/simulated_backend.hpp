@@ -14,12 +14,12 @@
 //
 // Faults, each drawn from the instance's own stream:
 //   crash     (tasks named in fault_tasks) with probability crash_probability the node crashes at a uniform point of the
-//             compute phase: the instance is lost (loss::kCrash);
+//             compute phase: the instance is lost (LossCause::Crash);
 //   transfer  each transfer fails with probability transfer_failure_probability at a uniform
 //             fraction of its nominal duration (latency + bytes / link bandwidth), if still
-//             running then (loss::kTransfer);
+//             running then (LossCause::Transfer);
 //   offline   a node whose availability turns off while it runs an instance loses it
-//             (loss::kOffline); nodes that are off are not offered to the controller.
+//             (LossCause::Offline); nodes that are off are not offered to the controller.
 //
 // Instances on the server (kServerNode, Method::Server) only compute, at server_flops.
 //
@@ -71,7 +71,7 @@ struct SimOptions {
 struct TraceEvent {
   double time_s;
   NodeId node;
-  const char* event;  // "start", "download_done", "compute_done", "complete", or a loss:: cause
+  const char* event;  // "start", "download_done", "compute_done", "complete", or a LossCause's to_string
   std::string task;
   uint64_t instance;
   uint64_t bytes;  // of the transfer that ended, if any
@@ -92,13 +92,14 @@ class SimulatedBackend : public Backend {
   // Walks the population from the fastest node down (an order built on the first call, 4
   // bytes per node kept, 16 more while it is sorted) until `count` are available.
   std::vector<NodeDescriptor> fastest_available(size_t count) override;
-  void start(const InstanceSpec& spec, const StateReader& state) override;
+  void start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) override;
   std::optional<Completion> next_completion(std::optional<double> until_s) override;
   void cancel(uint64_t instance_id) override;
   // The earliest time an off candidate comes on: O(candidates), or O(nodes) for "any node"
   // (only when every eligible node is off).
   bool wait_for_node(std::span<const NodeId> candidates) override;
   double now_s() const override { return sim_.now().seconds(); }
+  ClockKind clock() const override { return ClockKind::Virtual; }
 
   const std::vector<TraceEvent>& trace() const { return trace_; }
   uint64_t events_run() const { return sim_.events_run(); }
@@ -121,7 +122,7 @@ class SimulatedBackend : public Backend {
   void begin_transfer(uint64_t id, Direction dir, double bytes);
   void begin_compute(uint64_t id);
   void finish(uint64_t id);
-  void lose(uint64_t id, const char* cause);
+  void lose(uint64_t id, LossCause cause);
   void clear_events(InFlight& f);
   // Brings the network up to now(): hands completed flows to their instances, reschedules
   // the network's next event.

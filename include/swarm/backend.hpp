@@ -5,12 +5,16 @@
 // promptly, or successfully.
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "swarm/error.hpp"
 #include "swarm/state.hpp"
 #include "swarm/types.hpp"
 
@@ -35,31 +39,82 @@ enum class InstanceStatus {
 
 const char* to_string(InstanceStatus s);
 
-// Why an instance was lost (InstanceStatus::Lost), as the `error` of its completion.
-namespace loss {
-inline constexpr const char* kCrash = "crash";          // the node crashed while computing
-inline constexpr const char* kTransfer = "transfer";    // the node dropped during a transfer
-inline constexpr const char* kOffline = "offline";      // the node became unavailable
-inline constexpr const char* kDeadline = "deadline";    // dropped by a round deadline
-inline constexpr const char* kOvercommit = "overcommit";  // not needed once enough finished
-inline constexpr const char* kCancelled = "cancelled";    // still running when the run ended
-}  // namespace loss
+// Why an instance was lost (InstanceStatus::Lost).
+enum class LossCause : uint8_t {
+  Crash,       // the node crashed while computing
+  Transfer,    // the node dropped during a transfer
+  Offline,     // the node became unavailable
+  Deadline,    // dropped by a round deadline
+  Overcommit,  // not needed once enough finished
+  Cancelled,   // still running when the run ended
+};
+inline constexpr size_t kLossCauseCount = 6;
+
+// "crash", "transfer", "offline", "deadline", "overcommit", "cancelled": the names traces and
+// results files use.
+const char* to_string(LossCause c);
+
+// Instances lost, counted by cause.
+class LossCounts {
+ public:
+  int& operator[](LossCause c) { return n_[static_cast<size_t>(c)]; }
+  int operator[](LossCause c) const { return n_[static_cast<size_t>(c)]; }
+  bool operator==(const LossCounts&) const = default;
+
+ private:
+  std::array<int, kLossCauseCount> n_{};
+};
+
+// A backend broke its contract (see docs/engine.md, "Writing a backend"): a completion for an
+// instance that is not running, a node it never listed, a clock that went backwards... The
+// controller checks what a backend returns and throws this instead of trusting it.
+class BackendError : public Error {
+ public:
+  using Error::Error;
+};
 
 struct Completion {
   InstanceSpec spec;
   InstanceStatus status = InstanceStatus::Ok;
   InstanceOutput output;  // meaningful only when status == Ok
-  std::string error;      // Failed: the exception's message; Lost: a loss:: cause
+  LossCause loss = LossCause::Crash;  // meaningful only when status == Lost
+  std::string error;      // Failed: the exception's message
   bool diverged = false;  // Failed because the task's numbers were not finite (swarm::Diverged)
   double start_s = 0;     // backend clock (wall or virtual seconds since the run began)
   double end_s = 0;
   double wall_s = 0;      // host seconds spent running the task's code
 };
 
+// What a node declares beyond its resources: the datasets it holds (placement gives a module
+// only nodes that hold every dataset in Module::datasets), the image it runs, free-form labels.
+// Owned by the backend; unchanged, at the same address, for as long as the backend lives.
+struct NodeTraits {
+  std::vector<std::string> datasets;  // sorted, unique
+  std::string image;                  // container image the node runs; "" if none
+  std::map<std::string, std::string> labels;
+
+  // Whether every name in `wanted` is in datasets.
+  bool holds(const std::vector<std::string>& wanted) const {
+    return std::all_of(wanted.begin(), wanted.end(), [this](const std::string& d) {
+      return std::binary_search(datasets.begin(), datasets.end(), d);
+    });
+  }
+};
+
 // What the controller knows of a node when placing instances.
 struct NodeDescriptor {
   NodeId id = 0;
-  double flops = 1e9;  // compute speed, used by Method::BestResources
+  double flops = 1e9;         // compute speed, used by Method::BestResources
+  uint32_t cores = 1;
+  uint64_t memory_bytes = 0;  // 0: not known
+  // nullptr: the node declares nothing and serves whatever dataset a module reads (a simulated
+  // node, whose data the run provides).
+  const NodeTraits* traits = nullptr;
+
+  // Whether the node can run a module that reads `datasets`.
+  bool holds(const std::vector<std::string>& datasets) const {
+    return datasets.empty() || traits == nullptr || traits->holds(datasets);
+  }
 };
 
 class Backend {
@@ -101,9 +156,11 @@ class Backend {
     return a.flops != b.flops ? a.flops > b.flops : a.id < b.id;
   }
 
-  // Starts an instance. `state` stays valid and unchanged until the next call to
-  // next_completion() returns (the controller applies outputs only between those calls).
-  virtual void start(const InstanceSpec& spec, const StateReader& state) = 0;
+  // Starts an instance that reads `state`: a frozen snapshot of the swarm's state (see
+  // StateSnapshot), valid for as long as the backend holds it and unchanged by later
+  // completions, so the backend may run or send the instance whenever it likes. Instances
+  // started together share one snapshot.
+  virtual void start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) = 0;
 
   // Blocks until an instance started earlier completes and returns it. Returns std::nullopt
   // when no instance is in flight, or when the backend clock reached `until_s` first (the
@@ -120,8 +177,11 @@ class Backend {
   // Abandons a started instance: no completion is delivered for it afterwards.
   virtual void cancel(uint64_t instance_id) = 0;
 
-  // Seconds since the run began on this backend's clock.
+  // Seconds since the run began on this backend's clock. Never decreases.
   virtual double now_s() const = 0;
+
+  // Whether now_s() is virtual (simulated) or wall-clock time.
+  virtual ClockKind clock() const = 0;
 };
 
 }  // namespace swarm

@@ -19,7 +19,7 @@ namespace swarm {
 
 struct PendingInstance {
   InstanceSpec spec;
-  const StateReader* state = nullptr;
+  std::shared_ptr<const StateReader> state;  // what the instance reads
 };
 
 // The datasets of a node. Called from several threads at once.

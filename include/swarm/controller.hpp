@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -73,7 +74,7 @@ struct IterationReport {
                                   // no eligible node could take (fewer nodes on than wanted)
   int completed = 0;              // applied in this iteration (including carried-over ones)
   int failed = 0, lost = 0;
-  std::map<std::string, int> lost_by_cause;  // loss:: causes
+  LossCounts lost_by_cause;
   uint64_t flops = 0;
   uint64_t bytes_down = 0;  // globals and results read by completed instances on nodes
   uint64_t bytes_up = 0;    // globals and results they wrote (the server's: not counted)
@@ -126,7 +127,8 @@ class Controller {
 
   void add_observer(ControllerObserver* observer) { observers_.push_back(observer); }
 
-  // Runs to the end. Throws TaskFailed (see ControllerOptions) or Error from the backend.
+  // Runs to the end. Throws TaskFailed (see ControllerOptions), BackendError when the backend
+  // breaks its contract, or Error from the backend.
   RunReport run();
 
   // Runs one iteration (for benchmarks and step-by-step drivers). REQUIRES: !done().
@@ -157,7 +159,15 @@ class Controller {
   void handle(Completion c, int iteration, std::vector<TaskRun>& runs, IterationReport& report,
               std::map<int, std::vector<NodeId>>& next_schedule);
   // Drops a running instance: cancels it in the backend and reports it lost for `cause`.
-  void drop(uint64_t id, const char* cause, std::vector<TaskRun>* runs, IterationReport& report);
+  void drop(uint64_t id, LossCause cause, std::vector<TaskRun>* runs, IterationReport& report);
+  // Throws BackendError unless `c` is a well-formed completion of an instance in flight,
+  // with the spec it was started with. Returns its task's index for c.output.schedule's
+  // aliases, in order.
+  std::vector<int> check_completion(const Completion& c) const;
+  // The backend's clock; throws BackendError if it went backwards.
+  double now();
+  // Throws BackendError unless `ids` is sorted and unique.
+  static void check_node_list(std::span<const NodeId> ids);
   int running_count(int task) const;
   const StragglerPolicy& policy(int task) const { return policies_[task]; }
 
@@ -171,6 +181,7 @@ class Controller {
   int next_iteration_ = 0;
   bool stopped_ = false;
   bool time_up_ = false;
+  double last_now_s_ = 0;  // the backend clock when last read
   std::map<uint64_t, InstanceSpec> running_;  // every instance in flight, any iteration
   // Per task: the nodes schedule_next_iter() named for the coming iteration.
   std::map<int, std::vector<NodeId>> scheduled_;

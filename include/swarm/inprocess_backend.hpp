@@ -18,11 +18,14 @@
 
 namespace swarm {
 
-// A node of an in-process run: its id, speed and datasets.
+// A node of an in-process run: its id, speed and datasets (the names it declares to
+// placement are the keys of `data`).
 struct LocalNode {
   NodeId id = 0;
   double flops = 1e9;
   LocalData data;
+  uint32_t cores = 1;
+  uint64_t memory_bytes = 0;  // 0: not known
 };
 
 class InProcessBackend : public Backend {
@@ -36,16 +39,18 @@ class InProcessBackend : public Backend {
   std::vector<NodeId> node_ids() override;
   bool node_ids_may_change() const override { return false; }  // nodes are given at construction
   std::vector<NodeDescriptor> available_nodes() override;
-  void start(const InstanceSpec& spec, const StateReader& state) override;
+  void start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) override;
   std::optional<Completion> next_completion(std::optional<double> until_s) override;
   void cancel(uint64_t instance_id) override;
   double now_s() const override;
+  ClockKind clock() const override { return ClockKind::Wall; }
 
  private:
   const LocalNode* find(NodeId id) const;
 
   const ModuleRegistry& registry_;
   std::vector<LocalNode> nodes_;  // sorted by id
+  std::vector<NodeTraits> traits_;  // by position in nodes_
   LocalData server_data_;
   int threads_;
   std::shared_ptr<spdlog::logger> logger_;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -48,6 +49,8 @@ class StateReader {
   virtual bool has_alias(const std::string& alias) const = 0;
 };
 
+class StateSnapshot;
+
 // The controller's state store.
 class SwarmState : public StateReader {
  public:
@@ -56,8 +59,11 @@ class SwarmState : public StateReader {
   std::optional<Blob> global(const std::string& key) const override;
   std::map<NodeId, Blob> select(const std::string& tag, Scope scope,
                                 int reader_task) const override;
-  std::span<const NodeId> node_ids() const override { return node_ids_; }
+  std::span<const NodeId> node_ids() const override { return *node_ids_; }
   bool has_alias(const std::string& alias) const override;
+
+  // What an instance started now may read, frozen: later apply() calls do not change it.
+  std::shared_ptr<const StateSnapshot> snapshot() const;
 
   // Version of a global: 0 if never set, +1 at every write.
   uint64_t version(const std::string& key) const;
@@ -72,6 +78,7 @@ class SwarmState : public StateReader {
   int64_t result_count(int task, const std::string& tag) const;
 
  private:
+  friend class StateSnapshot;
   struct Global {
     Blob value;
     uint64_t version = 0;
@@ -83,10 +90,32 @@ class SwarmState : public StateReader {
     Blob value;
   };
   const SwarmGraph& graph_;
-  std::vector<NodeId> node_ids_;
+  std::shared_ptr<const std::vector<NodeId>> node_ids_;  // shared with snapshots
   std::map<std::string, Global> globals_;
   std::vector<Result> results_;  // this iteration, in arrival order
   int iteration_ = 0;
+};
+
+// A frozen copy of a SwarmState, as it was when SwarmState::snapshot() made it: what the
+// instances a backend starts may read, valid for as long as someone holds it (a remote backend
+// may send it whenever it likes). Blobs are immutable and shared with the state (a write
+// replaces a global's blob, never changes its bytes), and so is the node list: a snapshot costs
+// O(globals + results of the iteration so far), never their bytes. Safe to read from several
+// threads at once. REQUIRES: the SwarmGraph outlives it (results of Scope::Last, has_alias).
+class StateSnapshot final : public StateReader {
+ public:
+  explicit StateSnapshot(const SwarmState& state);
+
+  std::optional<Blob> global(const std::string& key) const override;
+  std::map<NodeId, Blob> select(const std::string& tag, Scope scope, int reader_task) const override;
+  std::span<const NodeId> node_ids() const override { return *node_ids_; }
+  bool has_alias(const std::string& alias) const override;
+
+ private:
+  const SwarmGraph* graph_;
+  std::shared_ptr<const std::vector<NodeId>> node_ids_;
+  std::map<std::string, SwarmState::Global> globals_;
+  std::vector<SwarmState::Result> results_;
 };
 
 }  // namespace swarm

@@ -35,8 +35,8 @@ class ClockBackend : public Backend {
   bool nodes_may_change = true;
   int node_ids_calls = 0;
 
-  void start(const InstanceSpec& spec, const StateReader& state) override {
-    Completion c = run_instance(*registry_.find(spec.module), spec, state, no_data_, logger_);
+  void start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) override {
+    Completion c = run_instance(*registry_.find(spec.module), spec, *state, no_data_, logger_);
     c.start_s = now_;
     c.end_s = now_ + duration_(spec);
     // Ordered by (end time, instance id): deterministic.
@@ -60,6 +60,7 @@ class ClockBackend : public Backend {
     ++cancelled_;
   }
   double now_s() const override { return now_; }
+  ClockKind clock() const override { return ClockKind::Virtual; }
 
   int started_ = 0, cancelled_ = 0;
   size_t in_flight() const { return queue_.size(); }

@@ -122,10 +122,11 @@ class OnOffBackend : public Backend {
     }
     return out;
   }
-  void start(const InstanceSpec&, const StateReader&) override {}
+  void start(const InstanceSpec&, std::shared_ptr<const StateReader>) override {}
   std::optional<Completion> next_completion(std::optional<double>) override { return std::nullopt; }
   void cancel(uint64_t) override {}
   double now_s() const override { return 0; }
+  ClockKind clock() const override { return ClockKind::Virtual; }
   size_t asked = 0;
 
  private:
@@ -207,4 +208,23 @@ TEST_CASE("method server places one instance on the server, none while one runs 
   CHECK(place(request, rng) == std::vector<NodeId>{kServerNode});
   request.running = 1;
   CHECK(place(request, rng).empty());
+}
+
+TEST_CASE("placement gives a module only nodes that hold every dataset it reads", "[placement][datasets]") {
+  const NodeTraits train{{"train"}, "", {}};
+  const NodeTraits both{{"test", "train"}, "", {}};
+  const NodeTraits none{};
+  // Node 0 holds train, 1 train and test, 2 nothing, 3 declares nothing (serves any dataset).
+  std::vector<NodeDescriptor> available{{0, 1e9, 1, 0, &train}, {1, 1e9, 1, 0, &both}, {2, 1e9, 1, 0, &none}, {3, 1e9}};
+  std::mt19937_64 rng(1);
+  auto place_module = [&](std::vector<std::string> datasets, TaskOptions options = {}) {
+    TaskSpec spec{Module{"m", "", std::move(datasets)}, options};
+    return place({&spec, available}, rng);
+  };
+  CHECK(place_module({}) == std::vector<NodeId>{0, 1, 2, 3});
+  CHECK(place_module({"train"}) == std::vector<NodeId>{0, 1, 3});
+  CHECK(place_module({"train", "test"}) == std::vector<NodeId>{1, 3});
+  CHECK(place_module({"labels"}) == std::vector<NodeId>{3});
+  // The filter comes before the cap: BestResources and All pick among holders only.
+  CHECK(place_module({"test"}, {.maximum = 1}) == std::vector<NodeId>{1});
 }

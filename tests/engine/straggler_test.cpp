@@ -52,7 +52,7 @@ TEST_CASE("a deadline drops the instances still running when it expires", "[cont
   REQUIRE(r.iterations.size() == 1);
   const IterationReport& it = r.iterations[0];
   CHECK(it.lost == 2);
-  CHECK(it.lost_by_cause.at(loss::kDeadline) == 2);
+  CHECK(it.lost_by_cause[LossCause::Deadline] == 2);
   CHECK(it.end_s == Approx(4.0));
   CHECK(to_dict(*c.state().global("got_0")).size() == 3);
   CHECK(backend.cancelled_ == 2);
@@ -69,7 +69,7 @@ TEST_CASE("over-commitment keeps the first successes and drops the rest", "[cont
   Controller c(g, backend, {.stragglers = {{"worker", StragglerPolicy::over_commit(2.0)}}});
   RunReport r = c.run();
   // 6 placed / factor 2 = keep 3: nodes 0, 1, 2 (done at 3 s); 3, 4, 5 dropped then.
-  CHECK(r.iterations[0].lost_by_cause.at(loss::kOvercommit) == 3);
+  CHECK(r.iterations[0].lost_by_cause[LossCause::Overcommit] == 3);
   CHECK(r.iterations[0].end_s == Approx(3.5));
   Dict got = to_dict(*c.state().global("got_0"));
   CHECK(got.size() == 3);
@@ -92,8 +92,8 @@ TEST_CASE("a deadline and over-commitment apply together", "[controller][straggl
   Controller c(g, backend, {.stragglers = {{"worker", StragglerPolicy::deadline_and_over_commit(2.5, 2.0)}}});
   RunReport r = c.run();
   const IterationReport& it = r.iterations[0];
-  CHECK(it.lost_by_cause.at(loss::kDeadline) == 4);
-  CHECK(it.lost_by_cause.count(loss::kOvercommit) == 0);
+  CHECK(it.lost_by_cause[LossCause::Deadline] == 4);
+  CHECK(it.lost_by_cause[LossCause::Overcommit] == 0);
   CHECK(it.end_s == Approx(3.0));  // the deadline at 2.5 s, then collect (0.5 s)
   CHECK(to_dict(*c.state().global("got_0")).size() == 2);
 }
@@ -110,7 +110,7 @@ TEST_CASE("over-commitment keeps K even when fewer than K x factor nodes could b
   ClockBackend backend(reg, 2, worker_time);
   Controller c(g, backend, {.stragglers = {{"worker", StragglerPolicy::over_commit(2.0)}}});
   RunReport r = c.run();
-  CHECK(r.iterations[0].lost_by_cause.count(loss::kOvercommit) == 0);
+  CHECK(r.iterations[0].lost_by_cause[LossCause::Overcommit] == 0);
   CHECK(to_dict(*c.state().global("got_0")).size() == 2);
 }
 

@@ -125,7 +125,7 @@ TEST_CASE("crash injection loses about the configured share of instances", "[sim
   SimulatedBackend backend(reg, pop, no_data(), o, quiet());
   Controller c(g, backend, {.stragglers = {}});
   RunReport r = c.run();
-  const int crashed = r.iterations[0].lost_by_cause.count(loss::kCrash) ? r.iterations[0].lost_by_cause.at(loss::kCrash) : 0;
+  const int crashed = r.iterations[0].lost_by_cause[LossCause::Crash];
   // The stop task may crash too, on 1 instance; workers dominate.
   CHECK(crashed >= 65);
   CHECK(crashed <= 135);
@@ -147,7 +147,7 @@ TEST_CASE("a deadline drops slow nodes in virtual time", "[simulated_backend]") 
   SimulatedBackend backend(reg, pop, no_data(), {}, quiet());
   Controller c(g, backend, {.stragglers = {{"worker", StragglerPolicy::deadline(5)}}});
   RunReport r = c.run();
-  CHECK(r.iterations[0].lost_by_cause.at(loss::kDeadline) == 3);
+  CHECK(r.iterations[0].lost_by_cause[LossCause::Deadline] == 3);
   CHECK(r.iterations[0].end_s < 6);
 }
 
@@ -169,9 +169,9 @@ TEST_CASE("nodes going offline lose their instance", "[simulated_backend]") {
   RunReport r = c.run();
   const auto& it = r.iterations[0];
   CHECK(it.instances < 50);  // nodes off at time 0 were not offered
-  CHECK(it.lost_by_cause.at(loss::kOffline) >= it.instances - 3);
+  CHECK(it.lost_by_cause[LossCause::Offline] >= it.instances - 3);
   bool traced = false;
-  for (const TraceEvent& e : backend.trace()) traced |= std::string(e.event) == loss::kOffline;
+  for (const TraceEvent& e : backend.trace()) traced |= std::string(e.event) == to_string(LossCause::Offline);
   CHECK(traced);
 }
 
@@ -393,7 +393,7 @@ TEST_CASE("a deadline shorter than the clock's nanosecond is reached, not an int
   Controller c(g, backend, {.max_iterations = 1, .stragglers = {{"worker", StragglerPolicy::deadline(1e-12)}}});
   RunReport r = c.run();
   REQUIRE(r.iterations.size() == 1);
-  CHECK(r.iterations[0].lost_by_cause.at(loss::kDeadline) == 3);
+  CHECK(r.iterations[0].lost_by_cause[LossCause::Deadline] == 3);
 }
 
 TEST_CASE("FL aggregates and evaluates on the server unless told to use the fastest node", "[simulated_backend][fl]") {
