@@ -38,9 +38,10 @@ void report(TaskContext& ctx) {
                                 {"threads", ctx.threads()}});
 }
 
-std::vector<PendingInstance> batch_on(const std::vector<NodeId>& nodes, const StateReader& state,
+std::vector<PendingInstance> batch_on(const std::vector<NodeId>& nodes, const SwarmState& state,
                                       const std::string& module = "report") {
   std::vector<PendingInstance> batch;
+  std::shared_ptr<const StateReader> snapshot = state.snapshot();
   for (NodeId n : nodes) {
     InstanceSpec spec;
     spec.id = n + 100;
@@ -49,7 +50,7 @@ std::vector<PendingInstance> batch_on(const std::vector<NodeId>& nodes, const St
     spec.module = module;
     spec.node = n;
     spec.seed = 1000 + n;
-    batch.push_back({spec, &state});
+    batch.push_back({spec, snapshot});
   }
   return batch;
 }
