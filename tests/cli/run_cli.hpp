@@ -18,9 +18,10 @@ struct CliResult {
   std::string out;  // stdout and stderr together
 };
 
-inline CliResult swarm_cli(const std::string& args) {
+// Runs `program` (a binary of the build's bin folder) with `args`.
+inline CliResult run_program(const std::string& program, const std::string& args) {
   const char* bin = std::getenv("SWARM_BIN");
-  std::string cmd = std::string(bin ? bin : "build/bin") + "/swarm " + args + " 2>&1";
+  std::string cmd = std::string(bin ? bin : "build/bin") + "/" + program + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   REQUIRE(p != nullptr);
   std::string out;
@@ -29,6 +30,8 @@ inline CliResult swarm_cli(const std::string& args) {
   int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
+
+inline CliResult swarm_cli(const std::string& args) { return run_program("swarm", args); }
 
 // A fresh, empty folder under the system's temporary directory, named for the test.
 inline std::filesystem::path fresh_dir(const std::string& name) {
