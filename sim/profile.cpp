@@ -1,10 +1,11 @@
 #include "sim/profile.hpp"
 
-#include <array>
 #include <cmath>
 #include <sstream>
+#include <vector>
 
 #include "swarm/error.hpp"
+#include "engine/text.hpp"
 
 namespace swarm::sim {
 
@@ -45,38 +46,43 @@ bool non_negative(double x) { return std::isfinite(x) && x >= 0; }
 // Spreads: devices of one class differ (speed_spread = sigma of the log-normal per-node
 // factor: 0.3 gives a 10th-90th percentile ratio of exp(2 * 1.28 * 0.3) ~ 2.2), servers less
 // so; per-task compute noise models background load and thermal throttling.
-std::array<NodeProfile, 3> make_builtins() {
-  NodeProfile phone;
-  phone.name = "phone";
-  phone.flops = 2e9;
-  phone.up_bytes_per_s = mbit_per_s(5);
-  phone.down_bytes_per_s = mbit_per_s(20);
-  phone.latency_s = 0.08;
-  phone.speed_spread = 0.3;
-  phone.compute_noise = 0.2;
-  phone.availability = {Availability::Kind::Markov, 30 * 60.0, 10 * 60.0, ""};
+//
+// The table is the whole definition: one row per class, in the units the sources use.
+struct BuiltinRow {
+  const char* name;
+  double flops;                    // FLOP/s
+  double up_mbps, down_mbps;       // link, Mbit/s
+  double latency_s;                // one way
+  double speed_spread, compute_noise;
+  double mean_on_s, mean_off_s;    // Markov availability; 0 and 0: always on
+};
+constexpr BuiltinRow kBuiltinRows[] = {
+    // name     FLOP/s  up    down  latency spread noise  on s    off s
+    {"phone",   2e9,    5,    20,   0.08,   0.3,   0.2,   1800,   600},
+    {"laptop",  2e10,   20,   100,  0.03,   0.3,   0.1,   7200,   3600},
+    {"server",  2e11,   1000, 1000, 0.01,   0.1,   0.05,  0,      0},
+};
 
-  NodeProfile laptop;
-  laptop.name = "laptop";
-  laptop.flops = 2e10;
-  laptop.up_bytes_per_s = mbit_per_s(20);
-  laptop.down_bytes_per_s = mbit_per_s(100);
-  laptop.latency_s = 0.03;
-  laptop.speed_spread = 0.3;
-  laptop.compute_noise = 0.1;
-  laptop.availability = {Availability::Kind::Markov, 2 * 3600.0, 1 * 3600.0, ""};
+NodeProfile from_row(const BuiltinRow& row) {
+  NodeProfile p;
+  p.name = row.name;
+  p.flops = row.flops;
+  p.up_bytes_per_s = mbit_per_s(row.up_mbps);
+  p.down_bytes_per_s = mbit_per_s(row.down_mbps);
+  p.latency_s = row.latency_s;
+  p.speed_spread = row.speed_spread;
+  p.compute_noise = row.compute_noise;
+  if (row.mean_on_s > 0) p.availability = {Availability::Kind::Markov, row.mean_on_s, row.mean_off_s, ""};
+  return p;
+}
 
-  NodeProfile server;
-  server.name = "server";
-  server.flops = 2e11;
-  server.up_bytes_per_s = mbit_per_s(1000);
-  server.down_bytes_per_s = mbit_per_s(1000);
-  server.latency_s = 0.01;
-  server.speed_spread = 0.1;
-  server.compute_noise = 0.05;
-  server.availability = {};  // Always
-
-  return {phone, laptop, server};
+const std::vector<NodeProfile>& builtins() {
+  static const std::vector<NodeProfile> kBuiltins = [] {  // immutable once built
+    std::vector<NodeProfile> out;
+    for (const BuiltinRow& row : kBuiltinRows) out.push_back(from_row(row));
+    return out;
+  }();
+  return kBuiltins;
 }
 
 }  // namespace
@@ -112,14 +118,18 @@ std::string check(const NodeProfile& p) {
   return out;
 }
 
+std::vector<std::string> builtin_profile_names() {
+  std::vector<std::string> names;
+  for (const BuiltinRow& row : kBuiltinRows) names.emplace_back(row.name);
+  return names;
+}
+
 const NodeProfile& builtin_profile(std::string_view name) {
-  static const std::array<NodeProfile, 3> kBuiltins = make_builtins();  // immutable
-  for (const NodeProfile& p : kBuiltins) {
+  for (const NodeProfile& p : builtins()) {
     if (p.name == name) return p;
   }
-  std::string known;
-  for (const NodeProfile& p : kBuiltins) known += (known.empty() ? "" : ", ") + p.name;
-  throw UsageError("unknown node profile '" + std::string(name) + "' (known: " + known + ")");
+  throw UsageError("unknown node profile '" + std::string(name) + "'" + did_you_mean(name, builtin_profile_names()) +
+                   " (known: " + join(builtin_profile_names()) + ")");
 }
 
 }  // namespace swarm::sim

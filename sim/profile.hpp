@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace swarm::sim {
 
@@ -39,9 +40,11 @@ struct NodeProfile {
 // that are not > 0, a Trace without a file name. Reports the first problem found.
 std::string check(const NodeProfile& p);
 
-// Built-in profiles: "phone", "laptop", "server" (values and their sources in profile.cpp).
-// Throws UsageError listing the known names if `name` is not one of them.
+// Built-in profiles: "phone", "laptop", "server" (the table and its sources in profile.cpp).
+// Throws UsageError with a "did you mean" and the known names if `name` is not one of them.
 const NodeProfile& builtin_profile(std::string_view name);
+// Their names, in the table's order.
+std::vector<std::string> builtin_profile_names();
 
 // Bytes per second of a link of `mbps` megabits (10^6 bits) per second.
 constexpr double mbit_per_s(double mbps) { return mbps * 1e6 / 8.0; }

@@ -52,6 +52,15 @@ TEST_CASE("an unknown builtin name lists the known ones", "[profile]") {
   }
 }
 
+TEST_CASE("a misspelt builtin name gets a suggestion, and the names come in the table's order", "[profile]") {
+  CHECK_THROWS_WITH(builtin_profile("phnoe"),
+                    "unknown node profile 'phnoe' (did you mean 'phone'?) (known: phone, laptop, server)");
+  CHECK(builtin_profile_names() == std::vector<std::string>{"phone", "laptop", "server"});
+  // Rows in Mbit/s become bytes per second.
+  CHECK(builtin_profile("laptop").up_bytes_per_s == mbit_per_s(20));
+  CHECK(builtin_profile("phone").availability.mean_off_s == 600);
+}
+
 TEST_CASE("each bad profile value gives a message naming the profile and the field",
           "[profile]") {
   NodeProfile p = phone_like();
