@@ -123,4 +123,12 @@ Dict to_dict(const Blob& blob) {
   }
 }
 
+Dict object_entry(const Dict& dict, const std::string& key) {
+  if (!dict.is_object()) throw FormatError("expected a dict (an object) holding '" + key + "', got " + dict.dump());
+  auto it = dict.find(key);
+  if (it == dict.end() || it->is_null()) return Dict::object();
+  if (!it->is_object()) throw FormatError("entry '" + key + "' must be a dict (an object), got " + it->dump());
+  return *it;
+}
+
 }  // namespace swarm

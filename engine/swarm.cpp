@@ -61,8 +61,9 @@ std::string Maximum::to_string() const {
 
 // ---- edges ----
 
-Dependency::Dependency(const TaskRef& from) : from(from.index()) {}
-Dependency::Dependency(const TaskRef& from, EdgeSpec edge) : from(from.index()), edge(std::move(edge)) {}
+Dependency::Dependency(const TaskRef& from) : swarm(from.swarm_), from(from.index()) {}
+Dependency::Dependency(const TaskRef& from, EdgeSpec edge)
+    : swarm(from.swarm_), from(from.index()), edge(std::move(edge)) {}
 
 Dependency on_result(const TaskRef& from, std::string tag, int min_results) {
   return Dependency(from, EdgeSpec{Condition::Result, std::move(tag), min_results});
@@ -73,6 +74,11 @@ TaskRef TaskRef::call(std::vector<Dependency> deps) const {
   for (const Dependency& d : deps) {
     if (d.from < 0) throw GraphError("task '" + swarm_->tasks_[index_].alias() +
                                      "' was given an empty task handle as input");
+    if (d.swarm != swarm_) {
+      throw GraphError("task '" + swarm_->tasks_[index_].alias() + "' was given task '" +
+                       d.swarm->tasks_[d.from].alias() +
+                       "' of another swarm as input; a swarm's tasks take only its own tasks' handles");
+    }
     swarm_->edges_.push_back({d.from, index_, d.edge});
   }
   return *this;
@@ -137,7 +143,7 @@ TaskRef Swarm::task(Module module, TaskOptions options) {
 void Swarm::set_global(const std::string& key, Blob value) { globals_[key] = std::move(value); }
 
 void Swarm::set_global(const std::string& key, const Dict& value) {
-  globals_[key] = dict_blob(value);
+  globals_[key] = dict_blob(value.is_null() ? Dict::object() : value);
 }
 
 namespace {
@@ -178,8 +184,12 @@ SwarmGraph Swarm::build(const ModuleRegistry& registry) {
   TaskRef last = execute();
   const int n = static_cast<int>(tasks_.size());
   if (n == 0) throw GraphError("the swarm declares no task");
-  if (!last.valid() || last.swarm_ != this) {
+  if (!last.valid()) {
     throw GraphError("execute() must return the last task of an iteration (got an empty handle)");
+  }
+  if (last.swarm_ != this) {
+    throw GraphError("execute() returned task '" + last.swarm_->tasks_[last.index()].alias() +
+                     "' of another swarm; it must return the last task of this one");
   }
 
   std::map<std::string, int> seen;

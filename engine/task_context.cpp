@@ -26,7 +26,9 @@ Blob TaskContext::Globals::get(const std::string& key) {
 
 Dict TaskContext::Globals::get_dict(const std::string& key) {
   try {
-    return to_dict(get(key));
+    Dict value = to_dict(get(key));
+    if (value.is_null()) return Dict::object();
+    return value;
   } catch (const FormatError& e) {
     throw TaskError("global '" + key + "': " + e.what());
   }
@@ -43,7 +45,7 @@ void TaskContext::Globals::set(const std::string& key, Blob value) {
 }
 
 void TaskContext::Globals::set(const std::string& key, const Dict& value) {
-  set(key, dict_blob(value));
+  set(key, dict_blob(value.is_null() ? Dict::object() : value));
 }
 
 void TaskContext::Results::add(const std::string& tag, Blob value) {
@@ -51,7 +53,7 @@ void TaskContext::Results::add(const std::string& tag, Blob value) {
 }
 
 void TaskContext::Results::add(const std::string& tag, const Dict& value) {
-  add(tag, dict_blob(value));
+  add(tag, dict_blob(value.is_null() ? Dict::object() : value));
 }
 
 std::map<NodeId, Blob> TaskContext::Results::select(const std::string& tag, Scope scope) {

@@ -34,9 +34,8 @@ std::map<std::string, Blob> fl_globals(const FlConfig& c, ClientSampling samplin
   }
   g["aggregation"] = dict_blob(strategy);
   if (!c.attack.is_null() && !c.attack.empty()) g["attack"] = dict_blob(c.attack);
-  ml::Mlp model(c.layers);
-  std::mt19937_64 rng(derive_seed(c.seed, {static_cast<uint64_t>(SeedDomain::kInit)}));
-  model.init(rng);
+  // The same draws as init() from std::mt19937_64 of this seed.
+  const ml::Mlp model(c.layers, derive_seed(c.seed, {static_cast<uint64_t>(SeedDomain::kInit)}));
   g["global_model_params"] = tensor_blob(model.params());
   return g;
 }

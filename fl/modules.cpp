@@ -29,8 +29,10 @@ T entry(const Dict& dict, const char* global, const char* key) {
   }
 }
 
-// The global model's parameters, checked against the architecture in global "model".
-std::span<const float> global_params(TaskContext& ctx, const ml::Mlp& mlp, Blob& holder) {
+// The global model's parameters (kept alive by `holder`), checked against the architecture
+// `layers` of global "model".
+std::span<const float> global_params(TaskContext& ctx, const std::vector<int>& layers, Blob& holder) {
+  const int64_t num_params = ml::Mlp::param_count(layers);
   holder = ctx.globals().get("global_model_params");
   std::span<const float> params;
   try {
@@ -38,9 +40,9 @@ std::span<const float> global_params(TaskContext& ctx, const ml::Mlp& mlp, Blob&
   } catch (const FormatError& e) {
     throw TaskError(std::string("global 'global_model_params': ") + e.what());
   }
-  if (static_cast<int64_t>(params.size()) != mlp.num_params()) {
+  if (static_cast<int64_t>(params.size()) != num_params) {
     throw TaskError("global 'global_model_params' has " + std::to_string(params.size()) +
-                    " values, the model needs " + std::to_string(mlp.num_params()));
+                    " values, the model needs " + std::to_string(num_params));
   }
   return params;
 }
@@ -66,9 +68,10 @@ void require_finite(double value, const std::string& what) {
   }
 }
 
-ml::Mlp model_architecture(TaskContext& ctx) {
+// The layer sizes of global "model" ({"layers": [inputs, hidden..., classes]}).
+std::vector<int> model_layers(TaskContext& ctx) {
   Dict model = ctx.globals().get_dict("model");
-  return ml::Mlp(entry<std::vector<int>>(model, "model", "layers"));
+  return entry<std::vector<int>>(model, "model", "layers");
 }
 
 // The attack this node carries out, from global "attack" ({"kind", "nodes", "scale",
@@ -89,22 +92,61 @@ AttackConfig attack_of(TaskContext& ctx) {
   return attack;
 }
 
+// The optimizer settings of global "hyperparameters", written flat ({"lr", "momentum",
+// "weight_decay"} beside "epochs") or as the Manta docs' FLSwarm does ({"optimizer": "SGD",
+// "optimizer_params": {"lr", "momentum", "weight_decay"}}). Both give the same numbers; a
+// setting given in both places is refused, as are another optimizer, an unknown optimizer
+// parameter, and a loss other than "CrossEntropyLoss" (with "loss_params" empty or null).
+Dict optimizer_settings(const Dict& hp) {
+  auto refuse = [](const std::string& why) { return TaskError("global 'hyperparameters': " + why); };
+  if (hp.contains("loss") && hp["loss"] != "CrossEntropyLoss") {
+    throw refuse("loss " + hp["loss"].dump() + " is not supported; the MLP trains with \"CrossEntropyLoss\"");
+  }
+  if (hp.contains("optimizer") && hp["optimizer"] != "SGD") {
+    throw refuse("optimizer " + hp["optimizer"].dump() + " is not supported; the workers train with \"SGD\"");
+  }
+  Dict loss_params, nested;
+  try {
+    loss_params = object_entry(hp, "loss_params");
+    nested = object_entry(hp, "optimizer_params");
+  } catch (const FormatError& e) {
+    throw refuse(e.what());
+  }
+  if (!loss_params.empty()) throw refuse("loss_params must be empty (CrossEntropyLoss takes none), got " + loss_params.dump());
+  static const std::vector<std::string> kSettings = {"lr", "momentum", "weight_decay"};
+  Dict settings = Dict::object();
+  for (const auto& [key, value] : nested.items()) {
+    if (std::find(kSettings.begin(), kSettings.end(), key) == kSettings.end()) {
+      throw refuse("optimizer_params: unknown entry '" + key + "' (SGD takes lr, momentum, weight_decay)");
+    }
+    if (hp.contains(key)) {
+      throw refuse("'" + key + "' is given both in optimizer_params and beside it; give it once");
+    }
+    settings[key] = value;
+  }
+  for (const std::string& key : kSettings) {
+    if (hp.contains(key)) settings[key] = hp[key];
+  }
+  return settings;
+}
+
 void worker(TaskContext& ctx) {
   Dict hp = ctx.globals().get_dict("hyperparameters");
+  const Dict optimizer = optimizer_settings(hp);
   ml::SgdOptions sgd;
   sgd.epochs = entry<int>(hp, "hyperparameters", "epochs");
   sgd.batch_size = entry<int>(hp, "hyperparameters", "batch_size");
-  sgd.lr = entry<float>(hp, "hyperparameters", "lr");
-  sgd.momentum = hp.value("momentum", 0.0f);
-  sgd.weight_decay = hp.value("weight_decay", 0.0f);
+  sgd.lr = entry<float>(optimizer, "hyperparameters", "lr");
+  sgd.momentum = optimizer.value("momentum", 0.0f);
+  sgd.weight_decay = optimizer.value("weight_decay", 0.0f);
   sgd.prox_mu = hp.value("prox_mu", 0.0f);
   if (sgd.epochs < 1 || sgd.batch_size < 1 || !(sgd.lr > 0) || sgd.prox_mu < 0) {
     throw TaskError("hyperparameters: epochs and batch_size must be >= 1, lr > 0, prox_mu >= 0");
   }
-  ml::Mlp mlp = model_architecture(ctx);
+  const std::vector<int> layers = model_layers(ctx);
   Blob holder;
-  std::span<const float> start = global_params(ctx, mlp, holder);
-  mlp.set_params(start);
+  std::span<const float> start = global_params(ctx, layers, holder);
+  ml::Mlp mlp(layers, start);
   if (sgd.prox_mu > 0) sgd.prox_center = start;  // FedProx: stay near the global model
   const AttackConfig attack = attack_of(ctx);
   const ml::DatasetView& data = ctx.dataset<ml::DatasetView>("train");
@@ -140,9 +182,8 @@ void aggregator(TaskContext& ctx, const strategies::StrategyRegistry& strategies
   }
   std::map<NodeId, Blob> updates = ctx.results().select("update", Scope::Last);
   std::map<NodeId, Blob> stats = ctx.results().select("stats", Scope::Last);
-  ml::Mlp mlp = model_architecture(ctx);
   Blob holder;
-  std::span<const float> current = global_params(ctx, mlp, holder);
+  std::span<const float> current = global_params(ctx, model_layers(ctx), holder);
   std::vector<strategies::ClientUpdate> client_updates;
   double staleness_sum = 0, samples = 0;
   for (const auto& [node, blob] : updates) {
@@ -211,9 +252,9 @@ void scheduler(TaskContext& ctx) {
   if (!(overcommit >= 1)) throw TaskError("global 'schedule': overcommit must be >= 1");
   const Maximum per_round = clients_per_round(cfg);
 
-  ml::Mlp mlp = model_architecture(ctx);
+  const std::vector<int> layers = model_layers(ctx);
   Blob holder;
-  mlp.set_params(global_params(ctx, mlp, holder));
+  const ml::Mlp mlp(layers, global_params(ctx, layers, holder));
   ml::EvalStats eval = mlp.evaluate(ctx.dataset<ml::DatasetView>("test"), 1000, ctx.threads());
   ctx.add_flops(eval.flops);
   require_finite(eval.loss, "the test loss");

@@ -136,14 +136,32 @@ Mlp::Workspace& Mlp::Workspace::operator=(const Workspace& other) {
 Mlp::Workspace::Workspace(Workspace&&) noexcept = default;
 Mlp::Workspace& Mlp::Workspace::operator=(Workspace&&) noexcept = default;
 
-Mlp::Mlp(std::vector<int> layer_sizes) : sizes_(std::move(layer_sizes)) {
-  if (sizes_.size() < 2) {
+int64_t Mlp::param_count(const std::vector<int>& sizes) {
+  if (sizes.size() < 2) {
     throw UsageError("an MLP needs at least an input and an output layer, got " +
-                     std::to_string(sizes_.size()) + " layer size(s)");
+                     std::to_string(sizes.size()) + " layer size(s)");
   }
-  for (int n : sizes_) {
+  for (int n : sizes) {
     if (n < 1) throw UsageError("MLP layer sizes must be >= 1, got " + std::to_string(n));
   }
+  int64_t count = 0;
+  for (size_t l = 1; l < sizes.size(); ++l) count += int64_t{sizes[l]} * sizes[l - 1] + sizes[l];
+  return count;
+}
+
+Mlp::Mlp(std::vector<int> layer_sizes, uint64_t seed) : sizes_(std::move(layer_sizes)) {
+  lay_out();
+  std::mt19937_64 rng(seed);
+  init(rng);
+}
+
+Mlp::Mlp(std::vector<int> layer_sizes, std::span<const float> params) : sizes_(std::move(layer_sizes)) {
+  lay_out();
+  set_params(params);
+}
+
+void Mlp::lay_out() {
+  param_count(sizes_);  // validates
   const int L = num_layers();
   weight_offset_.assign(L + 1, 0);
   bias_offset_.assign(L + 1, 0);

@@ -57,8 +57,16 @@ Tensor to_tensor(const Blob& blob);
 // Throws FormatError like to_tensor.
 std::span<const float> tensor_values(const Blob& blob);
 
+// Beware: `{}` inside a Dict initializer is null, not an empty object (nlohmann-json's rule):
+// Dict{{"loss_params", {}}} holds "loss_params": null. The places that store or read a dict as
+// an object take null as the empty object (Swarm::set_global, TaskContext's set, add and
+// get_dict, object_entry); write Dict::object() for an explicit empty object elsewhere.
 Blob dict_blob(const Dict& dict);
 // Throws FormatError when the bytes are not MessagePack.
 Dict to_dict(const Blob& blob);
+
+// dict[key] as an object: the empty object when the key is absent or null. Throws FormatError
+// naming the key when the entry is of another type (or `dict` is not an object).
+Dict object_entry(const Dict& dict, const std::string& key);
 
 }  // namespace swarm

@@ -19,12 +19,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
-
-#include <memory>
 
 #include "swarm/blob.hpp"
 #include "swarm/controller.hpp"
@@ -89,6 +89,46 @@ struct TaskOptions {
   std::vector<NodeId> excepted_ids;   // never these nodes
 };
 
+// Task options by name, in any order and only those that differ from the defaults:
+//   task(module, opt::method = Method::Any, opt::fixed = false, opt::maximum = 1,
+//        opt::alias = "aggregator")
+// is task(module, {.method = Method::Any, .maximum = 1, .fixed = false, .alias = "aggregator"}),
+// whose designated initializers must follow the declaration order of TaskOptions.
+namespace opt {
+
+// `name = value`: sets one member of TaskOptions.
+template <auto Member>
+struct OptionValue;
+
+template <typename T, typename C>
+T member_type_of(T C::*);
+
+template <auto Member>
+struct OptionName {
+  using Value = decltype(member_type_of(Member));
+  OptionValue<Member> operator=(Value value) const { return {std::move(value)}; }  // NOLINT
+};
+
+template <auto Member>
+struct OptionValue {
+  typename OptionName<Member>::Value value;
+  void apply(TaskOptions& options) const { options.*Member = value; }
+};
+
+template <typename T>
+inline constexpr bool kIsOptionValue = false;
+template <auto Member>
+inline constexpr bool kIsOptionValue<OptionValue<Member>> = true;
+
+inline constexpr OptionName<&TaskOptions::method> method{};
+inline constexpr OptionName<&TaskOptions::maximum> maximum{};
+inline constexpr OptionName<&TaskOptions::fixed> fixed{};
+inline constexpr OptionName<&TaskOptions::alias> alias{};
+inline constexpr OptionName<&TaskOptions::specified_ids> specified_ids{};
+inline constexpr OptionName<&TaskOptions::excepted_ids> excepted_ids{};
+
+}  // namespace opt
+
 struct TaskSpec {
   Module module;
   TaskOptions options;
@@ -113,6 +153,7 @@ class TaskRef;
 struct Dependency {
   Dependency(const TaskRef& from);  // NOLINT: implicit, so `aggregator_(m)` works
   Dependency(const TaskRef& from, EdgeSpec edge);
+  const Swarm* swarm;  // the swarm `from` belongs to (a task call refuses another swarm's)
   int from;
   EdgeSpec edge;
 };
@@ -121,7 +162,8 @@ struct Dependency {
 Dependency on_result(const TaskRef& from, std::string tag, int min_results = 1);
 
 // A cheap handle to a task of a Swarm. Calling it records edges from its arguments to it and
-// returns a handle to it, so calls chain.
+// returns a handle to it, so calls chain. Its arguments must be handles of the same swarm
+// (GraphError naming both tasks otherwise); a handle is valid while its swarm lives.
 class TaskRef {
  public:
   TaskRef() = default;
@@ -134,6 +176,7 @@ class TaskRef {
 
  private:
   friend class Swarm;
+  friend struct Dependency;
   TaskRef(Swarm* swarm, int index) : swarm_(swarm), index_(index) {}
   TaskRef call(std::vector<Dependency> deps) const;
   Swarm* swarm_ = nullptr;
@@ -164,8 +207,12 @@ class SwarmGraph {
 
 // Base of user swarms. The constructor of a derived class declares tasks with task() and
 // initial globals with set_global(); execute() returns the terminal task of an iteration.
+// Neither copyable nor movable: the TaskRef handles its constructor stored point to it.
 class Swarm {
  public:
+  Swarm() = default;
+  Swarm(const Swarm&) = delete;
+  Swarm& operator=(const Swarm&) = delete;
   virtual ~Swarm() = default;
   virtual TaskRef execute() = 0;
 
@@ -176,7 +223,16 @@ class Swarm {
 
  protected:
   TaskRef task(Module module, TaskOptions options = {});
+  // The same with named options (see opt): task(module, opt::alias = "worker", opt::maximum = 4).
+  template <typename... Options>
+    requires(sizeof...(Options) > 0 && (opt::kIsOptionValue<Options> && ...))
+  TaskRef task(Module module, const Options&... options) {
+    TaskOptions o;
+    (options.apply(o), ...);
+    return task(std::move(module), std::move(o));
+  }
   void set_global(const std::string& key, Blob value);
+  // A null dict (what `Dict{}` and `{}` are) is stored as the empty object.
   void set_global(const std::string& key, const Dict& value);
 
  private:

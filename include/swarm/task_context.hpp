@@ -60,9 +60,12 @@ class TaskContext {
    public:
     // The value, the instance's own write first. Throws TaskError if the key is not set.
     Blob get(const std::string& key);
+    // The value as a dict; a stored null reads as the empty object. Throws TaskError if the
+    // key is not set or is not a dict.
     Dict get_dict(const std::string& key);
     bool contains(const std::string& key) const;
     void set(const std::string& key, Blob value);
+    // A null dict (`Dict{}`, `{}`) is stored as the empty object.
     void set(const std::string& key, const Dict& value);
 
    private:
@@ -74,7 +77,7 @@ class TaskContext {
   class Results {
    public:
     void add(const std::string& tag, Blob value);
-    void add(const std::string& tag, const Dict& value);
+    void add(const std::string& tag, const Dict& value);  // null stored as the empty object
     // {node: value} of `tag` in this iteration (see Scope).
     std::map<NodeId, Blob> select(const std::string& tag, Scope scope = Scope::All);
 

@@ -100,3 +100,15 @@ TEST_CASE("blobs compare by content and share their bytes when copied", "[blob]"
   std::vector<float> w = {1, 3};
   CHECK_FALSE(a == tensor_blob(w));
 }
+
+TEST_CASE("object_entry reads an absent or null entry as the empty object", "[blob]") {
+  // Issue 10: {"loss_params", {}} in a Dict initializer is null, not {}.
+  const Dict d = Dict{{"null", {}}, {"object", {{"lr", 0.1}}}, {"number", 3}};
+  CHECK(d["null"].is_null());
+  CHECK(object_entry(d, "null") == Dict::object());
+  CHECK(object_entry(d, "absent") == Dict::object());
+  CHECK(object_entry(d, "object") == Dict{{"lr", 0.1}});
+  REQUIRE_THROWS_AS(object_entry(d, "number"), FormatError);
+  REQUIRE_THROWS_WITH(object_entry(d, "number"), Catch::Matchers::Contains("entry 'number' must be a dict"));
+  REQUIRE_THROWS_AS(object_entry(Dict::array(), "x"), FormatError);
+}

@@ -232,6 +232,35 @@ TEST_CASE("globals written by a task are visible to its successors", "[controlle
   CHECK(run.controller.state().version("counter") == 1 + 4);
 }
 
+TEST_CASE("a task stores a null dict as the empty object and reads null as {}", "[controller]") {
+  // Issue 10: `Dict{}` and `{}` are null in nlohmann-json; a reader of an object gets {}.
+  ModuleRegistry reg;
+  reg.add("write", [](TaskContext& ctx) {
+    ctx.globals().set("options", Dict{});
+    ctx.results().add("r", Dict{});
+    ctx.globals().set("raw", dict_blob(Dict{}));  // a null written as bytes by hand
+  });
+  reg.add("read", [](TaskContext& ctx) {
+    Dict seen = Dict::object();
+    seen["options"] = ctx.globals().get_dict("options");
+    seen["raw"] = ctx.globals().get_dict("raw");
+    seen["result"] = to_dict(ctx.results().select("r").begin()->second);
+    ctx.globals().set("seen", seen);
+    ctx.stop_swarm();
+  });
+  LambdaSwarm s([](LambdaSwarm& sw) {
+    TaskRef w = sw.add("write", {.maximum = 1});
+    return sw.add("read", {.maximum = 1})(w());
+  });
+  Run run(s, reg, 1);
+  run.controller.run();
+  CHECK(to_dict(*run.controller.state().global("options")) == Dict::object());
+  const Dict seen = to_dict(*run.controller.state().global("seen"));
+  CHECK(seen["options"] == Dict::object());
+  CHECK(seen["raw"] == Dict::object());
+  CHECK(seen["result"] == Dict::object());
+}
+
 TEST_CASE("a task that throws ends the run with its alias, node and message", "[controller]") {
   ModuleRegistry reg;
   reg.add("bad", [](TaskContext& ctx) { ctx.globals().get("missing"); });

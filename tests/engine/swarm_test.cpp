@@ -151,3 +151,74 @@ TEST_CASE("Maximum resolves counts, fractions and no cap", "[swarm]") {
   CHECK(Maximum(1.0).resolve(10) == 10);
   CHECK(Maximum(0.5).resolve(0) == 0);
 }
+
+// ---- issue 10, API frictions ----
+
+TEST_CASE("named task options may come in any order and equal the designated form", "[swarm]") {
+  LambdaSwarm s([](LambdaSwarm& sw) {
+    // The seed page's order (method, fixed, maximum, alias), which designated initializers refuse.
+    TaskRef a = sw.named("a", opt::method = Method::Any, opt::fixed = true, opt::maximum = 2,
+                         opt::alias = "aggregator");
+    TaskRef b = sw.named("b", opt::alias = "frac", opt::maximum = 0.5,
+                         opt::specified_ids = {1, 2, 3}, opt::excepted_ids = {2});
+    TaskRef c = sw.add("c", {.method = Method::Any, .maximum = 2, .fixed = true, .alias = "designated"});
+    return c(b(a()));
+  });
+  SwarmGraph g = s.build(testing::noop_registry());
+  const TaskOptions& named = g.task(0).options;
+  const TaskOptions& designated = g.task(2).options;
+  CHECK(named.method == designated.method);
+  CHECK(named.fixed == designated.fixed);
+  CHECK(named.maximum.to_string() == designated.maximum.to_string());
+  CHECK(named.alias == "aggregator");
+  const TaskOptions& frac = g.task(1).options;
+  CHECK(frac.alias == "frac");
+  CHECK(frac.maximum.is_fraction());
+  CHECK(frac.maximum.resolve(10) == 5);
+  CHECK(frac.method == Method::All);  // not named: the default
+  CHECK(frac.specified_ids == std::vector<NodeId>{1, 2, 3});
+  CHECK(frac.excepted_ids == std::vector<NodeId>{2});
+}
+
+TEST_CASE("a Swarm can be neither copied nor moved", "[swarm]") {
+  // A copy used to record its edges into the original (its handles point there).
+  STATIC_REQUIRE_FALSE(std::is_copy_constructible_v<LambdaSwarm>);
+  STATIC_REQUIRE_FALSE(std::is_copy_assignable_v<LambdaSwarm>);
+  STATIC_REQUIRE_FALSE(std::is_move_constructible_v<LambdaSwarm>);
+  STATIC_REQUIRE_FALSE(std::is_move_assignable_v<LambdaSwarm>);
+}
+
+TEST_CASE("a handle of another swarm is refused, naming both tasks", "[swarm]") {
+  TaskRef foreign;  // a task of `holder`, kept out of it
+  LambdaSwarm holder([&](LambdaSwarm& sw) {
+    foreign = sw.add("a", {.alias = "foreign"});
+    return foreign();
+  });
+  holder.build(testing::noop_registry());
+
+  SECTION("as a task's input") {
+    LambdaSwarm s([&](LambdaSwarm& sw) { return sw.add("b", {.alias = "mine"})(foreign); });
+    REQUIRE_THROWS_AS(s.build(testing::noop_registry()), GraphError);
+    REQUIRE_THROWS_WITH(s.build(testing::noop_registry()), Catch::Matchers::Contains("task 'mine' was given task 'foreign' of another swarm"));
+  }
+  SECTION("as what execute() returns") {
+    LambdaSwarm s([&](LambdaSwarm& sw) {
+      sw.add("b", {.alias = "mine"})();
+      return foreign;
+    });
+    REQUIRE_THROWS_AS(s.build(testing::noop_registry()), GraphError);
+    REQUIRE_THROWS_WITH(s.build(testing::noop_registry()), Catch::Matchers::Contains("execute() returned task 'foreign' of another swarm"));
+  }
+}
+
+TEST_CASE("set_global stores a null dict as the empty object", "[swarm]") {
+  // `{}` in a Dict initializer is null (nlohmann-json): Dict{} and Dict{{"k", {}}} hold null.
+  LambdaSwarm s([](LambdaSwarm& sw) { return sw.add("a")(); });
+  s.global("empty", Dict{});
+  s.global("nested", Dict{{"loss_params", {}}});
+  SwarmGraph g = s.build(testing::noop_registry());
+  CHECK(to_dict(g.initial_globals().at("empty")) == Dict::object());
+  const Dict nested = to_dict(g.initial_globals().at("nested"));
+  CHECK(nested["loss_params"].is_null());  // kept as written; readers use object_entry
+  CHECK(object_entry(nested, "loss_params") == Dict::object());
+}

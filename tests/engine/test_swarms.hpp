@@ -20,6 +20,10 @@ class LambdaSwarm : public Swarm {
   TaskRef add(const std::string& module, TaskOptions options = {}) {
     return task(Module{module, "test:latest"}, std::move(options));
   }
+  template <typename... Options>
+  TaskRef named(const std::string& module, const Options&... options) {
+    return task(Module{module, "test:latest"}, options...);
+  }
   void global(const std::string& key, const Dict& value) { set_global(key, value); }
 
  private:

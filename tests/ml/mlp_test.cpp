@@ -74,6 +74,34 @@ TEST_CASE("Mlp lays out W then b for each layer", "[ml][mlp]") {
   REQUIRE_THROWS_AS(Mlp({5, 0, 3}), UsageError);
 }
 
+TEST_CASE("An Mlp starts initialised from its seed, as init() with that seed", "[ml][mlp]") {
+  // Issue 10 (API frictions): parameters used to be zero until init().
+  const std::vector<int> sizes = {5, 4, 3};
+  std::mt19937_64 rng(7);
+  Mlp by_hand({5, 4, 3}, 99);
+  by_hand.init(rng);
+  const Mlp seeded(sizes, 7);
+  REQUIRE(to_vector(seeded.params()) == to_vector(by_hand.params()));
+  // He-uniform: weights non-zero, biases (after each layer's weights) zero.
+  const std::vector<float> p = to_vector(seeded.params());
+  CHECK(std::count(p.begin(), p.begin() + 20, 0.0f) == 0);  // layer 1's 4 x 5 weights
+  CHECK(std::all_of(p.begin() + 20, p.begin() + 24, [](float v) { return v == 0.0f; }));
+  // The default seed is kDefaultSeed, and another seed gives other weights.
+  REQUIRE(to_vector(Mlp(sizes).params()) == to_vector(Mlp(sizes, Mlp::kDefaultSeed).params()));
+  REQUIRE(to_vector(Mlp(sizes, 8).params()) != to_vector(seeded.params()));
+}
+
+TEST_CASE("An Mlp built from parameters holds them; a wrong count is refused", "[ml][mlp]") {
+  // (4 x 5 + 4) + (3 x 4 + 3) = 39 parameters.
+  REQUIRE(Mlp::param_count({5, 4, 3}) == 39);
+  REQUIRE_THROWS_AS(Mlp::param_count({5}), UsageError);
+  std::vector<float> p(39);
+  for (size_t i = 0; i < p.size(); ++i) p[i] = static_cast<float>(i);
+  REQUIRE(to_vector(Mlp({5, 4, 3}, p).params()) == p);
+  p.pop_back();
+  REQUIRE_THROWS_AS(Mlp({5, 4, 3}, p), UsageError);
+}
+
 TEST_CASE("Mlp parameters round-trip through set_params", "[ml][mlp]") {
   Mlp model = initialised({5, 4, 3}, 1);
   std::vector<float> p(39);
@@ -271,7 +299,7 @@ TEST_CASE("Mlp FedProx with momentum carries the proximal term in the velocity",
 }
 
 TEST_CASE("A zero model predicts uniformly", "[ml][mlp]") {
-  Mlp model({2, 3, 2});
+  Mlp model({2, 3, 2}, std::vector<float>(Mlp::param_count({2, 3, 2}), 0.0f));
   Matrix x;
   std::vector<uint8_t> y;
   random_batch(2, 2, 4, 1, x, y);

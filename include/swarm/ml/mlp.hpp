@@ -50,14 +50,23 @@ struct EvalStats {
 
 class Mlp {
  public:
-  // layer_sizes = {inputs, hidden..., classes}; at least two entries, all >= 1.
-  // Parameters start at zero; call init() or set_params().
-  explicit Mlp(std::vector<int> layer_sizes);
+  static constexpr uint64_t kDefaultSeed = 1;
+
+  // layer_sizes = {inputs, hidden..., classes}; at least two entries, all >= 1 (else
+  // UsageError). The parameters start He-uniform from `seed`: init() with
+  // std::mt19937_64(seed).
+  explicit Mlp(std::vector<int> layer_sizes, uint64_t seed = kDefaultSeed);
+  // With the given parameters (params() layout), drawing nothing. Throws UsageError unless
+  // params.size() == param_count(layer_sizes).
+  Mlp(std::vector<int> layer_sizes, std::span<const float> params);
+
+  // The number of parameters of an MLP of these layer sizes; UsageError as the constructor.
+  static int64_t param_count(const std::vector<int>& layer_sizes);
 
   const std::vector<int>& layer_sizes() const { return sizes_; }
   int64_t num_params() const { return static_cast<int64_t>(params_.size()); }
 
-  // He-uniform weights and zero biases, from `rng`.
+  // He-uniform weights and zero biases, from `rng` (re-initialisation). Resets the momentum.
   void init(std::mt19937_64& rng);
 
   std::span<const float> params() const { return params_; }
@@ -114,6 +123,8 @@ class Mlp {
   };
 
   int num_layers() const { return static_cast<int>(sizes_.size()) - 1; }
+  // Checks sizes_ and lays out the (zero) parameters; the constructors' common part.
+  void lay_out();
   // Grows `ws` to hold `batch` samples for the forward pass; allocates only when the batch is
   // larger than ever. reserve_backward adds what backward() needs, once per capacity.
   void reserve(Workspace& ws, int64_t batch) const;
