@@ -6,19 +6,14 @@
 #include <stdexcept>
 
 #include <catch2/catch.hpp>
-#include <spdlog/sinks/null_sink.h>
 
 #include "test_swarms.hpp"
 
 using namespace swarm;
 using swarm::testing::LambdaSwarm;
+using swarm::testing::quiet;
 
 namespace {
-
-spdlog::logger& quiet() {
-  static spdlog::logger logger("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-  return logger;
-}
 
 SwarmGraph one_task_graph() {
   LambdaSwarm s([](LambdaSwarm& sw) { return sw.add("a")(); });

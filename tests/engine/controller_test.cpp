@@ -1,7 +1,6 @@
 #include "swarm/controller.hpp"
 
 #include <catch2/catch.hpp>
-#include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "swarm/inprocess_backend.hpp"
@@ -9,12 +8,9 @@
 
 using namespace swarm;
 using swarm::testing::LambdaSwarm;
+using swarm::testing::quiet_logger;
 
 namespace {
-
-std::shared_ptr<spdlog::logger> quiet_logger() {
-  return std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-}
 
 std::vector<LocalNode> make_nodes(int n) {
   std::vector<LocalNode> out;

@@ -4,7 +4,6 @@
 #include "swarm/inprocess_backend.hpp"
 
 #include <catch2/catch.hpp>
-#include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "swarm/controller.hpp"
@@ -12,12 +11,9 @@
 
 using namespace swarm;
 using swarm::testing::LambdaSwarm;
+using swarm::testing::quiet_logger;
 
 namespace {
-
-std::shared_ptr<spdlog::logger> quiet_logger() {
-  return std::make_shared<spdlog::logger>("inprocess", std::make_shared<spdlog::sinks::null_sink_mt>());
-}
 
 // Node i holds a dataset "n" = 10 * i and runs at (i + 1) GFLOP/s.
 std::vector<LocalNode> nodes(std::vector<NodeId> ids) {

@@ -4,19 +4,14 @@
 #include "swarm/task_context.hpp"
 
 #include <catch2/catch.hpp>
-#include <spdlog/sinks/null_sink.h>
 
 #include "test_swarms.hpp"
 
 using namespace swarm;
 using swarm::testing::LambdaSwarm;
+using swarm::testing::quiet;
 
 namespace {
-
-spdlog::logger& quiet() {
-  static spdlog::logger logger("test", std::make_shared<spdlog::sinks::null_sink_mt>());
-  return logger;
-}
 
 // worker -> aggregator (tasks 0, 1), with global "model" holding 4 floats.
 struct Fixture {

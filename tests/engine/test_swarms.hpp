@@ -1,9 +1,13 @@
 #pragma once
-// Small swarms and modules shared by the engine tests.
+// Small swarms, modules and a silent logger shared by the engine tests.
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include <spdlog/logger.h>
+#include <spdlog/sinks/null_sink.h>
 
 #include "swarm/registry.hpp"
 #include "swarm/swarm.hpp"
@@ -35,6 +39,15 @@ inline ModuleRegistry noop_registry() {
   ModuleRegistry r;
   for (const char* name : {"noop", "a", "b", "c"}) r.add(name, [](TaskContext&) {});
   return r;
+}
+
+// A logger that drops everything, for backends and task contexts under test.
+inline std::shared_ptr<spdlog::logger> quiet_logger() {
+  return std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+}
+inline spdlog::logger& quiet() {
+  static const std::shared_ptr<spdlog::logger> logger = quiet_logger();
+  return *logger;
 }
 
 }  // namespace swarm::testing
