@@ -24,7 +24,7 @@ Completion run_one(const ModuleRegistry& registry, const PendingInstance& p,
     out.status = InstanceStatus::Failed;
     out.error = "module '" + p.spec.module + "' is not registered";
   }
-  out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
 

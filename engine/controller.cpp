@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <variant>
 
 #include "engine/placement.hpp"
 #include "swarm/seed.hpp"
@@ -25,6 +26,16 @@ const char* to_string(InstanceStatus s) {
     case InstanceStatus::Ok: return "ok";
     case InstanceStatus::Failed: return "failed";
     case InstanceStatus::Lost: return "lost";
+  }
+  return "?";
+}
+
+const char* to_string(NodeEvent::Kind k) {
+  switch (k) {
+    case NodeEvent::Kind::Joined: return "joined";
+    case NodeEvent::Kind::Left: return "left";
+    case NodeEvent::Kind::Died: return "died";
+    case NodeEvent::Kind::Changed: return "changed";
   }
   return "?";
 }
@@ -53,14 +64,52 @@ void Controller::check_node_list(std::span<const NodeId> ids) {
   }
 }
 
-double Controller::now() {
-  const double t = backend_.now_s();
-  if (t < last_now_s_) {
-    throw BackendError("the backend's clock went backwards, from " + std::to_string(last_now_s_) + " s to " +
-                       std::to_string(t) + " s");
+Nanos Controller::now() {
+  const Nanos t = backend_.now_ns();
+  if (t < last_now_ns_) {
+    throw BackendError("the backend's clock went backwards, from " + std::to_string(last_now_ns_) + " ns to " +
+                       std::to_string(t) + " ns");
   }
-  last_now_s_ = t;
+  last_now_ns_ = t;
   return t;
+}
+
+void Controller::note(const NodeEvent& e, IterationReport& report) {
+  const std::string what = "the backend reported node " + std::to_string(e.node);
+  if (e.node == kServerNode) throw BackendError(what + ", the server's id, " + to_string(e.kind));
+  switch (e.kind) {
+    case NodeEvent::Kind::Joined: ++report.nodes_joined; break;
+    case NodeEvent::Kind::Left: ++report.nodes_left; break;
+    case NodeEvent::Kind::Died: ++report.nodes_died; break;
+    case NodeEvent::Kind::Changed: ++report.nodes_changed; break;
+    default:
+      throw BackendError(what + " with an unknown event kind " + std::to_string(static_cast<int>(e.kind)));
+  }
+  const std::span<const NodeId> known = state_.node_ids();
+  if (std::binary_search(known.begin(), known.end(), e.node)) return;
+  if (e.kind == NodeEvent::Kind::Joined && backend_.node_ids_may_change()) {
+    std::vector<NodeId> ids = backend_.node_ids();
+    check_node_list(ids);
+    if (std::binary_search(ids.begin(), ids.end(), e.node)) {
+      state_.set_node_ids(std::move(ids));
+      return;
+    }
+  }
+  throw BackendError(what + " " + to_string(e.kind) + ", but that node is not in its node list" +
+                     (e.kind == NodeEvent::Kind::Joined && !backend_.node_ids_may_change()
+                          ? " (and the backend says its node list never changes)"
+                          : ""));
+}
+
+std::optional<Nanos> Controller::next_deadline(const std::vector<TaskRun>& runs) const {
+  std::optional<Nanos> until;
+  for (int t = 0; t < graph_.num_tasks(); ++t) {
+    if (runs[t].phase == Phase::Running && policy(t).has_deadline()) {
+      const Nanos d = runs[t].start_ns + deadline_ns_[t];
+      until = until ? std::min(*until, d) : d;
+    }
+  }
+  return until;
 }
 
 std::vector<int> Controller::check_completion(const Completion& c) const {
@@ -84,9 +133,9 @@ std::vector<int> Controller::check_completion(const Completion& c) const {
   if (c.status == InstanceStatus::Lost && static_cast<size_t>(c.loss) >= kLossCauseCount) {
     throw BackendError(what + " lost for an unknown cause " + std::to_string(static_cast<int>(c.loss)));
   }
-  if (!(c.start_s <= c.end_s)) {
-    throw BackendError(what + " that ends (" + std::to_string(c.end_s) + " s) before it starts (" +
-                       std::to_string(c.start_s) + " s)");
+  if (!(c.start_ns <= c.end_ns)) {
+    throw BackendError(what + " that ends (" + std::to_string(c.end_ns) + " ns) before it starts (" +
+                       std::to_string(c.start_ns) + " ns)");
   }
   std::vector<int> scheduled;
   if (c.status != InstanceStatus::Ok) return scheduled;
@@ -103,6 +152,7 @@ Controller::Controller(const SwarmGraph& graph, Backend& backend, ControllerOpti
       backend_(backend),
       options_(std::move(options)),
       policies_(static_cast<size_t>(graph.num_tasks())),
+      deadline_ns_(static_cast<size_t>(graph.num_tasks()), 0),
       state_(graph, backend.node_ids()) {
   check_node_list(state_.node_ids());
   if (options_.max_iterations < 1) throw UsageError("max_iterations must be >= 1");
@@ -116,6 +166,7 @@ Controller::Controller(const SwarmGraph& graph, Backend& backend, ControllerOpti
       throw UsageError("task '" + alias + "': an over-commit factor must be >= 1");
     }
     policies_[*t] = p;
+    if (p.has_deadline()) deadline_ns_[*t] = nanos_from_seconds(p.deadline_s);
   }
 }
 
@@ -240,11 +291,21 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
   // backends are on or gone).
   std::optional<std::vector<NodeId>> waiting_for;
   while (nodes.empty() && running_.empty() && (waiting_for = candidates(task))) {
-    if (!backend_.wait_for_node(*waiting_for)) {
+    const std::span<const NodeId> wanted = *waiting_for;
+    BackendEvent e = backend_.wait({.until_ns = std::nullopt, .node_on = wanted});
+    if (std::holds_alternative<Idle>(e)) {
       throw NoNodeAvailable("iteration " + std::to_string(iteration) + " (round " + std::to_string(iteration + 1) +
-                            "): task '" + spec.alias() +
-                            "' has no node to run on at " + std::to_string(now()) +
-                            " s, and no node will ever come on again" + datasets_hint(spec.module));
+                            "): task '" + spec.alias() + "' has no node to run on at " +
+                            std::to_string(to_seconds(now())) + " s, and no node will ever come on again" +
+                            datasets_hint(spec.module));
+    }
+    if (const NodeEvent* n = std::get_if<NodeEvent>(&e)) {
+      note(*n, report);
+    } else {
+      throw BackendError(std::string("the backend returned ") +
+                         (std::holds_alternative<Timeout>(e) ? "a timeout, though it was given no time limit,"
+                                                             : "a completion, though no instance was in flight,") +
+                         " while task '" + spec.alias() + "' waited for a node to come on");
     }
     nodes = choose_nodes(task, iteration);
   }
@@ -258,7 +319,7 @@ void Controller::start_task(int task, int iteration, std::vector<TaskRun>& runs,
   TaskRun& run = runs[task];
   run.phase = nodes.empty() ? Phase::Finished : Phase::Running;
   run.pending = static_cast<int>(nodes.size());
-  run.start_s = now();
+  run.start_ns = now();
   if (policy(task).has_over_commit()) {
     // K of the K x factor wanted; a round short of nodes keeps up to K of those it got.
     const double wanted = maximum.is_count() ? static_cast<double>(maximum.resolve(INT64_MAX))
@@ -300,7 +361,7 @@ void Controller::drop(uint64_t id, LossCause cause, std::vector<TaskRun>* runs,
   c.spec = it->second;
   c.status = InstanceStatus::Lost;
   c.loss = cause;
-  c.start_s = c.end_s = now();
+  c.start_ns = c.end_ns = now();
   running_.erase(it);
   backend_.cancel(id);
   ++report.lost;
@@ -317,7 +378,7 @@ void Controller::handle(Completion c, int iteration, std::vector<TaskRun>& runs,
   const std::vector<int> scheduled = check_completion(c);
   running_.erase(c.spec.id);
   for (ControllerObserver* o : observers_) o->on_instance_end(c);
-  report.task_wall_s += c.wall_s;
+  report.task_wall_s += to_seconds(c.wall_ns);
   switch (c.status) {
     case InstanceStatus::Ok:
       state_.apply(c.spec.task, c.spec.node, c.output);
@@ -375,7 +436,7 @@ IterationReport Controller::run_iteration(int iteration) {
   const auto wall_start = std::chrono::steady_clock::now();
   IterationReport report;
   report.iteration = iteration;
-  report.start_s = now();
+  report.start_s = to_seconds(now());
   state_.begin_iteration(iteration);
   if (iteration > 0 && backend_.node_ids_may_change()) {
     std::vector<NodeId> ids = backend_.node_ids();
@@ -399,44 +460,43 @@ IterationReport Controller::run_iteration(int iteration) {
     }
     if (runs[graph_.terminal()].phase == Phase::Finished) break;
 
-    // The earliest deadline among this iteration's running tasks, if any.
-    std::optional<double> until;
-    for (int t = 0; t < graph_.num_tasks(); ++t) {
-      if (runs[t].phase == Phase::Running && policy(t).has_deadline()) {
-        double d = runs[t].start_s + policy(t).deadline_s;
-        until = until ? std::min(*until, d) : d;
-      }
-    }
-    std::optional<Completion> c = backend_.next_completion(until);
-    if (c) {
+    const std::optional<Nanos> until = next_deadline(runs);
+    BackendEvent e = backend_.wait({.until_ns = until, .node_on = std::nullopt});
+    if (Completion* c = std::get_if<Completion>(&e)) {
       handle(std::move(*c), iteration, runs, report, next_schedule);
       continue;
     }
-    if (!until) {
+    if (const NodeEvent* n = std::get_if<NodeEvent>(&e)) {
+      note(*n, report);
+      continue;
+    }
+    if (std::holds_alternative<Idle>(e)) {
       throw BackendError("the backend reported no instance in flight while " + std::to_string(running_.size()) +
-                         " it was given still run (instance " + std::to_string(running_.begin()->first) +
-                         " of task '" + running_.begin()->second.alias + "' among them)");
+                         " it was given still run" +
+                         (running_.empty() ? std::string()
+                                           : " (instance " + std::to_string(running_.begin()->first) +
+                                                 " of task '" + running_.begin()->second.alias + "' among them)"));
     }
-    // A wall clock may wake early: ask again. A virtual clock must have reached `until` (to
-    // its resolution, a nanosecond in simulation; a microsecond is allowed).
-    const double reached = now();
-    if (backend_.clock() == ClockKind::Wall && reached < *until) continue;
-    if (reached + 1e-6 < *until) {
-      throw BackendError("the backend returned at " + std::to_string(reached) + " s with no completion, before " +
-                         std::to_string(*until) + " s, the deadline it was given");
+    if (!until) throw BackendError("the backend returned a timeout, though it was given no time limit");
+    // A wall clock may wake early: ask again. A virtual clock must have reached `until`.
+    const Nanos reached = now();
+    if (reached < *until) {
+      if (backend_.clock() == ClockKind::Wall) continue;
+      throw BackendError("the backend returned a timeout at " + std::to_string(reached) + " ns, before " +
+                         std::to_string(*until) + " ns, the time limit it was given");
     }
-    // The deadlines that defined it are up; compared as the same sums, not to now_s().
+    // The deadlines that defined it are up; compared as the same sums, not to now().
     std::vector<uint64_t> late;
     for (const auto& [id, spec] : running_) {
       const TaskRun& r = runs[spec.task];
       if (spec.iteration == iteration && policy(spec.task).has_deadline() &&
-          r.start_s + policy(spec.task).deadline_s <= *until) {
+          r.start_ns + deadline_ns_[spec.task] <= *until) {
         late.push_back(id);
       }
     }
     if (late.empty()) {
-      throw BackendError("the backend returned at " + std::to_string(*until) + " s with no completion, but no instance of iteration " +
-                         std::to_string(iteration) + " is past its deadline there");
+      throw BackendError("the backend returned a timeout at " + std::to_string(*until) +
+                         " ns, but no instance of iteration " + std::to_string(iteration) + " is past its deadline there");
     }
     for (uint64_t id : late) drop(id, LossCause::Deadline, &runs, report);
   }
@@ -446,7 +506,7 @@ IterationReport Controller::run_iteration(int iteration) {
     nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
   }
   scheduled_ = std::move(next_schedule);
-  report.end_s = now();
+  report.end_s = to_seconds(now());
   report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   for (ControllerObserver* o : observers_) o->on_iteration_end(report, state_);
   return report;

@@ -62,13 +62,13 @@ void InProcessBackend::cancel(uint64_t instance_id) {
   std::erase_if(done_, is);
 }
 
-double InProcessBackend::now_s() const {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_).count();
+Nanos InProcessBackend::now_ns() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - epoch_).count();
 }
 
-std::optional<Completion> InProcessBackend::next_completion(std::optional<double>) {
+BackendEvent InProcessBackend::wait(const WaitFor&) {
   if (done_.empty() && !pending_.empty()) {
-    const double start = now_s();
+    const Nanos start = now_ns();
     DataProvider data = [this](NodeId id) {
       if (id == kServerNode) return server_data_;
       const LocalNode* n = find(id);
@@ -78,12 +78,12 @@ std::optional<Completion> InProcessBackend::next_completion(std::optional<double
     std::vector<Completion> batch = run_batch(registry_, pending_, data, threads_, *logger_);
     pending_.clear();
     for (Completion& c : batch) {
-      c.start_s = start;
-      c.end_s = start + c.wall_s;
+      c.start_ns = start;
+      c.end_ns = start + c.wall_ns;
       done_.push_back(std::move(c));
     }
   }
-  if (done_.empty()) return std::nullopt;
+  if (done_.empty()) return Idle{};
   Completion c = std::move(done_.front());
   done_.pop_front();
   return c;

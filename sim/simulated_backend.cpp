@@ -126,7 +126,7 @@ void SimulatedBackend::schedule_batch() {
     InFlight& f = in_flight_[id];
     f.completion = std::move(done[i]);
     f.started = pending_start_[i];
-    f.completion.start_s = f.started.seconds();
+    f.completion.start_ns = f.started.ns();
     f.faulty = options_.fault_tasks.empty() ||
                std::find(options_.fault_tasks.begin(), options_.fault_tasks.end(),
                          f.completion.spec.alias) != options_.fault_tasks.end();
@@ -223,7 +223,7 @@ void SimulatedBackend::finish(uint64_t id) {
   auto it = in_flight_.find(id);
   InFlight& f = it->second;
   clear_events(f);
-  f.completion.end_s = sim_.now().seconds();
+  f.completion.end_ns = sim_.now().ns();
   record(f, f.completion.status == InstanceStatus::Ok ? "complete" : "failed",
          f.completion.status == InstanceStatus::Ok ? f.completion.output.bytes_written() : 0);
   ready_.push_back(std::move(f.completion));
@@ -240,9 +240,9 @@ void SimulatedBackend::lose(uint64_t id, LossCause cause) {
   c.spec = f.completion.spec;
   c.status = InstanceStatus::Lost;
   c.loss = cause;
-  c.start_s = f.started.seconds();
-  c.end_s = sim_.now().seconds();
-  c.wall_s = f.completion.wall_s;
+  c.start_ns = f.started.ns();
+  c.end_ns = sim_.now().ns();
+  c.wall_ns = f.completion.wall_ns;
   ready_.push_back(std::move(c));
   in_flight_.erase(it);
 }
@@ -276,18 +276,28 @@ void SimulatedBackend::sync_network() {
   }
 }
 
-std::optional<Completion> SimulatedBackend::next_completion(std::optional<double> until_s) {
+BackendEvent SimulatedBackend::wait(const WaitFor& w) {
   if (!pending_.empty()) schedule_batch();
   const std::optional<SimTime> until =
-      until_s ? std::optional(SimTime::from_seconds(*until_s)) : std::nullopt;
+      w.until_ns ? std::optional(SimTime::from_ns(*w.until_ns)) : std::nullopt;
+  if (w.node_on && in_flight_.empty() && ready_.empty()) {
+    const std::optional<std::pair<SimTime, NodeId>> on = next_on(*w.node_on);
+    if (!on) return Idle{};
+    if (until && *until < on->first) {
+      sim_.run_until(std::max(*until, sim_.now()));
+      return Timeout{};
+    }
+    sim_.run_until(on->first);
+    return NodeEvent{NodeEvent::Kind::Changed, on->second};
+  }
   while (ready_.empty()) {
     std::optional<SimTime> t = sim_.next_event_time();
+    if (!t && in_flight_.empty()) return Idle{};
     if (until && (!t || *t > *until)) {
-      if (in_flight_.empty() && !t) return std::nullopt;
       sim_.run_until(std::max(*until, sim_.now()));
-      return std::nullopt;
+      return Timeout{};
     }
-    if (!t) return std::nullopt;
+    if (!t) return Idle{};
     sim_.step();
   }
   Completion c = std::move(ready_.front());
@@ -295,11 +305,13 @@ std::optional<Completion> SimulatedBackend::next_completion(std::optional<double
   return c;
 }
 
-bool SimulatedBackend::wait_for_node(std::span<const NodeId> candidates) {
+std::optional<std::pair<SimTime, NodeId>> SimulatedBackend::next_on(std::span<const NodeId> candidates) {
   const SimTime now = sim_.now();
-  SimTime next = SimTime::max();
+  std::optional<std::pair<SimTime, NodeId>> first;
   auto consider = [&](uint32_t i) {
-    if (!availability_.is_on(i, now)) next = std::min(next, availability_.next_change(i, now));
+    if (availability_.is_on(i, now)) return;
+    const SimTime t = availability_.next_change(i, now);
+    if (t != SimTime::max() && (!first || t < first->first)) first = {t, i};  // ids ascend: lowest on a tie
   };
   if (candidates.empty()) {
     for (uint32_t i = 0; i < population_.size(); ++i) consider(i);
@@ -308,9 +320,7 @@ bool SimulatedBackend::wait_for_node(std::span<const NodeId> candidates) {
       if (id < population_.size()) consider(static_cast<uint32_t>(id));
     }
   }
-  if (next == SimTime::max()) return false;
-  sim_.run_until(next);
-  return true;
+  return first;
 }
 
 void SimulatedBackend::cancel(uint64_t instance_id) {

@@ -93,12 +93,12 @@ class SimulatedBackend : public Backend {
   // bytes per node kept, 16 more while it is sorted) until `count` are available.
   std::vector<NodeDescriptor> fastest_available(size_t count) override;
   void start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) override;
-  std::optional<Completion> next_completion(std::optional<double> until_s) override;
+  // Runs the simulation to the next completion, to `until_ns`, or (with nothing in flight) to
+  // the time the first of `node_on` comes on: a NodeEvent::Changed for it. Finding that node
+  // costs O(candidates), or O(nodes) for "any node" (only when every eligible node is off).
+  BackendEvent wait(const WaitFor& w) override;
   void cancel(uint64_t instance_id) override;
-  // The earliest time an off candidate comes on: O(candidates), or O(nodes) for "any node"
-  // (only when every eligible node is off).
-  bool wait_for_node(std::span<const NodeId> candidates) override;
-  double now_s() const override { return sim_.now().seconds(); }
+  Nanos now_ns() const override { return sim_.now().ns(); }
   ClockKind clock() const override { return ClockKind::Virtual; }
 
   const std::vector<TraceEvent>& trace() const { return trace_; }
@@ -128,6 +128,9 @@ class SimulatedBackend : public Backend {
   // the network's next event.
   void sync_network();
   double uniform(InFlight& f);  // in [0, 1), from the instance's stream
+  // The first time one of `candidates` (empty: any node) that is off now comes on, and that
+  // node (the lowest id on a tie); nullopt if none ever will.
+  std::optional<std::pair<SimTime, NodeId>> next_on(std::span<const NodeId> candidates);
   void record(const InFlight& f, const char* event, uint64_t bytes = 0);
 
   const ModuleRegistry& registry_;

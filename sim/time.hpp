@@ -10,7 +10,7 @@
 #include <ostream>
 #include <string>
 
-#include "swarm/error.hpp"
+#include "swarm/time.hpp"
 
 namespace swarm::sim {
 
@@ -27,7 +27,7 @@ class SimTime {
   static constexpr SimTime max() { return SimTime(std::numeric_limits<int64_t>::max()); }
 
   constexpr int64_t ns() const { return ns_; }
-  double seconds() const { return static_cast<double>(ns_) * 1e-9; }
+  double seconds() const { return to_seconds(ns_); }
 
   friend constexpr auto operator<=>(SimTime, SimTime) = default;
   friend constexpr bool operator==(SimTime, SimTime) = default;
@@ -53,19 +53,7 @@ class SimTime {
   int64_t ns_ = 0;
 };
 
-inline SimTime SimTime::from_seconds(double s) {
-  // 2^63 is exactly representable; every double strictly below it (and >= -2^63) fits.
-  constexpr double kLimit = 9223372036854775808.0;
-  if (!std::isfinite(s)) {
-    throw UsageError("time of " + std::to_string(s) + " seconds is not a finite number");
-  }
-  const double ns = std::round(s * 1e9);
-  if (!(ns >= -kLimit && ns < kLimit)) {
-    throw UsageError("time of " + std::to_string(s) +
-                     " seconds is out of range (at most about 292 years)");
-  }
-  return SimTime(static_cast<int64_t>(ns));
-}
+inline SimTime SimTime::from_seconds(double s) { return SimTime(nanos_from_seconds(s)); }
 
 inline std::string SimTime::to_string() const {
   // Work on the magnitude as unsigned so that min() prints too.

@@ -12,10 +12,12 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "swarm/error.hpp"
 #include "swarm/state.hpp"
+#include "swarm/time.hpp"
 #include "swarm/types.hpp"
 
 namespace swarm {
@@ -80,9 +82,47 @@ struct Completion {
   LossCause loss = LossCause::Crash;  // meaningful only when status == Lost
   std::string error;      // Failed: the exception's message
   bool diverged = false;  // Failed because the task's numbers were not finite (swarm::Diverged)
-  double start_s = 0;     // backend clock (wall or virtual seconds since the run began)
-  double end_s = 0;
-  double wall_s = 0;      // host seconds spent running the task's code
+  Nanos start_ns = 0;     // backend clock (wall or virtual nanoseconds since the run began)
+  Nanos end_ns = 0;
+  Nanos wall_ns = 0;      // host nanoseconds spent running the task's code
+};
+
+// Something that happened to a node, as a backend reports it from wait().
+struct NodeEvent {
+  enum class Kind : uint8_t {
+    Joined,   // a node the backend did not list before (the controller asks node_ids() again)
+    Left,     // the node went away in good order; it may come back
+    Died,     // the node stopped answering (missed heartbeats, crash); its instances in flight
+              // come back as Lost completions
+    Changed,  // the node came on, went off, or its resources changed
+  };
+  Kind kind = Kind::Changed;
+  NodeId node = 0;
+};
+
+// "joined", "left", "died", "changed".
+const char* to_string(NodeEvent::Kind k);
+
+// The backend clock reached WaitFor::until_ns with nothing else to report.
+struct Timeout {};
+
+// Nothing is in flight and nothing the controller waits for will ever happen: no instance to
+// complete and no node to come on. A normal answer, not an error.
+struct Idle {};
+
+// What Backend::wait() returns: the first of these to happen.
+using BackendEvent = std::variant<Completion, NodeEvent, Timeout, Idle>;
+
+// What the controller waits for, besides completions and node events.
+struct WaitFor {
+  // Return Timeout once the backend clock reaches this time (a straggler deadline). A
+  // virtual clock then reads exactly this; a wall clock may return Timeout earlier (it is
+  // asked again).
+  std::optional<Nanos> until_ns;
+  // Set only when nothing is in flight and a task has no node: return a NodeEvent once one
+  // of these nodes (sorted ids; empty: any node) that is off now comes on, or Idle if none
+  // ever will.
+  std::optional<std::span<const NodeId>> node_on;
 };
 
 // What a node declares beyond its resources: the datasets it holds (placement gives a module
@@ -162,25 +202,19 @@ class Backend {
   // started together share one snapshot.
   virtual void start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) = 0;
 
-  // Blocks until an instance started earlier completes and returns it. Returns std::nullopt
-  // when no instance is in flight, or when the backend clock reached `until_s` first (the
-  // clock then reads `until_s`). Backends without control over time may ignore `until_s`.
-  virtual std::optional<Completion> next_completion(std::optional<double> until_s = std::nullopt) = 0;
-
-  // Advances the backend clock to the next time one of `candidates` (sorted ids; empty: any
-  // node) that is off now comes on, and returns true; returns false, the clock unchanged, if
-  // none ever will. The controller calls it when a task finds no node on and nothing is in
-  // flight. A backend whose nodes are on until they leave for good keeps the default.
-  // REQUIRES: no instance in flight.
-  virtual bool wait_for_node(std::span<const NodeId> /*candidates*/) { return false; }
+  // Blocks until the first of: an instance started earlier completes (Completion), a node
+  // joins, leaves, dies or changes (NodeEvent), the clock reaches `w.until_ns` (Timeout), or
+  // one of `w.node_on` comes on (a NodeEvent). Returns Idle when nothing is in flight and
+  // nothing it is asked to wait for will happen. See docs/engine.md, "Writing a backend".
+  virtual BackendEvent wait(const WaitFor& w) = 0;
 
   // Abandons a started instance: no completion is delivered for it afterwards.
   virtual void cancel(uint64_t instance_id) = 0;
 
-  // Seconds since the run began on this backend's clock. Never decreases.
-  virtual double now_s() const = 0;
+  // Nanoseconds since the run began on this backend's clock. Never decreases.
+  virtual Nanos now_ns() const = 0;
 
-  // Whether now_s() is virtual (simulated) or wall-clock time.
+  // Whether now_ns() is virtual (simulated) or wall-clock time.
   virtual ClockKind clock() const = 0;
 };
 

@@ -78,6 +78,7 @@ struct IterationReport {
   uint64_t flops = 0;
   uint64_t bytes_down = 0;  // globals and results read by completed instances on nodes
   uint64_t bytes_up = 0;    // globals and results they wrote (the server's: not counted)
+  int nodes_joined = 0, nodes_left = 0, nodes_died = 0, nodes_changed = 0;  // NodeEvents seen
   int stale = 0;            // completions started in an earlier iteration
   int max_staleness = 0;    // iterations since the stalest of them started
   bool stop_requested = false;
@@ -145,7 +146,7 @@ class Controller {
     int pending = 0;   // instances of this iteration still running
     int ok = 0;        // ... completed successfully
     int keep = -1;     // OverCommit: successes after which the rest is dropped
-    double start_s = 0;
+    Nanos start_ns = 0;
   };
 
   IterationReport run_iteration(int iteration);
@@ -164,8 +165,13 @@ class Controller {
   // with the spec it was started with. Returns its task's index for c.output.schedule's
   // aliases, in order.
   std::vector<int> check_completion(const Completion& c) const;
+  // Counts a node event in `report`; asks the backend for its node list again when a node
+  // it did not list joined. Throws BackendError on an event about an unknown node.
+  void note(const NodeEvent& e, IterationReport& report);
+  // The earliest deadline among this iteration's running tasks, if any.
+  std::optional<Nanos> next_deadline(const std::vector<TaskRun>& runs) const;
   // The backend's clock; throws BackendError if it went backwards.
-  double now();
+  Nanos now();
   // Throws BackendError unless `ids` is sorted and unique.
   static void check_node_list(std::span<const NodeId> ids);
   int running_count(int task) const;
@@ -175,13 +181,14 @@ class Controller {
   Backend& backend_;
   ControllerOptions options_;
   std::vector<StragglerPolicy> policies_;  // by task index
+  std::vector<Nanos> deadline_ns_;         // by task index: policy(t).deadline_s, if it has one
   SwarmState state_;
   std::vector<ControllerObserver*> observers_;
   uint64_t next_instance_id_ = 0;
   int next_iteration_ = 0;
   bool stopped_ = false;
   bool time_up_ = false;
-  double last_now_s_ = 0;  // the backend clock when last read
+  Nanos last_now_ns_ = 0;  // the backend clock when last read
   std::map<uint64_t, InstanceSpec> running_;  // every instance in flight, any iteration
   // Per task: the nodes schedule_next_iter() named for the coming iteration.
   std::map<int, std::vector<NodeId>> scheduled_;

@@ -1,6 +1,6 @@
 #pragma once
 // A backend that runs instances in this process, on the host's wall clock. Instances started
-// between two next_completion() calls form a batch that runs in parallel on `threads` OpenMP
+// between two wait() calls form a batch that runs in parallel on `threads` OpenMP
 // threads (run_batch); their completions are then delivered in start order, so the run is
 // identical whatever the thread count. Instances always run to their end: deadlines are not
 // enforced here (they are in simulation and on real nodes).
@@ -40,9 +40,12 @@ class InProcessBackend : public Backend {
   bool node_ids_may_change() const override { return false; }  // nodes are given at construction
   std::vector<NodeDescriptor> available_nodes() override;
   void start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) override;
-  std::optional<Completion> next_completion(std::optional<double> until_s) override;
+  // Runs the instances started since the last call as one batch, then returns their
+  // completions one by one in start order. Its nodes never change and instances run to their
+  // end: it never returns a NodeEvent or a Timeout, and returns Idle when nothing is in flight.
+  BackendEvent wait(const WaitFor& w) override;
   void cancel(uint64_t instance_id) override;
-  double now_s() const override;
+  Nanos now_ns() const override;
   ClockKind clock() const override { return ClockKind::Wall; }
 
  private:

@@ -26,23 +26,23 @@ class Misbehaving : public ClockBackend {
   bool deliver_twice = false;   // delivers the first completion two times
   bool ignore_cancel = false;   // cancel() forgets nothing: dropped instances still complete
   bool lose_everything = false;  // answers "nothing in flight" while instances run
-  double clock_skew = 0;        // subtracted from now_s() once a completion was delivered
-  int wake_early = 0;           // times next_completion(until) returns at once, the clock unmoved
+  Nanos clock_skew = 0;         // subtracted from now_ns() once a completion was delivered
+  int wake_early = 0;           // times wait(until) returns a Timeout at once, the clock unmoved
   bool wall = false;            // clock() answers Wall
 
   std::vector<NodeId> node_ids() override { return ids ? ids() : ClockBackend::node_ids(); }
   std::vector<NodeDescriptor> available_nodes() override {
     return offer ? offer() : ClockBackend::available_nodes();
   }
-  std::optional<Completion> next_completion(std::optional<double> until) override {
-    if (lose_everything) return std::nullopt;
-    if (until && wake_early > 0) {
+  BackendEvent wait(const WaitFor& w) override {
+    if (lose_everything) return Idle{};
+    if (w.until_ns && wake_early > 0) {
       --wake_early;
-      return std::nullopt;
+      return Timeout{};
     }
-    if (repeat_) return std::exchange(repeat_, std::nullopt);
-    std::optional<Completion> c = ClockBackend::next_completion(until);
-    if (c) {
+    if (repeat_) return *std::exchange(repeat_, std::nullopt);
+    BackendEvent e = ClockBackend::wait(w);
+    if (Completion* c = std::get_if<Completion>(&e)) {
       delivered_ = true;
       if (tamper) tamper(*c);
       if (deliver_twice) {
@@ -50,12 +50,12 @@ class Misbehaving : public ClockBackend {
         deliver_twice = false;
       }
     }
-    return c;
+    return e;
   }
   void cancel(uint64_t id) override {
     if (!ignore_cancel) ClockBackend::cancel(id);
   }
-  double now_s() const override { return ClockBackend::now_s() - (delivered_ ? clock_skew : 0); }
+  Nanos now_ns() const override { return ClockBackend::now_ns() - (delivered_ ? clock_skew : 0); }
   ClockKind clock() const override { return wall ? ClockKind::Wall : ClockKind::Virtual; }
 
  private:
@@ -130,7 +130,7 @@ TEST_CASE("a completion with another node or task than started is a BackendError
 TEST_CASE("a completion that ends before it starts is a BackendError", "[controller][backend]") {
   Fixture f;
   Misbehaving b(f.reg, 3);
-  b.tamper = [](Completion& c) { c.end_s = c.start_s - 1; };
+  b.tamper = [](Completion& c) { c.end_ns = c.start_ns - 1; };
   CHECK_THAT(run_error(f.graph, b), Catch::Contains("before it starts"));
 }
 
@@ -155,7 +155,7 @@ TEST_CASE("a schedule for an unknown alias is a BackendError, not undefined beha
 TEST_CASE("a clock that goes backwards is a BackendError", "[controller][backend]") {
   Fixture f;
   Misbehaving b(f.reg, 3);
-  b.clock_skew = 10;
+  b.clock_skew = nanos_from_seconds(10);
   CHECK_THAT(run_error(f.graph, b), Catch::Contains("clock went backwards"));
 }
 
@@ -195,5 +195,61 @@ TEST_CASE("a wall-clock backend may wake before a deadline; a virtual one may no
   CHECK(wall.wake_early == 0);
   Misbehaving virt(f.reg, 3);
   virt.wake_early = 1;
-  CHECK_THAT(run_error(f.graph, virt, deadline), Catch::Contains("returned at 0.000000 s with no completion, before 2.500000 s"));
+  CHECK_THAT(run_error(f.graph, virt, deadline), Catch::Contains("returned a timeout at 0 ns, before 2500000000 ns"));
+}
+
+TEST_CASE("a timeout without a time limit is a BackendError", "[controller][backend]") {
+  Fixture f;
+  // wake_early answers a Timeout only when given a limit; this backend answers one always.
+  class AlwaysTimeout : public Misbehaving {
+   public:
+    using Misbehaving::Misbehaving;
+    BackendEvent wait(const WaitFor&) override { return Timeout{}; }
+  } t(f.reg, 3);
+  CHECK_THAT(run_error(f.graph, t), Catch::Contains("a timeout, though it was given no time limit"));
+}
+
+TEST_CASE("node events are counted, and a node that joins is placed in the next iteration", "[controller][backend]") {
+  Fixture f;
+  Misbehaving b(f.reg, 2);
+  // Node 2 joins at 0.5 s, during the first iteration (workers take 1 and 2 s); node 0
+  // changes at 1.5 s.
+  const std::vector<NodeId> first{0, 1};
+  b.ids = [&b, &first] { return b.node_ids_calls++ == 0 ? first : std::vector<NodeId>{0, 1, 2}; };
+  b.offer = [&b] {
+    std::vector<NodeDescriptor> out{{0, 1e9}, {1, 1e9}};
+    if (b.node_ids_calls > 1) out.push_back({2, 1e9});
+    return out;
+  };
+  b.push_event(nanos_from_seconds(0.5), {NodeEvent::Kind::Joined, 2});
+  b.push_event(nanos_from_seconds(1.5), {NodeEvent::Kind::Changed, 0});
+  Controller c(f.graph, b, {.max_iterations = 2});
+  const IterationReport r0 = c.step();
+  CHECK(r0.instances == 3);  // two workers, one "done"
+  CHECK(r0.nodes_joined == 1);
+  CHECK(r0.nodes_changed == 1);
+  CHECK(c.state().node_ids().size() == 3);
+  const IterationReport r1 = c.step();
+  CHECK(r1.instances == 4);  // three workers now
+  CHECK(r1.nodes_joined == 0);
+}
+
+TEST_CASE("an event about an unknown node, or the server, is a BackendError", "[controller][backend]") {
+  Fixture f;
+  Misbehaving left(f.reg, 3);
+  left.push_event(0, {NodeEvent::Kind::Left, 7});
+  CHECK_THAT(run_error(f.graph, left), Catch::Contains("node 7 left, but that node is not in its node list"));
+  Misbehaving joined(f.reg, 3);
+  joined.push_event(0, {NodeEvent::Kind::Joined, 9});  // node_ids() never lists it
+  CHECK_THAT(run_error(f.graph, joined), Catch::Contains("node 9 joined, but that node is not in its node list"));
+  Misbehaving fixed(f.reg, 3);
+  fixed.nodes_may_change = false;
+  fixed.push_event(0, {NodeEvent::Kind::Joined, 9});
+  CHECK_THAT(run_error(f.graph, fixed), Catch::Contains("says its node list never changes"));
+  Misbehaving server(f.reg, 3);
+  server.push_event(0, {NodeEvent::Kind::Died, kServerNode});
+  CHECK_THAT(run_error(f.graph, server), Catch::Contains("the server's id"));
+  Misbehaving odd(f.reg, 3);
+  odd.push_event(0, {static_cast<NodeEvent::Kind>(17), 1});
+  CHECK_THAT(run_error(f.graph, odd), Catch::Contains("unknown event kind 17"));
 }

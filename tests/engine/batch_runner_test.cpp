@@ -76,7 +76,7 @@ TEST_CASE("a batch comes back in its order with the same outputs on one thread o
     CHECK(out_of(two[i])["draw"] == out_of(one[i])["draw"]);
     // Beside other instances, each gets one thread.
     CHECK(out_of(two[i])["threads"] == 1);
-    CHECK(one[i].wall_s >= 0);
+    CHECK(one[i].wall_ns >= 0);
   }
 }
 

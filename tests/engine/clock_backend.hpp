@@ -1,7 +1,9 @@
 #pragma once
 // A backend for controller tests: instances run their module at once, then complete after a
-// duration chosen per node, on a virtual clock the test controls.
+// duration chosen per node, on a virtual clock the test controls. Node events pushed with
+// push_event() are delivered at their time, before completions at the same time.
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <spdlog/sinks/null_sink.h>
@@ -37,19 +39,30 @@ class ClockBackend : public Backend {
 
   void start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) override {
     Completion c = run_instance(*registry_.find(spec.module), spec, *state, no_data_, logger_);
-    c.start_s = now_;
-    c.end_s = now_ + duration_(spec);
+    c.start_ns = now_;
+    c.end_ns = now_ + nanos_from_seconds(duration_(spec));
     // Ordered by (end time, instance id): deterministic.
-    queue_.emplace(std::make_pair(c.end_s, spec.id), std::move(c));
+    queue_.emplace(std::make_pair(c.end_ns, spec.id), std::move(c));
     ++started_;
   }
-  std::optional<Completion> next_completion(std::optional<double> until) override {
-    if (queue_.empty()) return std::nullopt;
-    auto it = queue_.begin();
-    if (until && it->first.first > *until) {
-      now_ = *until;
-      return std::nullopt;
+  // Delivers `e` from wait() at `at_ns` (events are kept in push order; push them in time order).
+  void push_event(Nanos at_ns, NodeEvent e) { events_.emplace_back(at_ns, e); }
+
+  BackendEvent wait(const WaitFor& w) override {
+    const std::optional<Nanos> next_end = queue_.empty() ? std::nullopt : std::optional(queue_.begin()->first.first);
+    if (!events_.empty() && (!next_end || events_.front().first <= *next_end) &&
+        (!w.until_ns || events_.front().first <= *w.until_ns)) {
+      now_ = std::max(now_, events_.front().first);
+      const NodeEvent e = events_.front().second;
+      events_.pop_front();
+      return e;
     }
+    if (!next_end) return Idle{};
+    if (w.until_ns && *next_end > *w.until_ns) {
+      now_ = *w.until_ns;
+      return Timeout{};
+    }
+    auto it = queue_.begin();
     now_ = it->first.first;
     Completion c = std::move(it->second);
     queue_.erase(it);
@@ -59,7 +72,7 @@ class ClockBackend : public Backend {
     std::erase_if(queue_, [id](const auto& e) { return e.first.second == id; });
     ++cancelled_;
   }
-  double now_s() const override { return now_; }
+  Nanos now_ns() const override { return now_; }
   ClockKind clock() const override { return ClockKind::Virtual; }
 
   int started_ = 0, cancelled_ = 0;
@@ -71,8 +84,9 @@ class ClockBackend : public Backend {
   std::function<double(const InstanceSpec&)> duration_;
   spdlog::logger logger_;
   LocalData no_data_;
-  double now_ = 0;
-  std::map<std::pair<double, uint64_t>, Completion> queue_;
+  Nanos now_ = 0;
+  std::map<std::pair<Nanos, uint64_t>, Completion> queue_;
+  std::deque<std::pair<Nanos, NodeEvent>> events_;
 };
 
 }  // namespace swarm::testing

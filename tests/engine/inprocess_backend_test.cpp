@@ -10,6 +10,7 @@
 #include "test_swarms.hpp"
 
 using namespace swarm;
+using swarm::testing::completion;
 using swarm::testing::LambdaSwarm;
 using swarm::testing::quiet_logger;
 
@@ -67,9 +68,9 @@ TEST_CASE("InProcessBackend lists its nodes sorted by id, all available, on a wa
   REQUIRE(among.size() == 2);
   CHECK(among[0].id == 1);
   CHECK(among[1].id == 2);
-  const double t0 = b.now_s();
+  const Nanos t0 = b.now_ns();
   CHECK(t0 >= 0);
-  CHECK(b.now_s() >= t0);
+  CHECK(b.now_ns() >= t0);
 }
 
 TEST_CASE("InProcessBackend refuses bad construction", "[inprocess]") {
@@ -89,17 +90,17 @@ TEST_CASE("InProcessBackend runs a module on its node's data and delivers in sta
   b.start(spec(2, "read", kServerNode), t.state.snapshot());  // the server's data
   std::vector<int> seen;
   for (int i = 0; i < 3; ++i) {
-    std::optional<Completion> c = b.next_completion(std::nullopt);
+    std::optional<Completion> c = completion(b.wait({}));
     REQUIRE(c);
     CHECK(c->spec.id == static_cast<uint64_t>(i));
     REQUIRE(c->status == InstanceStatus::Ok);
-    CHECK(c->start_s <= c->end_s);
+    CHECK(c->start_ns <= c->end_ns);
     REQUIRE(c->output.results.size() == 1);
     seen.push_back(to_dict(c->output.results[0].second)["n"].get<int>());
   }
   CHECK(seen == std::vector<int>{20, 0, -1});
   // Nothing in flight is a normal answer.
-  CHECK_FALSE(b.next_completion(std::nullopt));
+  CHECK(std::holds_alternative<Idle>(b.wait({})));
 }
 
 TEST_CASE("InProcessBackend reports a throwing task, an unknown module and a missing node as failed", "[inprocess]") {
@@ -108,19 +109,19 @@ TEST_CASE("InProcessBackend reports a throwing task, an unknown module and a mis
   b.start(spec(0, "throw", 0), t.state.snapshot());
   b.start(spec(1, "nope", 1), t.state.snapshot());
   b.start(spec(2, "read", 5), t.state.snapshot());
-  std::optional<Completion> thrown = b.next_completion(std::nullopt);
+  std::optional<Completion> thrown = completion(b.wait({}));
   REQUIRE(thrown);
   CHECK(thrown->status == InstanceStatus::Failed);
   CHECK_THAT(thrown->error, Catch::Contains("out of cheese"));
-  std::optional<Completion> unknown = b.next_completion(std::nullopt);
+  std::optional<Completion> unknown = completion(b.wait({}));
   REQUIRE(unknown);
   CHECK(unknown->status == InstanceStatus::Failed);
   CHECK_THAT(unknown->error, Catch::Contains("module 'nope' is not registered"));
-  std::optional<Completion> missing = b.next_completion(std::nullopt);
+  std::optional<Completion> missing = completion(b.wait({}));
   REQUIRE(missing);
   CHECK(missing->status == InstanceStatus::Failed);
   CHECK_THAT(missing->error, Catch::Contains("node 5 does not exist"));
-  CHECK_FALSE(b.next_completion(std::nullopt));
+  CHECK(std::holds_alternative<Idle>(b.wait({})));
 }
 
 TEST_CASE("InProcessBackend delivers nothing for a cancelled instance", "[inprocess]") {
@@ -128,13 +129,13 @@ TEST_CASE("InProcessBackend delivers nothing for a cancelled instance", "[inproc
   InProcessBackend b(t.reg, nodes({0, 1, 2}), 1, quiet_logger());
   for (uint64_t i = 0; i < 3; ++i) b.start(spec(i, "read", static_cast<NodeId>(i)), t.state.snapshot());
   b.cancel(1);  // before it ran
-  std::optional<Completion> first = b.next_completion(std::nullopt);
+  std::optional<Completion> first = completion(b.wait({}));
   REQUIRE(first);
   CHECK(first->spec.id == 0);
   b.cancel(2);  // after it ran, before it was delivered
-  CHECK_FALSE(b.next_completion(std::nullopt));
+  CHECK(std::holds_alternative<Idle>(b.wait({})));
   b.cancel(42);  // unknown: nothing to do
-  CHECK_FALSE(b.next_completion(std::nullopt));
+  CHECK(std::holds_alternative<Idle>(b.wait({})));
 }
 
 TEST_CASE("an InProcessBackend run is identical whatever the thread count", "[inprocess][determinism]") {

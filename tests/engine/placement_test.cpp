@@ -123,9 +123,9 @@ class OnOffBackend : public Backend {
     return out;
   }
   void start(const InstanceSpec&, std::shared_ptr<const StateReader>) override {}
-  std::optional<Completion> next_completion(std::optional<double>) override { return std::nullopt; }
+  BackendEvent wait(const WaitFor&) override { return Idle{}; }
   void cancel(uint64_t) override {}
-  double now_s() const override { return 0; }
+  Nanos now_ns() const override { return 0; }
   ClockKind clock() const override { return ClockKind::Virtual; }
   size_t asked = 0;
 

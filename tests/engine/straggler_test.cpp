@@ -132,11 +132,11 @@ TEST_CASE("instances behind a result edge carry over with their staleness", "[co
   CHECK(stale > 0);  // some updates were applied in a later iteration than they started in
   // Never more than 3 workers at once, and never two on one node: replay starts and ends.
   int running = 0, max_running = 0;
-  std::vector<std::pair<double, int>> deltas;  // (time, +1 start / -1 end), ends first on ties
+  std::vector<std::pair<Nanos, int>> deltas;  // (time, +1 start / -1 end), ends first on ties
   for (const auto& e : log.ends) {
     if (e.spec.alias != "worker") continue;
-    deltas.emplace_back(e.start_s, +1);
-    deltas.emplace_back(e.end_s, -1);
+    deltas.emplace_back(e.start_ns, +1);
+    deltas.emplace_back(e.end_ns, -1);
   }
   std::sort(deltas.begin(), deltas.end());
   for (auto [t, d] : deltas) max_running = std::max(max_running, running += d);

@@ -3,12 +3,15 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <spdlog/logger.h>
 #include <spdlog/sinks/null_sink.h>
 
+#include "swarm/backend.hpp"
 #include "swarm/registry.hpp"
 #include "swarm/swarm.hpp"
 #include "swarm/task_context.hpp"
@@ -48,6 +51,12 @@ inline std::shared_ptr<spdlog::logger> quiet_logger() {
 inline spdlog::logger& quiet() {
   static const std::shared_ptr<spdlog::logger> logger = quiet_logger();
   return *logger;
+}
+
+// The completion a backend's wait() returned, or nullopt if it returned something else.
+inline std::optional<Completion> completion(BackendEvent e) {
+  if (Completion* c = std::get_if<Completion>(&e)) return std::move(*c);
+  return std::nullopt;
 }
 
 }  // namespace swarm::testing

@@ -305,10 +305,10 @@ TEST_CASE("clients are sampled among the nodes on at the round's start", "[simul
   SimulatedBackend backend(reg, pop, fl::iid_data(train, test, 40, 7), {}, quiet());
   AvailabilityModel truth(pop.profiles(), pop.profile_assignment(), SimOptions{}.seed);
   struct Starts : ControllerObserver {
-    std::vector<std::pair<double, NodeId>> workers;
+    std::vector<std::pair<Nanos, NodeId>> workers;
     Backend* backend = nullptr;
     void on_instance_start(const InstanceSpec& spec) override {
-      if (spec.alias == "worker") workers.emplace_back(backend->now_s(), spec.node);
+      if (spec.alias == "worker") workers.emplace_back(backend->now_ns(), spec.node);
     }
   } starts;
   starts.backend = &backend;
@@ -320,7 +320,7 @@ TEST_CASE("clients are sampled among the nodes on at the round's start", "[simul
   REQUIRE(m.reports.size() == 5);
   for (const IterationReport& r : m.reports) CHECK(r.unplaced == 0);
   REQUIRE(starts.workers.size() == 5 * 6);
-  for (const auto& [t, node] : starts.workers) CHECK(truth.is_on(node, SimTime::from_seconds(t)));
+  for (const auto& [t, node] : starts.workers) CHECK(truth.is_on(node, SimTime::from_ns(t)));
 }
 
 namespace {
@@ -378,7 +378,36 @@ TEST_CASE("a run stops with NoNodeAvailable when no node will ever come on", "[s
   SimulatedBackend backend(reg, pop, no_data(), {}, quiet());
   Controller c(g, backend, {.max_iterations = 1000});
   CHECK_THROWS_AS(c.run(), NoNodeAvailable);
-  CHECK(backend.now_s() >= 1);
+  CHECK(backend.now_ns() >= nanos_from_seconds(1));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("SimulatedBackend::wait reports a node coming on, a timeout before it, and Idle after the last", "[simulated_backend]") {
+  // Node 0 is on during [50, 60) and [100, 200); node 1 during [0, 5) only.
+  const auto dir = std::filesystem::temp_directory_path() / "swarm_wait_node_on";
+  std::filesystem::create_directories(dir);
+  const auto trace = dir / "on.txt";
+  std::ofstream(trace) << "0 50 60\n0 100 200\n1 0 5\n";
+  ModuleRegistry reg = work_registry(1'000'000);
+  Population pop(uniform(2, traced(trace)));
+  SimulatedBackend backend(reg, pop, no_data(), {}, quiet());
+  const std::span<const NodeId> any;
+  // A time limit before the first node comes on: a timeout there.
+  BackendEvent e = backend.wait({.until_ns = nanos_from_seconds(10), .node_on = any});
+  CHECK(std::holds_alternative<Timeout>(e));
+  CHECK(backend.now_ns() == nanos_from_seconds(10));
+  // Node 0 comes on at 50 s.
+  e = backend.wait({.node_on = any});
+  REQUIRE(std::holds_alternative<NodeEvent>(e));
+  CHECK(std::get<NodeEvent>(e).node == 0);
+  CHECK(std::get<NodeEvent>(e).kind == NodeEvent::Kind::Changed);
+  CHECK(backend.now_ns() == nanos_from_seconds(50));
+  // Node 1's trace has ended: it never comes on again, whatever the time limit.
+  const NodeId one[] = {1};
+  CHECK(std::holds_alternative<Idle>(backend.wait({.until_ns = nanos_from_seconds(500), .node_on = one})));
+  // Nothing in flight and nothing to wait for.
+  CHECK(std::holds_alternative<Idle>(backend.wait({})));
+  CHECK(backend.now_ns() == nanos_from_seconds(50));
   std::filesystem::remove_all(dir);
 }
 
