@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -11,6 +12,7 @@
 #include "swarm/cli.hpp"
 #include "swarm/controller.hpp"
 #include "swarm/error.hpp"
+#include "swarm/registry.hpp"
 
 int swarm::cli::main(int argc, char** argv, const swarm::Registries& registries) {
   CLI::App app{"swarmsim: simulate and run federated-learning swarms (Manta-style task graphs) with real\n"
@@ -39,7 +41,11 @@ int swarm::cli::main(int argc, char** argv, const swarm::Registries& registries)
       } catch (const CLI::OptionNotFound&) {
       }
       if (sub == nullptr || sub->get_name() == "help") {
-        throw swarm::UsageError("help: no command '" + *topic + "'; commands: run, validate, sweep, report, partition");
+        std::vector<std::string> commands;  // as registered above: the list never goes stale
+        for (const CLI::App* c : app.get_subcommands([](CLI::App* a) { return a->get_name() != "help"; })) {
+          commands.push_back(c->get_name());
+        }
+        throw swarm::UsageError("help: " + swarm::unknown_name_message("command", *topic, commands));
       }
       std::fputs(sub->help(app.get_name()).c_str(), stdout);
     }

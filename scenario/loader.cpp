@@ -303,7 +303,11 @@ Dict scalar_value(Section& s, const std::string& key) {
 void read_backend_options(Section s, const BackendEntry& backend, Scenario& sc) {
   sc.backend_options = Dict::object();
   for (const std::string& key : backend.options) {
-    if (s.has(key)) sc.backend_options[key] = scalar_value(s, key);
+    if (s.has(key)) {
+      sc.backend_options[key] = scalar_value(s, key);
+    } else {
+      s.raw(key);  // declared though absent: finish() suggests it for a misspelt key
+    }
   }
   s.finish();
 }

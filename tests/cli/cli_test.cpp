@@ -145,6 +145,16 @@ TEST_CASE("help explains the command", "[cli]") {
   CHECK(r.out.find("Fashion-MNIST") != std::string::npos);
 }
 
+TEST_CASE("help names an unknown command's likely meaning and every command there is", "[cli]") {
+  Result r = swarm_cli("help rnu");
+  CHECK(r.code == 2);
+  CHECK_THAT(r.out, Catch::Contains("unknown command 'rnu' (did you mean 'run'?)") &&
+                        Catch::Contains("run, validate, sweep, report, partition"));
+  Result sweep = swarm_cli("help sweep");
+  CHECK(sweep.code == 0);
+  CHECK_THAT(sweep.out, Catch::Contains("--resume"));
+}
+
 namespace {
 
 std::filesystem::path write_scenario(const std::string& name, const std::string& text) {

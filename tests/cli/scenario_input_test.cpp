@@ -288,7 +288,7 @@ TEST_CASE("issue 9.16: swarm help prints the help of swarm or of a command", "[c
   CHECK(run.out == run_flag.out);
   auto bad = swarm_cli("help bogus");
   CHECK(bad.code == 2);
-  CHECK(bad.out.find("help: no command 'bogus'") != std::string::npos);
+  CHECK(bad.out.find("help: unknown command 'bogus'") != std::string::npos);
 }
 
 TEST_CASE("issue 9.16: backend inprocess refuses keys only the simulator models, naming the flag or key", "[cli][scenario]") {
