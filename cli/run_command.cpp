@@ -8,12 +8,14 @@
 #include <string>
 #include <thread>
 
+#include <signal.h>
 #include <sys/resource.h>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "cli/common.hpp"
+#include "deploy/deployment.hpp"
 #include "engine/text.hpp"
 #include "results/results.hpp"
 #include "scenario/runner.hpp"
@@ -82,7 +84,7 @@ void write_trace_csv(const std::string& path, const results::RunResult& run) {
   });
 }
 
-int run(RunOptions o, const Registries& registries) {
+int run_scenario(RunOptions o, const Registries& registries) {
   // Every output is checked before the run: a bad path must not cost the run its results.
   if (!o.out_file.empty()) check_output_path(o.out_file, "--out");
   if (!o.metrics_file.empty()) check_output_path(o.metrics_file, "--metrics");
@@ -164,7 +166,106 @@ int run(RunOptions o, const Registries& registries) {
   return 0;
 }
 
+// Ctrl-C and SIGTERM end a deployment in good order (nodes stopped, temporary files removed).
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    deploy::interrupt_flag() = false;
+    struct sigaction sa {};
+    sa.sa_handler = [](int) { deploy::interrupt_flag() = true; };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~InterruptGuard() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
+// The options real nodes share between `deploy` and `coordinator`.
+struct NodeFlags {
+  int heartbeat_ms = 0, dead_after_ms = 0;
+  bool insecure = false;
+  void add(CLI::App* cmd) {
+    cmd->add_option("--heartbeat-ms", heartbeat_ms, "Heartbeat interval both ways (default 200)")->check(CLI::Range(1, 60000));
+    cmd->add_option("--dead-after-ms", dead_after_ms, "Silence after which a node is dead (default 3000)")
+        ->check(CLI::Range(2, 600000));
+    cmd->add_flag("--insecure", insecure, "Plain TCP without CURVE encryption and authentication (trusted networks only)");
+  }
+  void apply(std::vector<scenario::Override>& ov) const {
+    ov.emplace_back("backend=nodes", "");
+    if (heartbeat_ms > 0) ov.emplace_back("backend_options.heartbeat_ms=" + std::to_string(heartbeat_ms), "--heartbeat-ms");
+    if (dead_after_ms > 0) ov.emplace_back("backend_options.dead_after_ms=" + std::to_string(dead_after_ms), "--dead-after-ms");
+    if (insecure) ov.emplace_back("backend_options.curve=false", "--insecure");
+  }
+};
+
+void add_run_outputs(CLI::App* cmd, RunOptions& o) {
+  cmd->add_option("file", o.file, "Scenario file (YAML, see scenarios/README.md); default: built-in");
+  cmd->add_option("-t,--threads", o.threads, "Threads for the coordinator's own tasks")
+      ->capture_default_str()->check(CLI::Range(1, 1024));
+  cmd->add_option("--out", o.out_file, "Write the run to this HDF5 results file (see docs/results.md)");
+  cmd->add_option("--metrics", o.metrics_file, "Write the per-round table as CSV");
+  cmd->add_flag("-v,--verbose", o.verbose, "Log what the coordinator and tasks do (to stderr)");
+}
+
 }  // namespace
+
+void add_deploy_commands(CLI::App& app, int& exit_code, const Registries& registries) {
+  {
+    auto o = std::make_shared<RunOptions>();
+    auto nf = std::make_shared<NodeFlags>();
+    auto launcher = std::make_shared<std::string>("local");
+    CLI::App* cmd = app.add_subcommand(
+        "deploy", "Run a scenario on real node processes: a coordinator and N node agents started here "
+                  "(keys in a private temporary folder, one shard folder per node, all stopped at the end, "
+                  "also on Ctrl-C). Same per-round lines and results file as `swarm run`.");
+    add_run_outputs(cmd, *o);
+    cmd->add_option("--launcher", *launcher, "Who starts the nodes: local (processes on this machine)")
+        ->capture_default_str()->check(CLI::IsMember({"local"}));
+    nf->add(cmd);
+    add_shortcut_flags(cmd, o->overrides, registries);
+    cmd->callback([o, nf, launcher, &exit_code, &registries] {
+      RunOptions run = *o;
+      nf->apply(run.overrides);
+      run.overrides.emplace_back("backend_options.launcher=" + *launcher, "--launcher");
+      InterruptGuard guard;
+      exit_code = run_scenario(run, registries);
+    });
+  }
+  {
+    auto o = std::make_shared<RunOptions>();
+    auto nf = std::make_shared<NodeFlags>();
+    auto bind = std::make_shared<std::string>("tcp://127.0.0.1:5555");
+    auto keys = std::make_shared<std::string>(), allow = std::make_shared<std::string>(),
+         shards = std::make_shared<std::string>();
+    CLI::App* cmd = app.add_subcommand(
+        "coordinator", "Run a scenario on node agents started elsewhere (`swarm node`): waits for the "
+                       "scenario's nodes to register, then runs with the same controller as `swarm run`.");
+    add_run_outputs(cmd, *o);
+    cmd->add_option("--bind", *bind, "Address the nodes connect to")->capture_default_str();
+    cmd->add_option("--keys", *keys, "Folder holding the coordinator's server.key_secret (swarm keys server --dir DIR)");
+    cmd->add_option("--allow", *allow, "Folder of the admitted nodes' public keys (*.key)");
+    cmd->add_option("--shards", *shards, "Write each node's shard folder here first (DIR/node-ID), from the scenario's partition");
+    nf->add(cmd);
+    add_shortcut_flags(cmd, o->overrides, registries);
+    cmd->callback([=, &exit_code, &registries] {
+      RunOptions run = *o;
+      nf->apply(run.overrides);
+      run.overrides.emplace_back("backend_options.launcher=none", "");
+      run.overrides.emplace_back("backend_options.bind=" + *bind, "--bind");
+      if (!keys->empty()) run.overrides.emplace_back("backend_options.keys=" + *keys, "--keys");
+      if (!allow->empty()) run.overrides.emplace_back("backend_options.allow=" + *allow, "--allow");
+      if (!shards->empty()) run.overrides.emplace_back("backend_options.shards=" + *shards, "--shards");
+      InterruptGuard guard;
+      exit_code = run_scenario(run, registries);
+    });
+  }
+}
 
 void add_run_command(CLI::App& app, int& exit_code, const Registries& registries) {
   auto o = std::make_shared<RunOptions>();
@@ -182,7 +283,7 @@ void add_run_command(CLI::App& app, int& exit_code, const Registries& registries
   cmd->add_option("--trace", o->trace_file, "Write the event trace (CSV: time_s,node,event,task,instance,bytes)");
   cmd->add_flag("-v,--verbose", o->verbose, "Log what tasks do (to stderr)");
   add_shortcut_flags(cmd, o->overrides, registries);
-  cmd->callback([o, &exit_code, &registries] { exit_code = run(*o, registries); });
+  cmd->callback([o, &exit_code, &registries] { exit_code = run_scenario(*o, registries); });
 }
 
 }  // namespace swarm::cli

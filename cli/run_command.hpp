@@ -11,4 +11,8 @@ namespace swarm::cli {
 // outlive the parse.
 void add_run_command(CLI::App& app, int& exit_code, const Registries& registries);
 
+// `swarm deploy` (coordinator and local node processes) and `swarm coordinator` (nodes started
+// elsewhere): `swarm run` on backend "nodes" (deploy/deployment.hpp).
+void add_deploy_commands(CLI::App& app, int& exit_code, const Registries& registries);
+
 }  // namespace swarm::cli

@@ -71,6 +71,32 @@ std::map<NodeId, Blob> StateSnapshot::select(const std::string& tag, Scope scope
 
 bool StateSnapshot::has_alias(const std::string& alias) const { return graph_->find(alias).has_value(); }
 
+std::vector<std::pair<std::string, Blob>> StateSnapshot::globals() const {
+  std::vector<std::pair<std::string, Blob>> out;
+  out.reserve(globals_.size());
+  for (const auto& [key, g] : globals_) out.emplace_back(key, g.value);
+  return out;
+}
+
+std::vector<StateSnapshot::ResultEntry> StateSnapshot::results() const {
+  std::vector<ResultEntry> out;
+  out.reserve(results_.size());
+  for (const auto& r : results_) out.push_back({r.task, r.node, r.tag, r.value});
+  return out;
+}
+
+std::vector<std::string> StateSnapshot::aliases() const {
+  std::vector<std::string> out;
+  for (int t = 0; t < graph_->num_tasks(); ++t) out.push_back(graph_->task(t).alias());
+  return out;
+}
+
+std::vector<int> StateSnapshot::predecessors(int task) const {
+  std::vector<int> out = graph_->predecessors(task);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 bool SwarmState::has_alias(const std::string& alias) const {
   return graph_.find(alias).has_value();
 }

@@ -5,6 +5,7 @@
 #include "swarm/fl/modules.hpp"
 #include "swarm/inprocess_backend.hpp"
 #include "swarm/registries.hpp"
+#include "deploy/deployment.hpp"
 #include "scenario/scenario.hpp"
 #include "sim/simulated_backend.hpp"
 
@@ -61,6 +62,7 @@ std::unique_ptr<Backend> make_inprocess(const BackendArgs& args) {
 void register_builtin_backends(BackendRegistry& registry) {
   registry.add("sim", {make_sim, ClockKind::Virtual, "simulated", {}});
   registry.add("inprocess", {make_inprocess, ClockKind::Wall, "in-process, wall clock", {}});
+  deploy::register_deploy_backend(registry);
 }
 
 }  // namespace swarm::scenario

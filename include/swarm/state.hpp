@@ -111,6 +111,20 @@ class StateSnapshot final : public StateReader {
   std::span<const NodeId> node_ids() const override { return *node_ids_; }
   bool has_alias(const std::string& alias) const override;
 
+  // What a backend that ships the snapshot to a remote node sends: every global, every result
+  // of the iteration in arrival order, the graph's aliases (by task index) and a task's
+  // predecessors (sorted: what Scope::Last reads).
+  struct ResultEntry {
+    int task;
+    NodeId node;
+    const std::string& tag;
+    const Blob& value;
+  };
+  std::vector<std::pair<std::string, Blob>> globals() const;
+  std::vector<ResultEntry> results() const;
+  std::vector<std::string> aliases() const;
+  std::vector<int> predecessors(int task) const;
+
  private:
   const SwarmGraph* graph_;
   std::shared_ptr<const std::vector<NodeId>> node_ids_;

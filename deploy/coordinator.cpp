@@ -1,0 +1,397 @@
+#include "deploy/coordinator.hpp"
+
+#include <algorithm>
+#include <atomic>
+
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "deploy/wire.hpp"
+#include "swarm/state.hpp"
+
+namespace swarm::deploy {
+namespace {
+
+constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
+
+std::string z85(const void* key32) {
+  char out[41];
+  zmq_z85_encode(out, static_cast<const uint8_t*>(key32), 32);
+  return out;
+}
+
+std::string describe(NodeId id) { return id == kServerNode ? "the server" : "node " + std::to_string(id); }
+
+}  // namespace
+
+struct Coordinator::Sockets {
+  zmq::context_t context{1};
+  zmq::socket_t router{context, zmq::socket_type::router};
+  zmq::socket_t zap{context, zmq::socket_type::rep};
+  std::thread zap_thread;
+  std::atomic<bool> stop{false};
+};
+
+Coordinator::Coordinator(const ModuleRegistry& modules, CoordinatorOptions options,
+                         std::shared_ptr<spdlog::logger> logger, LocalData server_data)
+    : modules_(modules),
+      options_(std::move(options)),
+      logger_(std::move(logger)),
+      server_data_(std::move(server_data)),
+      epoch_(std::chrono::steady_clock::now()),
+      zmq_(std::make_unique<Sockets>()),
+      nodes_(static_cast<size_t>(std::max<int64_t>(0, options_.nodes))) {
+  if (options_.nodes < 1) throw UsageError("a deployment needs at least one node");
+  if (!(options_.heartbeat_ns > 0) || !(options_.dead_after_ns > options_.heartbeat_ns)) {
+    throw UsageError("the heartbeat interval must be > 0 and shorter than the time after which a node is dead");
+  }
+  zmq::socket_t& r = zmq_->router;
+  r.set(zmq::sockopt::linger, 1000);
+  r.set(zmq::sockopt::router_mandatory, 1);
+  r.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(options_.max_message_bytes));
+  if (options_.curve) {
+    if (!zmq_has("curve")) throw Error("this libzmq has no CURVE security");
+    // The ZAP handler answers the handshake of every connecting node: allowed keys only.
+    std::sort(options_.allowed_keys.begin(), options_.allowed_keys.end());
+    zmq_->zap.bind(kZapEndpoint);
+    zmq_->zap_thread = std::thread([this, allowed = options_.allowed_keys] {
+      zmq::socket_t& zap = zmq_->zap;
+      while (!zmq_->stop) {
+        zmq::pollitem_t item{zap.handle(), 0, ZMQ_POLLIN, 0};
+        if (!poll_interruptible(&item, 1, std::chrono::milliseconds(100)) || !(item.revents & ZMQ_POLLIN)) continue;
+        std::vector<zmq::message_t> req;
+        if (!zmq::recv_multipart(zap, std::back_inserter(req), zmq::recv_flags::dontwait)) continue;
+        std::string status = "400", text = "malformed ZAP request", user;
+        if (req.size() >= 7 && req[5].to_string() == "CURVE" && req[6].size() == 32) {
+          const std::string key = z85(req[6].data());
+          if (std::binary_search(allowed.begin(), allowed.end(), key)) {
+            status = "200", text = "OK", user = key;
+          } else {
+            text = "key not allowed";
+            logger_->warn("refused a connection from {} with a key not in the allowed folder: {}", req[3].to_string(), key);
+          }
+        }
+        const std::string version = req.empty() ? "1.0" : req[0].to_string();
+        const std::string request = req.size() > 1 ? req[1].to_string() : "";
+        zap.send(zmq::buffer(version), zmq::send_flags::sndmore);
+        zap.send(zmq::buffer(request), zmq::send_flags::sndmore);
+        zap.send(zmq::buffer(status), zmq::send_flags::sndmore);
+        zap.send(zmq::buffer(text), zmq::send_flags::sndmore);
+        zap.send(zmq::buffer(user), zmq::send_flags::sndmore);
+        zap.send(zmq::str_buffer(""), zmq::send_flags::none);
+      }
+    });
+    r.set(zmq::sockopt::curve_server, 1);
+    r.set(zmq::sockopt::curve_secretkey, options_.server_keys.secret_key);
+    r.set(zmq::sockopt::zap_domain, "swarmsim");
+  }
+  try {
+    r.bind(options_.bind);
+  } catch (const zmq::error_t& e) {
+    zmq_->stop = true;
+    if (zmq_->zap_thread.joinable()) zmq_->zap_thread.join();
+    throw Error("cannot bind " + options_.bind + ": " + e.what());
+  }
+  endpoint_ = r.get(zmq::sockopt::last_endpoint);
+  logger_->info("coordinator listening on {} ({}), waiting for {} node(s)", endpoint_,
+                options_.curve ? "CURVE" : "plain TCP", options_.nodes);
+}
+
+Coordinator::~Coordinator() { shutdown(); }
+
+void Coordinator::shutdown() {
+  if (!zmq_ || zmq_->stop) return;
+  for (Node& n : nodes_) {
+    if (!n.alive) continue;
+    try {
+      send(n.routing_id, Bye{});
+    } catch (const std::exception&) {  // the node is gone already
+    }
+  }
+  zmq_->router.close();
+  zmq_->stop = true;
+  if (zmq_->zap_thread.joinable()) zmq_->zap_thread.join();
+  for (Node& n : nodes_) n.alive = false;
+}
+
+Nanos Coordinator::now_ns() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - epoch_).count();
+}
+
+void Coordinator::send(const std::string& routing_id, const Message& m) {
+  wire_.bytes_sent += send_message(zmq_->router, m, &routing_id);
+  ++wire_.messages_sent;
+}
+
+Coordinator::Node* Coordinator::node_of(const std::string& routing_id) {
+  for (Node& n : nodes_) {
+    if (n.alive && n.routing_id == routing_id) return &n;
+  }
+  return nullptr;
+}
+
+bool Coordinator::receive() {
+  bool any = false;
+  while (std::optional<Received> r = receive_frames(zmq_->router)) {
+    any = true;
+    ++wire_.messages_received;
+    if (r->frames.size() < 2) {
+      ++wire_.messages_dropped;
+      continue;
+    }
+    wire_.bytes_received += r->wire_bytes - framed_size(r->frames[0].size());
+    const std::string routing_id = r->frames[0].to_string();
+    std::string key;
+    if (options_.curve) {
+      try {
+        key = r->frames[1].gets("User-Id");
+      } catch (const zmq::error_t&) {
+      }
+    }
+    Node* from = node_of(routing_id);
+    const std::string who = from ? describe(from->info.node) : "an unregistered peer";
+    try {
+      handle(routing_id, key, decode_frames(r->frames, 1, options_.max_message_bytes));
+    } catch (const ProtocolError& e) {
+      ++wire_.messages_dropped;
+      logger_->warn("dropped a message from {}: {}", who, e.what());
+    }
+  }
+  return any;
+}
+
+void Coordinator::handle(const std::string& routing_id, const std::string& key, Message m) {
+  const Nanos now = now_ns();
+  if (Register* reg = std::get_if<Register>(&m)) {
+    auto refuse = [&](const std::string& why) {
+      logger_->warn("refused node {}: {}", reg->node, why);
+      send(routing_id, Refused{why});
+    };
+    if (reg->node >= nodes_.size()) {
+      return refuse("node id " + std::to_string(reg->node) + " is not one of this run's nodes (0 to " +
+                    std::to_string(nodes_.size() - 1) + ")");
+    }
+    Node& n = nodes_[reg->node];
+    if (n.alive && n.routing_id == routing_id) {  // a repeated registration: welcome again
+      send(routing_id, Welcome{static_cast<uint32_t>(options_.heartbeat_ns / 1'000'000)});
+      return;
+    }
+    if (n.alive) return refuse("node id " + std::to_string(reg->node) + " is in use by another connection");
+    if (options_.curve) {
+      for (const Node& other : nodes_) {
+        if (other.alive && other.key == key) {
+          return refuse("its key is in use by node " + std::to_string(other.info.node) + "'s connection");
+        }
+      }
+      if (!n.key.empty() && n.key != key) {
+        return refuse("node " + std::to_string(reg->node) + " registered before with another key");
+      }
+    }
+    if (!options_.kernel.empty() && reg->kernel != options_.kernel) {
+      return refuse("it runs the GEMM kernel " + reg->kernel + ", the coordinator " + options_.kernel +
+                    " (kernels give different numbers; set OPENBLAS_CORETYPE alike)");
+    }
+    const bool rejoin = n.last_seen > 0;
+    n.alive = true;
+    n.routing_id = routing_id;
+    n.key = key;
+    n.last_seen = now;
+    n.info = *reg;
+    n.traits.datasets = reg->datasets;
+    send(routing_id, Welcome{static_cast<uint32_t>(options_.heartbeat_ns / 1'000'000)});
+    logger_->info("node {} {} ({} cores, {:.1f} GFLOP/s, kernel {}, datasets {})", reg->node,
+                  rejoin ? "rejoined" : "registered", reg->cores, reg->flops / 1e9, reg->kernel,
+                  fmt::join(reg->datasets, ","));
+    if (rejoin) events_.push_back({NodeEvent::Kind::Changed, reg->node});
+    return;
+  }
+  Node* n = node_of(routing_id);
+  if (n == nullptr) {
+    ++wire_.messages_dropped;
+    logger_->debug("dropped a '{}' message from an unregistered peer", type_name(m));
+    return;
+  }
+  n->last_seen = now;
+  if (Done* d = std::get_if<Done>(&m)) {
+    auto it = flights_.find(d->instance);
+    if (it == flights_.end() || it->second.spec.node != n->info.node || it->second.done) {
+      ++wire_.messages_dropped;
+      logger_->warn("dropped a result from node {} for instance {}, which it is not running", n->info.node, d->instance);
+      return;
+    }
+    Completion c;
+    c.spec = it->second.spec;
+    c.status = d->status;
+    c.error = std::move(d->error);
+    c.diverged = d->diverged;
+    c.output = std::move(d->output);
+    c.wall_ns = d->wall_ns;
+    c.start_ns = it->second.started;
+    c.end_ns = std::max(now, c.start_ns);
+    it->second.done = std::move(c);
+  } else if (const ErrorReport* e = std::get_if<ErrorReport>(&m)) {
+    logger_->warn("node {} refused a message: {}", n->info.node, e->reason);
+  } else if (!std::holds_alternative<Heartbeat>(m)) {
+    ++wire_.messages_dropped;
+    logger_->warn("dropped a '{}' message from node {}: nodes do not send those", type_name(m), n->info.node);
+  }
+}
+
+void Coordinator::declare_dead(NodeId id, const std::string& why) {
+  Node& n = nodes_[id];
+  n.alive = false;
+  logger_->warn("node {} is dead: {}", id, why);
+  events_.push_back({NodeEvent::Kind::Died, id});
+  for (auto& [instance, f] : flights_) {
+    if (f.spec.node != id || f.done) continue;
+    Completion c;
+    c.spec = f.spec;
+    c.status = InstanceStatus::Lost;
+    c.loss = LossCause::Crash;
+    c.start_ns = f.started;
+    c.end_ns = std::max(now_ns(), f.started);
+    f.done = std::move(c);
+  }
+}
+
+void Coordinator::heartbeat_and_reap() {
+  const Nanos now = now_ns();
+  if (now - last_heartbeat_ >= options_.heartbeat_ns) {
+    last_heartbeat_ = now;
+    for (Node& n : nodes_) {
+      if (n.alive) send(n.routing_id, Heartbeat{});
+    }
+  }
+  for (Node& n : nodes_) {
+    if (n.alive && now - n.last_seen > options_.dead_after_ns) {
+      declare_dead(n.info.node, "silent for " + std::to_string((now - n.last_seen) / 1'000'000) + " ms");
+    }
+  }
+}
+
+void Coordinator::wait_for_nodes(const std::function<bool()>& give_up) {
+  const Nanos deadline = now_ns() + options_.register_timeout_ns;
+  for (;;) {
+    if (std::all_of(nodes_.begin(), nodes_.end(), [](const Node& n) { return n.alive; })) return;
+    std::string missing;
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      if (!nodes_[i].alive) missing += (missing.empty() ? "" : ", ") + std::to_string(i);
+    }
+    if (give_up && give_up()) throw Error("gave up waiting for nodes " + missing + " to register");
+    if (options_.interrupted && *options_.interrupted) throw Error("interrupted while waiting for nodes " + missing);
+    const Nanos now = now_ns();
+    if (now >= deadline) {
+      throw Error("nodes " + missing + " did not register within " +
+                  std::to_string(options_.register_timeout_ns / 1'000'000'000) + " s at " + endpoint_);
+    }
+    zmq::pollitem_t item{zmq_->router.handle(), 0, ZMQ_POLLIN, 0};
+    poll_interruptible(&item, 1, std::chrono::milliseconds(std::min<Nanos>(100, (deadline - now) / 1'000'000 + 1)));
+    receive();
+    heartbeat_and_reap();
+  }
+}
+
+std::vector<NodeId> Coordinator::node_ids() {
+  std::vector<NodeId> out(nodes_.size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<NodeId>(i);
+  return out;
+}
+
+std::vector<NodeDescriptor> Coordinator::available_nodes() {
+  std::vector<NodeDescriptor> out;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    if (n.alive) out.push_back({static_cast<NodeId>(i), n.info.flops, n.info.cores, n.info.memory_bytes, &n.traits});
+  }
+  return out;
+}
+
+void Coordinator::start(const InstanceSpec& spec, std::shared_ptr<const StateReader> state) {
+  Flight& f = flights_[spec.id];
+  f.spec = spec;
+  f.started = now_ns();
+  if (spec.node == kServerNode) {
+    server_pending_.push_back({spec, std::move(state)});
+    return;
+  }
+  if (spec.node >= nodes_.size() || !nodes_[spec.node].alive) {
+    Completion c;
+    c.spec = spec;
+    c.status = InstanceStatus::Lost;
+    c.loss = LossCause::Offline;
+    c.start_ns = c.end_ns = f.started;
+    f.done = std::move(c);
+    return;
+  }
+  const auto* snapshot = dynamic_cast<const StateSnapshot*>(state.get());
+  if (snapshot == nullptr) throw BackendError("the real-node backend ships StateSnapshots only");
+  Run run;
+  run.spec = spec;
+  const std::span<const NodeId> ids = snapshot->node_ids();
+  run.node_ids.assign(ids.begin(), ids.end());
+  run.aliases = snapshot->aliases();
+  run.predecessors = snapshot->predecessors(spec.task);
+  run.globals = snapshot->globals();
+  for (const auto& r : snapshot->results()) run.results.push_back({r.task, r.node, r.tag, r.value});
+  send(nodes_[spec.node].routing_id, run);
+}
+
+void Coordinator::run_server_batch() {
+  DataProvider data = [this](NodeId id) {
+    if (id != kServerNode) throw UsageError(describe(id) + " runs remotely");
+    return server_data_;
+  };
+  const Nanos start = now_ns();
+  std::vector<Completion> batch = run_batch(modules_, server_pending_, data, options_.threads, *logger_);
+  server_pending_.clear();
+  for (Completion& c : batch) {
+    auto it = flights_.find(c.spec.id);
+    if (it == flights_.end()) continue;  // cancelled meanwhile
+    c.start_ns = start;
+    c.end_ns = start + c.wall_ns;
+    it->second.done = std::move(c);
+  }
+}
+
+BackendEvent Coordinator::wait(const WaitFor& w) {
+  if (!server_pending_.empty()) run_server_batch();
+  const Nanos began = now_ns();
+  for (;;) {
+    if (!flights_.empty() && flights_.begin()->second.done) {
+      Completion c = std::move(*flights_.begin()->second.done);
+      flights_.erase(flights_.begin());
+      return c;
+    }
+    if (!events_.empty()) {
+      const NodeEvent e = events_.front();
+      events_.pop_front();
+      return e;
+    }
+    if (options_.interrupted && *options_.interrupted) throw Error("interrupted");
+    const Nanos now = now_ns();
+    if (flights_.empty()) {
+      // Waiting for a node to come back, for as long as nodes are given to register.
+      if (!w.node_on || now - began > options_.register_timeout_ns) return Idle{};
+    }
+    if (w.until_ns && now >= *w.until_ns) return Timeout{};
+    Nanos timeout = options_.heartbeat_ns - (now - last_heartbeat_);
+    if (w.until_ns) timeout = std::min(timeout, *w.until_ns - now);
+    timeout = std::max<Nanos>(timeout, 0);
+    zmq::pollitem_t item{zmq_->router.handle(), 0, ZMQ_POLLIN, 0};
+    poll_interruptible(&item, 1, std::chrono::milliseconds(timeout / 1'000'000 + 1));
+    receive();
+    heartbeat_and_reap();
+  }
+}
+
+void Coordinator::cancel(uint64_t instance_id) {
+  auto it = flights_.find(instance_id);
+  if (it == flights_.end()) return;
+  const NodeId node = it->second.spec.node;
+  const bool running = !it->second.done;
+  flights_.erase(it);
+  std::erase_if(server_pending_, [instance_id](const PendingInstance& p) { return p.spec.id == instance_id; });
+  if (running && node < nodes_.size() && nodes_[node].alive) send(nodes_[node].routing_id, Cancel{instance_id});
+}
+
+}  // namespace swarm::deploy

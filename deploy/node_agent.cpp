@@ -1,0 +1,228 @@
+#include "deploy/node_agent.hpp"
+
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include <zmq.hpp>
+
+#include "deploy/shard.hpp"
+#include "deploy/wire.hpp"
+#include "ml/gemm.hpp"
+#include "swarm/task_context.hpp"
+
+namespace swarm::deploy {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The state an instance reads, as the coordinator shipped it (a StateSnapshot's content).
+class ShippedState final : public StateReader {
+ public:
+  explicit ShippedState(Run run) : run_(std::move(run)) {}
+  std::optional<Blob> global(const std::string& key) const override {
+    for (const auto& [k, v] : run_.globals) {
+      if (k == key) return v;
+    }
+    return std::nullopt;
+  }
+  std::map<NodeId, Blob> select(const std::string& tag, Scope scope, int /*reader_task*/) const override {
+    std::map<NodeId, Blob> out;  // later values replace earlier ones, as in SwarmState
+    for (const ShippedResult& r : run_.results) {
+      if (r.tag != tag) continue;
+      if (scope == Scope::Last && !std::binary_search(run_.predecessors.begin(), run_.predecessors.end(), r.task)) continue;
+      out[r.node] = r.value;
+    }
+    return out;
+  }
+  std::span<const NodeId> node_ids() const override { return run_.node_ids; }
+  bool has_alias(const std::string& alias) const override {
+    return std::find(run_.aliases.begin(), run_.aliases.end(), alias) != run_.aliases.end();
+  }
+  const InstanceSpec& spec() const { return run_.spec; }
+
+ private:
+  Run run_;
+};
+
+// Instances running on task threads; the agent's loop collects what they finished.
+class Tasks {
+ public:
+  explicit Tasks(zmq::context_t& context) : wake_out_(context, zmq::socket_type::push), wake_in_(context, zmq::socket_type::pull) {
+    wake_in_.bind("inproc://swarm-node-wake");
+    wake_out_.connect("inproc://swarm-node-wake");
+  }
+  ~Tasks() {
+    for (std::thread& t : threads_) t.join();
+  }
+  zmq::socket_t& wake() { return wake_in_; }
+  size_t busy() const {
+    std::lock_guard lock(mutex_);
+    return running_;
+  }
+  void run(const ModuleFn* fn, std::shared_ptr<ShippedState> state, const LocalData& data, int threads,
+           spdlog::logger& logger) {
+    {
+      std::lock_guard lock(mutex_);
+      ++running_;
+    }
+    threads_.emplace_back([this, fn, state, &data, threads, &logger] {
+      Done d;
+      d.instance = state->spec().id;
+      if (fn == nullptr) {
+        d.status = InstanceStatus::Failed;
+        d.error = "module '" + state->spec().module + "' is not registered on this node";
+      } else {
+        Completion c = run_instance(*fn, state->spec(), *state, data, logger, threads);
+        d.status = c.status;
+        d.error = std::move(c.error);
+        d.diverged = c.diverged;
+        d.wall_ns = c.wall_ns;
+        d.output = std::move(c.output);
+      }
+      {
+        std::lock_guard lock(mutex_);
+        done_.push_back(std::move(d));
+        --running_;
+        wake_out_.send(zmq::str_buffer("!"), zmq::send_flags::dontwait);
+      }
+    });
+  }
+  std::deque<Done> take() {
+    zmq::message_t m;
+    while (wake_in_.recv(m, zmq::recv_flags::dontwait)) {
+    }
+    std::lock_guard lock(mutex_);
+    return std::exchange(done_, {});
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  zmq::socket_t wake_out_, wake_in_;  // wake_out_ is used under mutex_
+  std::vector<std::thread> threads_;
+  std::deque<Done> done_;
+  size_t running_ = 0;
+};
+
+double measure_flops() {
+  // The speed placement ranks nodes by: a short burst of the model kernels' own GEMM.
+  return 1e9 * std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
+
+std::string gemm_kernel() { return ml::gemm_backend(); }
+
+int run_node_agent(const ModuleRegistry& modules, const NodeAgentOptions& o, spdlog::logger& logger) {
+  const Shard shard = read_shard(o.data);
+  Register reg;
+  reg.node = shard.node;
+  reg.cores = std::max(1u, std::thread::hardware_concurrency());
+  reg.memory_bytes = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
+  reg.flops = measure_flops();
+  reg.kernel = gemm_kernel();
+  for (const auto& [name, value] : shard.data) reg.datasets.push_back(name);
+
+  zmq::context_t context(1);
+  Tasks tasks(context);
+  std::unique_ptr<zmq::socket_t> socket;
+  Nanos heartbeat_ns = 200'000'000;
+  auto now = [start = Clock::now()] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+  };
+  Nanos last_heard = 0, last_sent = 0, retry_at = 0;
+  bool registered = false;
+  int refusals = 0;
+  std::set<uint64_t> cancelled;
+
+  auto send = [&](const Message& m) {
+    send_message(*socket, m);
+    last_sent = now();
+  };
+  auto connect = [&] {
+    socket = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
+    socket->set(zmq::sockopt::linger, 1000);
+    socket->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(o.max_message_bytes));
+    if (o.curve) {
+      socket->set(zmq::sockopt::curve_serverkey, o.server_key);
+      socket->set(zmq::sockopt::curve_publickey, o.keys.public_key);
+      socket->set(zmq::sockopt::curve_secretkey, o.keys.secret_key);
+    }
+    socket->connect(o.connect);
+    registered = false;
+    last_heard = now();
+    send(reg);
+    logger.info("node {}: registering with {}", reg.node, o.connect);
+  };
+  connect();
+
+  for (;;) {
+    if (o.stop && *o.stop) {
+      logger.info("node {}: stopping (signal)", reg.node);
+      return 0;
+    }
+    zmq::pollitem_t items[] = {{socket->handle(), 0, ZMQ_POLLIN, 0}, {tasks.wake().handle(), 0, ZMQ_POLLIN, 0}};
+    poll_interruptible(items, 2, std::chrono::milliseconds(heartbeat_ns / 1'000'000));
+    while (std::optional<Received> r = receive_frames(*socket)) {
+      last_heard = now();
+      Message m;
+      try {
+        m = decode_frames(r->frames, 0, o.max_message_bytes);
+      } catch (const ProtocolError& e) {
+        logger.warn("node {}: dropped a message: {}", reg.node, e.what());
+        send(ErrorReport{e.what()});
+        continue;
+      }
+      if (const Welcome* w = std::get_if<Welcome>(&m)) {
+        registered = true;
+        heartbeat_ns = Nanos{w->heartbeat_ms} * 1'000'000;
+        logger.info("node {}: registered", reg.node);
+      } else if (const Refused* f = std::get_if<Refused>(&m)) {
+        logger.warn("node {}: refused by the coordinator: {}", reg.node, f->reason);
+        if (++refusals >= o.max_refusals) return 3;
+        retry_at = now() + 1'000'000'000;
+      } else if (Run* run = std::get_if<Run>(&m)) {
+        if (!registered || run->spec.node != reg.node) {
+          const std::string why = "instance " + std::to_string(run->spec.id) + " is for node " +
+                                  std::to_string(run->spec.node) + (registered ? "" : " and this node is not registered");
+          logger.warn("node {}: dropped a run: {}", reg.node, why);
+          send(ErrorReport{why});
+          continue;
+        }
+        const ModuleFn* fn = modules.find(run->spec.module);  // before the run is moved
+        tasks.run(fn, std::make_shared<ShippedState>(std::move(*run)), shard.data, o.threads, logger);
+      } else if (const Cancel* c = std::get_if<Cancel>(&m)) {
+        cancelled.insert(c->instance);
+      } else if (std::holds_alternative<Bye>(m)) {
+        logger.info("node {}: the coordinator said bye", reg.node);
+        return 0;
+      } else if (!std::holds_alternative<Heartbeat>(m)) {
+        send(ErrorReport{std::string("a node does not take '") + type_name(m) + "' messages"});
+      }
+    }
+    for (Done& d : tasks.take()) {
+      if (cancelled.erase(d.instance)) continue;
+      send(d);
+    }
+    const Nanos t = now();
+    if (retry_at > 0 && t >= retry_at) {
+      retry_at = 0;
+      send(reg);
+    }
+    if (t - last_heard > o.dead_after_ns) {
+      logger.warn("node {}: the coordinator is silent for {} ms; reconnecting", reg.node, (t - last_heard) / 1'000'000);
+      connect();
+    } else if (registered && t - last_sent >= heartbeat_ns) {
+      send(Heartbeat{static_cast<uint32_t>(tasks.busy())});
+    }
+  }
+}
+
+}  // namespace swarm::deploy

@@ -1,0 +1,85 @@
+// `swarm deploy` end to end on loopback: 4 local node processes learn, with the very same
+// per-round numbers as `swarm run --backend inprocess`; `swarm keys`; a node with a key the
+// coordinator does not allow is refused.
+
+#include <regex>
+
+#include <catch2/catch.hpp>
+
+#include "tests/cli/run_cli.hpp"
+
+using swarm::testing::fresh_dir;
+using swarm::testing::swarm_cli;
+using swarm::testing::write_file;
+
+namespace {
+
+const char* kScenario = "name: d\nseed: 3\nswarm: {rounds: 4, clients_per_round: 4}\nmodel: {hidden: [16]}\n"
+                        "training: {lr: 0.1}\ndata: {dataset: synthetic, samples: 1200}\npopulation: {nodes: 4}\n";
+
+// "round accuracy loss used" of every round line.
+std::vector<std::string> rounds(const std::string& out) {
+  std::vector<std::string> rows;
+  const std::regex row(R"(^\s+(\d+)\s+[0-9.]+\s+([0-9.]+)\s+([0-9.]+)\s+(\d+))");
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_search(line, m, row)) rows.push_back(m[1].str() + " " + m[2].str() + " " + m[3].str() + " " + m[4].str());
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("swarm deploy runs 4 local nodes that learn, with the numbers of an in-process run", "[deploy][cli]") {
+  const auto dir = fresh_dir("swarm_deploy_cli");
+  const auto file = write_file(dir, "d.yaml", kScenario);
+  auto deployed = swarm_cli("deploy " + file.string() + " --launcher local --out " + (dir / "d.h5").string());
+  INFO(deployed.out);
+  REQUIRE(deployed.code == 0);
+  CHECK_THAT(deployed.out, Catch::Contains("4 nodes (real nodes, wall clock)"));
+  auto local = swarm_cli("run " + file.string() + " --backend inprocess");
+  INFO(local.out);
+  REQUIRE(local.code == 0);
+  const auto a = rounds(deployed.out), b = rounds(local.out);
+  REQUIRE(a.size() == 4);
+  CHECK(a == b);
+  std::smatch m;
+  REQUIRE(std::regex_search(deployed.out, m, std::regex("final accuracy ([0-9.]+)")));
+  CHECK(std::stod(m[1]) > 0.4);  // 4 classes: chance is 0.25
+  CHECK(std::filesystem::exists(dir / "d.h5"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a coordinator refuses a node whose key it does not allow", "[deploy][cli]") {
+  const auto dir = fresh_dir("swarm_deploy_refuse");
+  REQUIRE(swarm_cli("keys server --dir " + (dir / "keys").string()).code == 0);
+  REQUIRE(swarm_cli("keys node-0 --dir " + (dir / "keys").string()).code == 0);
+  REQUIRE(swarm_cli("keys stranger --dir " + (dir / "other").string()).code == 0);
+  std::filesystem::create_directories(dir / "allow");
+  std::filesystem::copy_file(dir / "keys" / "node-0.key", dir / "allow" / "node-0.key");
+  const auto file = write_file(dir, "d.yaml", std::string(kScenario) + "backend_options: {register_timeout_s: 2}\n");
+  std::filesystem::create_directories(dir / "stranger");
+  write_file(dir / "stranger", "shard.json", R"({"format": "swarmsim-shard", "version": 1, "node": 0, "datasets": {}})");
+  // The stranger's node runs in the background while the coordinator waits 2 s for node 0,
+  // refusing the stranger's handshake, and gives up; the node is then stopped by its PID.
+  const std::string bin = std::getenv("SWARM_BIN") ? std::getenv("SWARM_BIN") : "build/bin";
+  const std::string node = bin + "/swarm node --connect tcp://127.0.0.1:45731 --server-key " +
+                           (dir / "keys/server.key").string() + " --key " + (dir / "other/stranger.key_secret").string() +
+                           " --data " + (dir / "stranger").string();
+  const std::string script = node + " 2>/dev/null & npid=$!; " + bin + "/swarm coordinator " + file.string() +
+                             " --nodes 1 --bind tcp://127.0.0.1:45731 --keys " + (dir / "keys").string() + " --allow " +
+                             (dir / "allow").string() + " 2>&1; code=$?; kill $npid; wait $npid; exit $code";
+  FILE* p = popen(script.c_str(), "r");
+  REQUIRE(p != nullptr);
+  swarm::testing::CliResult r{0, ""};
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) r.out.append(buf, n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  CHECK(r.code == 2);
+  INFO(r.out);
+  CHECK_THAT(r.out, Catch::Contains("refused a connection from 127.0.0.1 with a key not in the allowed folder"));
+  CHECK_THAT(r.out, Catch::Contains("nodes 0 did not register within 2 s"));
+  std::filesystem::remove_all(dir);
+}
