@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <sys/wait.h>
 
@@ -18,17 +19,33 @@ struct CliResult {
   std::string out;  // stdout and stderr together
 };
 
-// Runs `program` (a binary of the build's bin folder) with `args`.
-inline CliResult run_program(const std::string& program, const std::string& args) {
+// The build's bin folder (SWARM_BIN, set by CTest).
+inline std::string bin_dir() {
   const char* bin = std::getenv("SWARM_BIN");
-  std::string cmd = std::string(bin ? bin : "build/bin") + "/" + program + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
+  return bin ? bin : "build/bin";
+}
+
+// Runs `script` with /bin/sh and captures its exit code and what it prints on stdout.
+inline CliResult run_shell(const std::string& script) {
+  FILE* p = popen(script.c_str(), "r");
   REQUIRE(p != nullptr);
   std::string out;
   char buf[4096];
   while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
   int status = pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// Runs `program` (a binary of the build's bin folder) with `args`.
+inline CliResult run_program(const std::string& program, const std::string& args) {
+  return run_shell(bin_dir() + "/" + program + " " + args + " 2>&1");
+}
+
+// The "final accuracy X" a run prints in its summary line.
+inline double final_accuracy(const std::string& out) {
+  std::smatch m;
+  REQUIRE(std::regex_search(out, m, std::regex("final accuracy ([0-9.]+)")));
+  return std::stod(m[1]);
 }
 
 inline CliResult swarm_cli(const std::string& args) { return run_program("swarm", args); }

@@ -9,6 +9,7 @@
 #include "tests/cli/run_cli.hpp"
 
 using swarm::testing::fresh_dir;
+using swarm::testing::final_accuracy;
 using swarm::testing::run_program;
 using swarm::testing::write_file;
 
@@ -30,11 +31,6 @@ std::string scenario(const std::string& worker_module, const std::string& backen
          "population: {nodes: 6}\n";
 }
 
-double final_accuracy(const std::string& out) {
-  std::smatch m;
-  REQUIRE(std::regex_search(out, m, std::regex("final accuracy ([0-9.]+)")));
-  return std::stod(m[1]);
-}
 
 }  // namespace
 

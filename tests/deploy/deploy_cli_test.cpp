@@ -44,9 +44,7 @@ TEST_CASE("swarm deploy runs 4 local nodes that learn, with the numbers of an in
   const auto a = rounds(deployed.out), b = rounds(local.out);
   REQUIRE(a.size() == 4);
   CHECK(a == b);
-  std::smatch m;
-  REQUIRE(std::regex_search(deployed.out, m, std::regex("final accuracy ([0-9.]+)")));
-  CHECK(std::stod(m[1]) > 0.4);  // 4 classes: chance is 0.25
+  CHECK(swarm::testing::final_accuracy(deployed.out) > 0.4);  // 4 classes: chance is 0.25
   CHECK(std::filesystem::exists(dir / "d.h5"));
   std::filesystem::remove_all(dir);
 }
@@ -63,20 +61,14 @@ TEST_CASE("a coordinator refuses a node whose key it does not allow", "[deploy][
   write_file(dir / "stranger", "shard.json", R"({"format": "swarmsim-shard", "version": 1, "node": 0, "datasets": {}})");
   // The stranger's node runs in the background while the coordinator waits 2 s for node 0,
   // refusing the stranger's handshake, and gives up; the node is then stopped by its PID.
-  const std::string bin = std::getenv("SWARM_BIN") ? std::getenv("SWARM_BIN") : "build/bin";
+  const std::string bin = swarm::testing::bin_dir();
   const std::string node = bin + "/swarm node --connect tcp://127.0.0.1:45731 --server-key " +
                            (dir / "keys/server.key").string() + " --key " + (dir / "other/stranger.key_secret").string() +
                            " --data " + (dir / "stranger").string();
   const std::string script = node + " 2>/dev/null & npid=$!; " + bin + "/swarm coordinator " + file.string() +
                              " --nodes 1 --bind tcp://127.0.0.1:45731 --keys " + (dir / "keys").string() + " --allow " +
                              (dir / "allow").string() + " 2>&1; code=$?; kill $npid; wait $npid; exit $code";
-  FILE* p = popen(script.c_str(), "r");
-  REQUIRE(p != nullptr);
-  swarm::testing::CliResult r{0, ""};
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const swarm::testing::CliResult r = swarm::testing::run_shell(script);
   CHECK(r.code == 2);
   INFO(r.out);
   CHECK_THAT(r.out, Catch::Contains("refused a connection from 127.0.0.1 with a key not in the allowed folder"));

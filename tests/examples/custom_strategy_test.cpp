@@ -7,17 +7,13 @@
 
 #include "tests/cli/run_cli.hpp"
 
+using swarm::testing::final_accuracy;
 using swarm::testing::run_program;
 
 namespace {
 
 const std::string kScenario = "examples/custom_strategy/clipped_mean.yaml";
 
-double final_accuracy(const std::string& out) {
-  std::smatch m;
-  REQUIRE(std::regex_search(out, m, std::regex("final accuracy ([0-9.]+)")));
-  return std::stod(m[1]);
-}
 
 }  // namespace
 
