@@ -1,6 +1,8 @@
 #include "deploy/keys.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -31,16 +33,16 @@ std::string header(const char* kind) {
          " Certificate\n";
 }
 
-void write_file(const fs::path& path, const std::string& text, fs::perms perms) {
+// Writes `text` to a temporary file created with `mode` (never wider, so a secret key is never
+// readable by others, not even for an instant), then renames it into place.
+void write_file(const fs::path& path, const std::string& text, mode_t mode) {
   const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw DataError(tmp.string() + ": cannot write: " + std::strerror(errno));
-    fs::permissions(tmp, perms);
-    out << text;
-    out.close();
-    if (!out) throw DataError(tmp.string() + ": cannot write: " + std::strerror(errno));
-  }
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
+  if (fd < 0) throw DataError(tmp.string() + ": cannot write: " + std::strerror(errno));
+  ::fchmod(fd, mode);  // O_CREAT's mode is filtered by the umask; a leftover .tmp keeps its own
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const int saved = errno;
+  if (::close(fd) != 0 || !written) throw DataError(tmp.string() + ": cannot write: " + std::strerror(written ? errno : saved));
   std::error_code ec;
   fs::rename(tmp, path, ec);
   if (ec) throw DataError(path.string() + ": cannot write: " + ec.message());
@@ -70,12 +72,12 @@ void write_key_pair(const fs::path& dir, const std::string& name, const KeyPair&
              header("**Secret**") + "#   DO NOT PROVIDE THIS FILE TO OTHER USERS nor change its permissions.\n\n"
                                     "metadata\ncurve\n    public-key = \"" + keys.public_key + "\"\n    secret-key = \"" +
                  keys.secret_key + "\"\n",
-             fs::perms::owner_read | fs::perms::owner_write);
+             0600);
   write_file(pub,
              header("Public") + "#   Exchange securely, or use a secure mechanism to verify the contents\n"
                                 "#   of this file after exchange.\n\nmetadata\ncurve\n    public-key = \"" +
                  keys.public_key + "\"\n",
-             fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+             0644);
 }
 
 KeyPair read_certificate(const fs::path& file) {
