@@ -15,6 +15,8 @@
 
 #include <zmq.h>
 
+#include "engine/atomic_file.hpp"
+
 namespace swarm::deploy {
 namespace fs = std::filesystem;
 namespace {
@@ -31,21 +33,6 @@ std::string header(const char* kind) {
   std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
   return std::string("#   ****  Generated on ") + stamp + " by swarmsim  ****\n#   ZeroMQ CURVE " + kind +
          " Certificate\n";
-}
-
-// Writes `text` to a temporary file created with `mode` (never wider, so a secret key is never
-// readable by others, not even for an instant), then renames it into place.
-void write_file(const fs::path& path, const std::string& text, mode_t mode) {
-  const fs::path tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, mode);
-  if (fd < 0) throw DataError(tmp.string() + ": cannot write: " + std::strerror(errno));
-  ::fchmod(fd, mode);  // O_CREAT's mode is filtered by the umask; a leftover .tmp keeps its own
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  const int saved = errno;
-  if (::close(fd) != 0 || !written) throw DataError(tmp.string() + ": cannot write: " + std::strerror(written ? errno : saved));
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw DataError(path.string() + ": cannot write: " + ec.message());
 }
 
 }  // namespace
@@ -68,12 +55,12 @@ void write_key_pair(const fs::path& dir, const std::string& name, const KeyPair&
   for (const fs::path& p : {pub, sec}) {
     if (fs::exists(p)) throw UsageError(p.string() + " exists; keys are never overwritten (remove it first)");
   }
-  write_file(sec,
+  write_file_atomically(sec,
              header("**Secret**") + "#   DO NOT PROVIDE THIS FILE TO OTHER USERS nor change its permissions.\n\n"
                                     "metadata\ncurve\n    public-key = \"" + keys.public_key + "\"\n    secret-key = \"" +
                  keys.secret_key + "\"\n",
              0600);
-  write_file(pub,
+  write_file_atomically(pub,
              header("Public") + "#   Exchange securely, or use a secure mechanism to verify the contents\n"
                                 "#   of this file after exchange.\n\nmetadata\ncurve\n    public-key = \"" +
                  keys.public_key + "\"\n",

@@ -6,6 +6,7 @@
 #include <memory>
 #include <regex>
 
+#include "engine/atomic_file.hpp"
 #include "swarm/blob.hpp"
 #include "swarm/error.hpp"
 #include "swarm/ml/dataset.hpp"
@@ -16,11 +17,9 @@ namespace {
 
 const std::regex kName("[A-Za-z0-9_-]+");
 
+// Whole or not at all: a node never reads a half-written shard.
 void write_bytes(const fs::path& path, const void* data, size_t size) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(size));
-  out.close();
-  if (!out) throw DataError(path.string() + ": cannot write: " + std::strerror(errno));
+  write_file_atomically(path, std::string_view(static_cast<const char*>(data), size));
 }
 
 void read_bytes(const fs::path& path, void* data, size_t size) {
