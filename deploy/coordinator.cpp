@@ -118,9 +118,17 @@ Nanos Coordinator::now_ns() const {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - epoch_).count();
 }
 
-void Coordinator::send(const std::string& routing_id, const Message& m) {
-  wire_.bytes_sent += send_message(zmq_->router, m, &routing_id);
+bool Coordinator::send(const std::string& routing_id, const Message& m) {
+  try {
+    wire_.bytes_sent += send_message(zmq_->router, m, &routing_id);
+  } catch (const zmq::error_t& e) {
+    // The router is mandatory: a peer whose connection has closed (a killed node) is
+    // unreachable. A node that comes back connects anew, under a new routing id.
+    if (e.num() != EHOSTUNREACH) throw;
+    return false;
+  }
   ++wire_.messages_sent;
+  return true;
 }
 
 Coordinator::Node* Coordinator::node_of(const std::string& routing_id) {
@@ -259,7 +267,7 @@ void Coordinator::heartbeat_and_reap() {
   if (now - last_heartbeat_ >= options_.heartbeat_ns) {
     last_heartbeat_ = now;
     for (Node& n : nodes_) {
-      if (n.alive) send(n.routing_id, Heartbeat{});
+      if (n.alive && !send(n.routing_id, Heartbeat{})) declare_dead(n.info.node, "its connection closed");
     }
   }
   for (Node& n : nodes_) {
@@ -267,6 +275,14 @@ void Coordinator::heartbeat_and_reap() {
       declare_dead(n.info.node, "silent for " + std::to_string((now - n.last_seen) / 1'000'000) + " ms");
     }
   }
+}
+
+Nanos Coordinator::next_check_in(Nanos now) const {
+  Nanos next = options_.heartbeat_ns - (now - last_heartbeat_);
+  for (const Node& n : nodes_) {
+    if (n.alive) next = std::min(next, n.last_seen + options_.dead_after_ns + 1 - now);
+  }
+  return std::max<Nanos>(next, 0);
 }
 
 void Coordinator::wait_for_nodes(const std::function<bool()>& give_up) {
@@ -285,7 +301,8 @@ void Coordinator::wait_for_nodes(const std::function<bool()>& give_up) {
                   std::to_string(options_.register_timeout_ns / 1'000'000'000) + " s at " + endpoint_);
     }
     zmq::pollitem_t item{zmq_->router.handle(), 0, ZMQ_POLLIN, 0};
-    poll_interruptible(&item, 1, std::chrono::milliseconds(std::min<Nanos>(100, (deadline - now) / 1'000'000 + 1)));
+    const Nanos timeout = std::min({next_check_in(now), deadline - now, Nanos{100'000'000}});
+    poll_interruptible(&item, 1, std::chrono::milliseconds(timeout / 1'000'000 + 1));
     receive();
     heartbeat_and_reap();
   }
@@ -333,7 +350,7 @@ void Coordinator::start(const InstanceSpec& spec, std::shared_ptr<const StateRea
   run.predecessors = snapshot->predecessors(spec.task);
   run.globals = snapshot->globals();
   for (const auto& r : snapshot->results()) run.results.push_back({r.task, r.node, r.tag, r.value});
-  send(nodes_[spec.node].routing_id, run);
+  if (!send(nodes_[spec.node].routing_id, run)) declare_dead(spec.node, "its connection closed");
 }
 
 void Coordinator::run_server_batch() {
@@ -374,9 +391,9 @@ BackendEvent Coordinator::wait(const WaitFor& w) {
       if (!w.node_on || now - began > options_.register_timeout_ns) return Idle{};
     }
     if (w.until_ns && now >= *w.until_ns) return Timeout{};
-    Nanos timeout = options_.heartbeat_ns - (now - last_heartbeat_);
-    if (w.until_ns) timeout = std::min(timeout, *w.until_ns - now);
-    timeout = std::max<Nanos>(timeout, 0);
+    // Wake for the next heartbeat or the moment a silent node becomes dead, whichever first.
+    Nanos timeout = next_check_in(now);
+    if (w.until_ns) timeout = std::max<Nanos>(std::min(timeout, *w.until_ns - now), 0);
     zmq::pollitem_t item{zmq_->router.handle(), 0, ZMQ_POLLIN, 0};
     poll_interruptible(&item, 1, std::chrono::milliseconds(timeout / 1'000'000 + 1));
     receive();

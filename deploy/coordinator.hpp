@@ -99,11 +99,14 @@ class Coordinator : public Backend {
     std::optional<Completion> done;
   };
 
-  void send(const std::string& routing_id, const Message& m);
+  // False when the peer is unreachable: its connection has closed.
+  bool send(const std::string& routing_id, const Message& m);
   // Receives what is queued; returns whether anything came.
   bool receive();
   void handle(const std::string& routing_id, const std::string& key, Message m);
   void heartbeat_and_reap();
+  // How long from `now` until heartbeat_and_reap() has something to do.
+  Nanos next_check_in(Nanos now) const;
   void declare_dead(NodeId id, const std::string& why);
   void run_server_batch();
   Node* node_of(const std::string& routing_id);

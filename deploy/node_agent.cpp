@@ -67,13 +67,14 @@ class Tasks {
     std::lock_guard lock(mutex_);
     return running_;
   }
+  // Runs an instance for the connection `generation` (see take()).
   void run(const ModuleFn* fn, std::shared_ptr<ShippedState> state, const LocalData& data, int threads,
-           spdlog::logger& logger) {
+           spdlog::logger& logger, uint64_t generation) {
     {
       std::lock_guard lock(mutex_);
       ++running_;
     }
-    threads_.emplace_back([this, fn, state, &data, threads, &logger] {
+    threads_.emplace_back([this, fn, state, &data, threads, &logger, generation] {
       Done d;
       d.instance = state->spec().id;
       if (fn == nullptr) {
@@ -89,13 +90,14 @@ class Tasks {
       }
       {
         std::lock_guard lock(mutex_);
-        done_.push_back(std::move(d));
+        done_.emplace_back(generation, std::move(d));
         --running_;
         wake_out_.send(zmq::str_buffer("!"), zmq::send_flags::dontwait);
       }
     });
   }
-  std::deque<Done> take() {
+  // What finished, with the generation it was started in.
+  std::deque<std::pair<uint64_t, Done>> take() {
     zmq::message_t m;
     while (wake_in_.recv(m, zmq::recv_flags::dontwait)) {
     }
@@ -107,7 +109,7 @@ class Tasks {
   mutable std::mutex mutex_;
   zmq::socket_t wake_out_, wake_in_;  // wake_out_ is used under mutex_
   std::vector<std::thread> threads_;
-  std::deque<Done> done_;
+  std::deque<std::pair<uint64_t, Done>> done_;
   size_t running_ = 0;
 };
 
@@ -139,6 +141,9 @@ int run_node_agent(const ModuleRegistry& modules, const NodeAgentOptions& o, spd
   Nanos last_heard = 0, last_sent = 0, retry_at = 0;
   bool registered = false;
   int refusals = 0;
+  // Bumped at every connection: results of instances a previous connection started go
+  // nowhere (the coordinator that asked for them is gone, or restarted and may reuse ids).
+  uint64_t generation = 0;
   std::set<uint64_t> cancelled;
 
   auto send = [&](const Message& m) {
@@ -146,6 +151,7 @@ int run_node_agent(const ModuleRegistry& modules, const NodeAgentOptions& o, spd
     last_sent = now();
   };
   auto connect = [&] {
+    if (socket) socket->set(zmq::sockopt::linger, 0);  // what it still queues is for a gone coordinator
     socket = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
     socket->set(zmq::sockopt::linger, 1000);
     socket->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(o.max_message_bytes));
@@ -155,6 +161,8 @@ int run_node_agent(const ModuleRegistry& modules, const NodeAgentOptions& o, spd
       socket->set(zmq::sockopt::curve_secretkey, o.keys.secret_key);
     }
     socket->connect(o.connect);
+    ++generation;
+    cancelled.clear();
     registered = false;
     last_heard = now();
     send(reg);
@@ -195,8 +203,10 @@ int run_node_agent(const ModuleRegistry& modules, const NodeAgentOptions& o, spd
           send(ErrorReport{why});
           continue;
         }
+        logger.info("node {}: running instance {} (task '{}', iteration {})", reg.node, run->spec.id, run->spec.alias,
+                     run->spec.iteration);
         const ModuleFn* fn = modules.find(run->spec.module);  // before the run is moved
-        tasks.run(fn, std::make_shared<ShippedState>(std::move(*run)), shard.data, o.threads, logger);
+        tasks.run(fn, std::make_shared<ShippedState>(std::move(*run)), shard.data, o.threads, logger, generation);
       } else if (const Cancel* c = std::get_if<Cancel>(&m)) {
         cancelled.insert(c->instance);
       } else if (std::holds_alternative<Bye>(m)) {
@@ -206,8 +216,9 @@ int run_node_agent(const ModuleRegistry& modules, const NodeAgentOptions& o, spd
         send(ErrorReport{std::string("a node does not take '") + type_name(m) + "' messages"});
       }
     }
-    for (Done& d : tasks.take()) {
-      if (cancelled.erase(d.instance)) continue;
+    for (auto& [started_in, d] : tasks.take()) {
+      if (cancelled.erase(d.instance) || started_in != generation) continue;
+      logger.info("node {}: instance {} done ({})", reg.node, d.instance, to_string(d.status));
       send(d);
     }
     const Nanos t = now();
