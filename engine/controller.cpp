@@ -170,11 +170,50 @@ Controller::Controller(const SwarmGraph& graph, Backend& backend, ControllerOpti
   }
 }
 
+std::optional<ControllerCheckpoint> Controller::checkpoint() const {
+  if (!running_.empty()) return std::nullopt;
+  ControllerCheckpoint c;
+  c.next_iteration = next_iteration_;
+  c.next_instance_id = next_instance_id_;
+  c.stopped = stopped_;
+  c.time_up = time_up_;
+  c.end_s = last_end_s_;
+  c.globals = state_.saved_globals();
+  c.scheduled = scheduled_;
+  c.fixed_nodes = fixed_nodes_;
+  return c;
+}
+
+void Controller::restore(const ControllerCheckpoint& c) {
+  if (next_iteration_ != 0 || next_instance_id_ != 0) throw UsageError("a controller is restored before it runs");
+  if (c.next_iteration < 0) throw UsageError("a checkpoint's iteration is negative");
+  const std::span<const NodeId> known = state_.node_ids();
+  for (const auto* tasks : {&c.scheduled, &c.fixed_nodes}) {
+    for (const auto& [task, nodes] : *tasks) {
+      if (task < 0 || task >= graph_.num_tasks()) {
+        throw UsageError("the checkpoint names task " + std::to_string(task) + "; the swarm has " +
+                         std::to_string(graph_.num_tasks()));
+      }
+      for (NodeId n : nodes) {
+        if (n != kServerNode && !std::binary_search(known.begin(), known.end(), n)) {
+          throw UsageError("the checkpoint places task '" + graph_.task(task).alias() + "' on node " + std::to_string(n) +
+                           ", which the backend does not list");
+        }
+      }
+    }
+  }
+  next_iteration_ = c.next_iteration;
+  next_instance_id_ = c.next_instance_id;
+  stopped_ = c.stopped;
+  time_up_ = c.time_up;
+  time_offset_s_ = last_end_s_ = c.end_s;
+  state_.restore_globals(c.globals);
+  scheduled_ = c.scheduled;
+  fixed_nodes_ = c.fixed_nodes;
+}
+
 IterationReport Controller::step() {
-  IterationReport report = run_iteration(next_iteration_++);
-  stopped_ = report.stop_requested;
-  time_up_ = options_.max_time_s && report.end_s >= *options_.max_time_s;
-  return report;
+  return run_iteration(next_iteration_++);
 }
 
 RunReport Controller::run() {
@@ -436,7 +475,7 @@ IterationReport Controller::run_iteration(int iteration) {
   const auto wall_start = std::chrono::steady_clock::now();
   IterationReport report;
   report.iteration = iteration;
-  report.start_s = to_seconds(now());
+  report.start_s = time_offset_s_ + to_seconds(now());
   state_.begin_iteration(iteration);
   if (iteration > 0 && backend_.node_ids_may_change()) {
     std::vector<NodeId> ids = backend_.node_ids();
@@ -506,8 +545,12 @@ IterationReport Controller::run_iteration(int iteration) {
     nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
   }
   scheduled_ = std::move(next_schedule);
-  report.end_s = to_seconds(now());
+  report.end_s = time_offset_s_ + to_seconds(now());
   report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  // Before the observers: checkpoint() called from on_iteration_end sees the iteration done.
+  last_end_s_ = report.end_s;
+  stopped_ = report.stop_requested;
+  time_up_ = options_.max_time_s && report.end_s >= *options_.max_time_s;
   for (ControllerObserver* o : observers_) o->on_iteration_end(report, state_);
   return report;
 }

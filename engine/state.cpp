@@ -124,6 +124,18 @@ void SwarmState::apply(int task, NodeId node, const InstanceOutput& output) {
   for (const auto& [tag, value] : output.results) results_.push_back({task, node, tag, value});
 }
 
+std::vector<SwarmState::SavedGlobal> SwarmState::saved_globals() const {
+  std::vector<SavedGlobal> out;
+  out.reserve(globals_.size());
+  for (const auto& [key, g] : globals_) out.push_back({key, g.value, g.version});
+  return out;
+}
+
+void SwarmState::restore_globals(const std::vector<SavedGlobal>& globals) {
+  globals_.clear();
+  for (const SavedGlobal& g : globals) globals_[g.key] = {g.value, g.version};
+}
+
 int64_t SwarmState::result_count(int task, const std::string& tag) const {
   std::set<NodeId> nodes;
   for (const Result& r : results_) {

@@ -89,6 +89,19 @@ struct RunReport {
   bool stopped_by_task = false;  // false: the iteration cap ended the run
 };
 
+// What a run needs to go on from the end of an iteration as if it had never stopped (see
+// Controller::checkpoint). Placement and instance seeds derive from the run's seed and the
+// iteration, task and node, so no random generator state needs saving.
+struct ControllerCheckpoint {
+  int next_iteration = 0;
+  uint64_t next_instance_id = 0;
+  bool stopped = false, time_up = false;
+  double end_s = 0;  // backend time at the end of the iteration: later reports continue from it
+  std::vector<SwarmState::SavedGlobal> globals;
+  std::map<int, std::vector<NodeId>> scheduled;    // by task index: schedule_next_iter()'s nodes
+  std::map<int, std::vector<NodeId>> fixed_nodes;  // by task index: a fixed task's first placement
+};
+
 // Hooks on the controller's progress (metrics, traces, progress display). Called on the
 // controller's thread.
 class ControllerObserver {
@@ -138,6 +151,15 @@ class Controller {
   bool done() const { return stopped_ || time_up_ || next_iteration_ >= options_.max_iterations; }
 
   const SwarmState& state() const { return state_; }
+
+  // The state after the last iteration (also when called from on_iteration_end), or nullopt
+  // while instances are in flight (carried
+  // over past an iteration by a Result edge or a straggler policy: those cannot be saved).
+  std::optional<ControllerCheckpoint> checkpoint() const;
+  // Goes on from `c`, made by checkpoint() of a controller of the same graph, seed and
+  // options. REQUIRES: no iteration run yet. Throws UsageError if `c` names a task the graph
+  // does not have or a node the backend does not list.
+  void restore(const ControllerCheckpoint& c);
 
  private:
   enum class Phase { Waiting, Running, Finished };
@@ -189,6 +211,8 @@ class Controller {
   bool stopped_ = false;
   bool time_up_ = false;
   Nanos last_now_ns_ = 0;  // the backend clock when last read
+  double time_offset_s_ = 0;  // added to the backend clock in reports (restore())
+  double last_end_s_ = 0;     // end_s of the last iteration
   std::map<uint64_t, InstanceSpec> running_;  // every instance in flight, any iteration
   // Per task: the nodes schedule_next_iter() named for the coming iteration.
   std::map<int, std::vector<NodeId>> scheduled_;

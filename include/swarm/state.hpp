@@ -77,6 +77,17 @@ class SwarmState : public StateReader {
   // Distinct nodes of `task` that added `tag` this iteration.
   int64_t result_count(int task, const std::string& tag) const;
 
+  // Every global with its version, sorted by key: what a checkpoint saves (results are not
+  // saved: an iteration's results are dropped when the next one begins).
+  struct SavedGlobal {
+    std::string key;
+    Blob value;
+    uint64_t version = 0;
+  };
+  std::vector<SavedGlobal> saved_globals() const;
+  // Replaces every global by `globals` (from saved_globals()).
+  void restore_globals(const std::vector<SavedGlobal>& globals);
+
  private:
   friend class StateSnapshot;
   struct Global {
