@@ -31,6 +31,10 @@ struct RunOptions {
   int threads = default_threads();
   std::string trace_file, metrics_file, out_file;
   bool verbose = false;
+  // Checkpoints: written after every round when `checkpoint_file` is set or `always_checkpoint`
+  // (the coordinator); `resume` goes on from one.
+  std::string checkpoint_file;
+  bool resume = false, always_checkpoint = false;
 };
 
 // Prints a line per round as the scheduler publishes its metrics.
@@ -39,21 +43,33 @@ class RoundPrinter : public ControllerObserver {
   explicit RoundPrinter(bool simulated) : simulated_(simulated) {}
   void header() const {
     std::printf("%5s  %10s  %8s  %8s  %6s  %6s  %6s  %9s  %9s  %7s\n", "round",
-                simulated_ ? "virtual_s" : "wall_s", "accuracy", "loss", "used", "short", "lost",
+                simulated_ ? "virtual_s" : "clock_s", "accuracy", "loss", "used", "short", "lost",
                 "MB_up", "MB_down", "wall_s");
   }
   void on_iteration_end(const IterationReport& r, const SwarmState& state) override {
     std::optional<Blob> m = state.global("metrics");
     if (!m) return;
     Dict d = to_dict(*m);
-    std::printf("%5d  %10.2f  %8.4f  %8.4f  %6lld  %6d  %6d  %9.2f  %9.2f  %7.2f\n", r.iteration + 1,
-                r.end_s, d.value("accuracy", 0.0), d.value("loss", 0.0),
-                static_cast<long long>(d.value("participants", 0)), r.unplaced, r.lost + r.failed,
-                r.bytes_up / 1e6, r.bytes_down / 1e6, r.wall_s);
-    std::fflush(stdout);
+    line(r.iteration + 1, r.end_s, d.value("accuracy", 0.0), d.value("loss", 0.0), d.value("participants", 0),
+         r.unplaced, r.lost + r.failed, r.bytes_up, r.bytes_down, r.wall_s);
+  }
+  // The rounds a resumed run starts with, as they were printed when they ran.
+  void resumed(const std::vector<results::RoundRow>& rows, const std::string& from) const {
+    std::printf("# resumed from %s after round %zu\n", from.c_str(), rows.size());
+    for (const results::RoundRow& r : rows) {
+      line(r.round, r.t_end_s, r.accuracy, r.loss, r.participants, r.unplaced,
+           r.failed + r.lost_crash + r.lost_transfer + r.lost_offline + r.lost_deadline + r.lost_overcommit, r.bytes_up,
+           r.bytes_down, r.wall_s);
+    }
   }
 
  private:
+  static void line(int round, double t, double accuracy, double loss, long long used, int unplaced, int lost,
+                   uint64_t up, uint64_t down, double wall) {
+    std::printf("%5d  %10.2f  %8.4f  %8.4f  %6lld  %6d  %6d  %9.2f  %9.2f  %7.2f\n", round, t, accuracy, loss, used,
+                unplaced, lost, up / 1e6, down / 1e6, wall);
+    std::fflush(stdout);
+  }
   bool simulated_;
 };
 
@@ -97,12 +113,35 @@ int run_scenario(RunOptions o, const Registries& registries) {
                                   "`, or pick one with --set");
   }
   const scenario::Scenario& sc = runs.front();
+  std::string checkpoint = o.checkpoint_file;
+  if (checkpoint.empty() && (o.always_checkpoint || o.resume)) {
+    checkpoint = (o.out_file.empty() ? sc.name : o.out_file) + ".checkpoint";
+  }
+  if (!checkpoint.empty()) {
+    scenario::check_checkpointable(sc);
+    check_output_path(checkpoint, "--checkpoint");
+    if (!o.resume && std::filesystem::exists(checkpoint)) {
+      throw UsageError("--checkpoint " + checkpoint + " exists: the checkpoint of an interrupted run; add --resume to go "
+                       "on from it, or remove it to start afresh");
+    }
+    if (o.resume && !std::filesystem::exists(checkpoint)) {
+      throw UsageError("--resume: no checkpoint " + checkpoint + " to resume from (name it with --checkpoint)");
+    }
+  }
   std::unique_ptr<results::ResultWriter> writer;
-  if (!o.out_file.empty()) writer = std::make_unique<results::ResultWriter>(o.out_file, false);
+  if (!o.out_file.empty()) {
+    // A run killed before it finished leaves OUT.partial, holding nothing of it: a resumed
+    // run writes its results afresh.
+    if (o.resume) std::filesystem::remove(o.out_file + ".partial");
+    writer = std::make_unique<results::ResultWriter>(o.out_file, false);
+  }
 
   auto logger = make_logger(o.verbose);
   RoundPrinter printer(sc.clock == ClockKind::Virtual);
   scenario::RunContext ctx{o.threads, logger, {&printer}, SWARM_VERSION};
+  ctx.checkpoint = checkpoint;
+  ctx.resume = o.resume;
+  ctx.on_resume = [&printer, &checkpoint](const std::vector<results::RoundRow>& rows) { printer.resumed(rows, checkpoint); };
   scenario::DataCache cache;
 
   std::ostringstream layers;
@@ -157,6 +196,8 @@ int run_scenario(RunOptions o, const Registries& registries) {
   std::fflush(stdout);
   if (!o.metrics_file.empty()) write_metrics_csv(o.metrics_file, result);
   if (!o.trace_file.empty()) write_trace_csv(o.trace_file, result);
+  // Every output is written: the checkpoint is no longer needed.
+  if (!checkpoint.empty() && result.outcome == "complete") std::filesystem::remove(checkpoint);
   if (result.outcome != "complete") {
     // The rounds before it are kept (and written, marked with the outcome); the run failed.
     std::fprintf(stderr, "swarm: error: the run stopped early (%s): %s\n", result.outcome.c_str(),
@@ -204,6 +245,15 @@ struct NodeFlags {
   }
 };
 
+void add_checkpoint_flags(CLI::App* cmd, RunOptions& o) {
+  cmd->add_option("--checkpoint", o.checkpoint_file,
+                  o.always_checkpoint ? "Checkpoint after every round to this file (default: OUT.checkpoint with --out, "
+                                        "else NAME.checkpoint, NAME the scenario's name); removed when the run completes"
+                                      : "Checkpoint after every round to this file (removed when the run completes)");
+  cmd->add_flag("--resume", o.resume,
+                "Go on from the checkpoint of an interrupted run of the same scenario, with the same per-round numbers");
+}
+
 void add_run_outputs(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("file", o.file, "Scenario file (YAML, see scenarios/README.md); default: built-in");
   cmd->add_option("-t,--threads", o.threads, "Threads for the coordinator's own tasks")
@@ -211,6 +261,7 @@ void add_run_outputs(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--out", o.out_file, "Write the run to this HDF5 results file (see docs/results.md)");
   cmd->add_option("--metrics", o.metrics_file, "Write the per-round table as CSV");
   cmd->add_flag("-v,--verbose", o.verbose, "Log what the coordinator and tasks do (to stderr)");
+  add_checkpoint_flags(cmd, o);
 }
 
 }  // namespace
@@ -239,6 +290,7 @@ void add_deploy_commands(CLI::App& app, int& exit_code, const Registries& regist
   }
   {
     auto o = std::make_shared<RunOptions>();
+    o->always_checkpoint = true;
     auto nf = std::make_shared<NodeFlags>();
     auto bind = std::make_shared<std::string>("tcp://127.0.0.1:5555");
     auto keys = std::make_shared<std::string>(), allow = std::make_shared<std::string>(),
@@ -282,6 +334,7 @@ void add_run_command(CLI::App& app, int& exit_code, const Registries& registries
                   "participants, failures by cause, bytes up and down, FLOPs, staleness)");
   cmd->add_option("--trace", o->trace_file, "Write the event trace (CSV: time_s,node,event,task,instance,bytes)");
   cmd->add_flag("-v,--verbose", o->verbose, "Log what tasks do (to stderr)");
+  add_checkpoint_flags(cmd, *o);
   add_shortcut_flags(cmd, o->overrides, registries);
   cmd->callback([o, &exit_code, &registries] { exit_code = run_scenario(*o, registries); });
 }

@@ -10,6 +10,7 @@
 #include "swarm/ml/synthetic.hpp"
 #include "swarm/seed.hpp"
 #include "scenario/backends.hpp"
+#include "scenario/checkpoint.hpp"
 #include "scenario/declared_swarm.hpp"
 
 namespace swarm::scenario {
@@ -81,6 +82,56 @@ class Recorder : public ControllerObserver {
   double noise_stddev_ = 0;
 };
 
+// Saves the run after every round the controller can checkpoint (recorder first: its row of
+// the round is in the checkpoint).
+class Checkpointer : public ControllerObserver {
+ public:
+  Checkpointer(const Scenario& sc, const Controller& controller, const Recorder& recorder, std::filesystem::path path,
+               spdlog::logger& logger)
+      : sc_(sc), controller_(controller), recorder_(recorder), path_(std::move(path)), logger_(logger) {}
+  void on_iteration_end(const IterationReport& r, const SwarmState&) override {
+    std::optional<ControllerCheckpoint> k = controller_.checkpoint();
+    if (!k) {
+      logger_.debug("round {}: instances in flight, no checkpoint", r.iteration + 1);
+      return;
+    }
+    write_checkpoint(path_, {run_identity(sc_.text), sc_.seed, std::move(*k), recorder_.rows, recorder_.participated_,
+                             recorder_.failures_, recorder_.noise_stddev_});
+  }
+
+ private:
+  const Scenario& sc_;
+  const Controller& controller_;
+  const Recorder& recorder_;
+  std::filesystem::path path_;
+  spdlog::logger& logger_;
+};
+
+// Puts a checkpoint of this very run back into the controller and the recorder.
+void resume_from(const Scenario& sc, const std::filesystem::path& path, Controller& controller, Recorder& recorder) {
+  RunCheckpoint c = read_checkpoint(path);
+  const std::string where = path.string() + ": ";
+  if (c.scenario_text != run_identity(sc.text) || c.seed != sc.seed) {
+    throw UsageError(where + "a checkpoint of another run (its scenario or seed differs from " + sc.file +
+                     "'s); resume with the scenario that wrote it, or start afresh without --resume");
+  }
+  if (c.participated.size() != recorder.participated_.size() || c.failures.size() != recorder.failures_.size() ||
+      c.rounds.size() != static_cast<size_t>(c.controller.next_iteration)) {
+    throw DataError(where + "malformed checkpoint: " + std::to_string(c.rounds.size()) + " rounds for iteration " +
+                    std::to_string(c.controller.next_iteration) + ", " + std::to_string(c.participated.size()) +
+                    " nodes for " + std::to_string(recorder.participated_.size()));
+  }
+  try {
+    controller.restore(c.controller);
+  } catch (const UsageError& e) {
+    throw DataError(where + "malformed checkpoint: " + e.what());
+  }
+  recorder.rows = std::move(c.rounds);
+  recorder.participated_ = std::move(c.participated);
+  recorder.failures_ = std::move(c.failures);
+  recorder.noise_stddev_ = c.noise_stddev;
+}
+
 }  // namespace
 
 ml::TrainTest DataCache::get(const DataSpec& spec, uint64_t seed) {
@@ -120,6 +171,14 @@ NodeData node_data(const Scenario& sc, const ml::TrainTest& tt) {
             return LocalData{{"train", (*shards)[id]}, {"test", test}};
           },
           shards};
+}
+
+void check_checkpointable(const Scenario& sc) {
+  if (sc.clock != ClockKind::Wall) {
+    throw UsageError("checkpoints are for wall-clock backends (inprocess, nodes): backend '" + sc.backend +
+                     "' keeps a virtual clock, network and node availability that a checkpoint does not hold; "
+                     "rerun the simulation instead");
+  }
 }
 
 results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataCache& cache) {
@@ -174,6 +233,7 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   }
 
   const BackendEntry& entry = registries.backends.get(sc.backend);
+  if (!ctx.checkpoint.empty()) check_checkpointable(sc);
   std::unique_ptr<Backend> backend = entry.make(BackendArgs{.modules = registry,
                                                             .num_nodes = num_nodes,
                                                             .threads = ctx.threads,
@@ -188,6 +248,15 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   Controller controller(graph, *backend, copt);
   Recorder recorder(static_cast<size_t>(num_nodes));
   controller.add_observer(&recorder);
+  std::unique_ptr<Checkpointer> checkpointer;
+  if (!ctx.checkpoint.empty()) {
+    checkpointer = std::make_unique<Checkpointer>(sc, controller, recorder, ctx.checkpoint, *ctx.logger);
+    controller.add_observer(checkpointer.get());
+    if (ctx.resume) {
+      resume_from(sc, ctx.checkpoint, controller, recorder);
+      if (ctx.on_resume) ctx.on_resume(recorder.rows);
+    }
+  }
   for (ControllerObserver* o : ctx.observers) controller.add_observer(o);
   results::RunResult out;
   try {

@@ -2,6 +2,7 @@
 // Running one resolved Scenario: builds its data and partition, population, swarm, backend and
 // controller, runs it, and returns what the results file stores.
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -34,6 +35,12 @@ struct RunContext {
   std::shared_ptr<spdlog::logger> logger;
   std::vector<ControllerObserver*> observers;  // e.g. a progress printer
   std::string version;
+  // Checkpoints (checkpoint.hpp), for wall-clock backends: when set, written after every round
+  // that ends with no instance in flight. With `resume`, the run goes on from the checkpoint
+  // (which must be of the same scenario and seed), and `on_resume` gets the rounds it holds.
+  std::filesystem::path checkpoint;
+  bool resume = false;
+  std::function<void(const std::vector<results::RoundRow>&)> on_resume;
 };
 
 // The datasets of the nodes of `scenario` as a run gives them: "train", the node's part of
@@ -46,6 +53,9 @@ struct NodeData {
   std::shared_ptr<const std::vector<ml::DatasetView>> shards;
 };
 NodeData node_data(const Scenario& scenario, const ml::TrainTest& data);
+
+// Throws UsageError unless runs of `scenario` can be checkpointed: those of wall-clock backends.
+void check_checkpointable(const Scenario& scenario);
 
 // Runs `scenario` to its end. Throws ScenarioError for what only shows once the data is
 // loaded (more nodes than samples to split...), DataError, or TaskFailed.
