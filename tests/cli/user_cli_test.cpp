@@ -86,3 +86,20 @@ TEST_CASE("a user's backend is chosen by name and given its declared backend_opt
   CHECK_THAT(wrong.out, Catch::Contains("did you mean 'counting'"));
   std::filesystem::remove_all(dir);
 }
+
+// Issue 11: a task that throws on a node comes back failed with its message, and the run ends
+// as the same run in-process does.
+TEST_CASE("a task that throws on a real node fails the run with its message, as in-process", "[cli][deploy]") {
+  const auto dir = fresh_dir("swarm_user_cli_flaky");
+  const auto file = write_file(dir, "s.yaml", scenario("my.flaky", "backend: inprocess\n"));
+  const std::string message = "task 'worker' failed on node 1 in iteration 1: my.flaky: node 1 gives up in round 2";
+  auto inprocess = run_program("user_swarm", "run " + file.string());
+  INFO(inprocess.out);
+  CHECK(inprocess.code == 1);
+  CHECK_THAT(inprocess.out, Catch::Contains(message));
+  auto deployed = run_program("user_swarm", "deploy " + file.string() + " --launcher local --nodes 6");
+  INFO(deployed.out);
+  CHECK(deployed.code == 1);
+  CHECK_THAT(deployed.out, Catch::Contains(message));
+  std::filesystem::remove_all(dir);
+}
