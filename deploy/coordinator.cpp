@@ -104,7 +104,7 @@ void Coordinator::shutdown() {
   for (Node& n : nodes_) {
     if (!n.alive) continue;
     try {
-      send(n.routing_id, Bye{});
+      send(n, Bye{});
     } catch (const std::exception&) {  // the node is gone already
     }
   }
@@ -118,17 +118,50 @@ Nanos Coordinator::now_ns() const {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - epoch_).count();
 }
 
-bool Coordinator::send(const std::string& routing_id, const Message& m) {
+bool Coordinator::send_to_peer(const std::string& routing_id, const Message& m, uint64_t* bytes) {
+  uint64_t sent = 0;
   try {
-    wire_.bytes_sent += send_message(zmq_->router, m, &routing_id);
+    sent = send_message(zmq_->router, m, &routing_id);
   } catch (const zmq::error_t& e) {
     // The router is mandatory: a peer whose connection has closed (a killed node) is
     // unreachable. A node that comes back connects anew, under a new routing id.
     if (e.num() != EHOSTUNREACH) throw;
     return false;
   }
+  wire_.bytes_sent += sent;
   ++wire_.messages_sent;
+  if (bytes) *bytes = sent;
   return true;
+}
+
+bool Coordinator::send(Node& n, const Message& m, uint64_t* bytes) {
+  uint64_t sent = 0;
+  if (!send_to_peer(n.routing_id, m, &sent)) return false;
+  n.bytes_sent += sent;
+  if (bytes) *bytes = sent;
+  return true;
+}
+
+void Coordinator::trace(const InstanceSpec& spec, Nanos at, std::string event, uint64_t bytes) {
+  trace_.push_back({static_cast<double>(at) * 1e-9, spec.node, std::move(event), spec.alias, spec.id, bytes});
+}
+
+void Coordinator::describe_node(NodeId id, results::NodeRow& row) const {
+  if (id >= nodes_.size()) return;
+  const Node& n = nodes_[id];
+  row.profile = "";
+  row.flops_per_s = n.info.flops;
+  row.kernel = n.info.kernel;
+  row.wire_bytes_up = n.bytes_received;
+  row.wire_bytes_down = n.bytes_sent;
+}
+
+void Coordinator::append_trace(std::vector<results::TraceRow>& out) const {
+  out.insert(out.end(), trace_.begin(), trace_.end());
+}
+
+std::optional<results::WireTotals> Coordinator::wire_totals() const {
+  return results::WireTotals{wire_.bytes_received, wire_.bytes_sent};
 }
 
 Coordinator::Node* Coordinator::node_of(const std::string& routing_id) {
@@ -147,7 +180,8 @@ bool Coordinator::receive() {
       ++wire_.messages_dropped;
       continue;
     }
-    wire_.bytes_received += r->wire_bytes - framed_size(r->frames[0].size());
+    const uint64_t bytes = r->wire_bytes - framed_size(r->frames[0].size());
+    wire_.bytes_received += bytes;
     const std::string routing_id = r->frames[0].to_string();
     std::string key;
     if (options_.curve) {
@@ -159,21 +193,23 @@ bool Coordinator::receive() {
     Node* from = node_of(routing_id);
     const std::string who = from ? describe(from->info.node) : "an unregistered peer";
     try {
-      handle(routing_id, key, decode_frames(r->frames, 1, options_.max_message_bytes));
+      handle(routing_id, key, decode_frames(r->frames, 1, options_.max_message_bytes), bytes);
     } catch (const ProtocolError& e) {
       ++wire_.messages_dropped;
       logger_->warn("dropped a message from {}: {}", who, e.what());
     }
+    // A registration counts for the node it made.
+    if (Node* n = from ? from : node_of(routing_id)) n->bytes_received += bytes;
   }
   return any;
 }
 
-void Coordinator::handle(const std::string& routing_id, const std::string& key, Message m) {
+void Coordinator::handle(const std::string& routing_id, const std::string& key, Message m, uint64_t bytes) {
   const Nanos now = now_ns();
   if (Register* reg = std::get_if<Register>(&m)) {
     auto refuse = [&](const std::string& why) {
       logger_->warn("refused node {}: {}", reg->node, why);
-      send(routing_id, Refused{why});
+      send_to_peer(routing_id, Refused{why});
     };
     if (reg->node >= nodes_.size()) {
       return refuse("node id " + std::to_string(reg->node) + " is not one of this run's nodes (0 to " +
@@ -181,7 +217,7 @@ void Coordinator::handle(const std::string& routing_id, const std::string& key, 
     }
     Node& n = nodes_[reg->node];
     if (n.alive && n.routing_id == routing_id) {  // a repeated registration: welcome again
-      send(routing_id, Welcome{static_cast<uint32_t>(options_.heartbeat_ns / 1'000'000)});
+      send(n, Welcome{static_cast<uint32_t>(options_.heartbeat_ns / 1'000'000)});
       return;
     }
     if (n.alive) return refuse("node id " + std::to_string(reg->node) + " is in use by another connection");
@@ -206,7 +242,7 @@ void Coordinator::handle(const std::string& routing_id, const std::string& key, 
     n.last_seen = now;
     n.info = *reg;
     n.traits.datasets = reg->datasets;
-    send(routing_id, Welcome{static_cast<uint32_t>(options_.heartbeat_ns / 1'000'000)});
+    send(n, Welcome{static_cast<uint32_t>(options_.heartbeat_ns / 1'000'000)});
     logger_->info("node {} {} ({} cores, {:.1f} GFLOP/s, kernel {}, datasets {})", reg->node,
                   rejoin ? "rejoined" : "registered", reg->cores, reg->flops / 1e9, reg->kernel,
                   fmt::join(reg->datasets, ","));
@@ -236,6 +272,7 @@ void Coordinator::handle(const std::string& routing_id, const std::string& key, 
     c.wall_ns = d->wall_ns;
     c.start_ns = it->second.started;
     c.end_ns = std::max(now, c.start_ns);
+    trace(c.spec, c.end_ns, c.status == InstanceStatus::Ok ? "complete" : "failed", bytes);
     it->second.done = std::move(c);
   } else if (const ErrorReport* e = std::get_if<ErrorReport>(&m)) {
     logger_->warn("node {} refused a message: {}", n->info.node, e->reason);
@@ -258,6 +295,7 @@ void Coordinator::declare_dead(NodeId id, const std::string& why) {
     c.loss = LossCause::Crash;
     c.start_ns = f.started;
     c.end_ns = std::max(now_ns(), f.started);
+    trace(c.spec, c.end_ns, to_string(LossCause::Crash));
     f.done = std::move(c);
   }
 }
@@ -267,7 +305,7 @@ void Coordinator::heartbeat_and_reap() {
   if (now - last_heartbeat_ >= options_.heartbeat_ns) {
     last_heartbeat_ = now;
     for (Node& n : nodes_) {
-      if (n.alive && !send(n.routing_id, Heartbeat{})) declare_dead(n.info.node, "its connection closed");
+      if (n.alive && !send(n, Heartbeat{})) declare_dead(n.info.node, "its connection closed");
     }
   }
   for (Node& n : nodes_) {
@@ -328,6 +366,7 @@ void Coordinator::start(const InstanceSpec& spec, std::shared_ptr<const StateRea
   f.spec = spec;
   f.started = now_ns();
   if (spec.node == kServerNode) {
+    trace(spec, f.started, "start");
     server_pending_.push_back({spec, std::move(state)});
     return;
   }
@@ -337,6 +376,7 @@ void Coordinator::start(const InstanceSpec& spec, std::shared_ptr<const StateRea
     c.status = InstanceStatus::Lost;
     c.loss = LossCause::Offline;
     c.start_ns = c.end_ns = f.started;
+    trace(spec, f.started, to_string(LossCause::Offline));
     f.done = std::move(c);
     return;
   }
@@ -350,7 +390,10 @@ void Coordinator::start(const InstanceSpec& spec, std::shared_ptr<const StateRea
   run.predecessors = snapshot->predecessors(spec.task);
   run.globals = snapshot->globals();
   for (const auto& r : snapshot->results()) run.results.push_back({r.task, r.node, r.tag, r.value});
-  if (!send(nodes_[spec.node].routing_id, run)) declare_dead(spec.node, "its connection closed");
+  uint64_t bytes = 0;
+  const bool sent = send(nodes_[spec.node], run, &bytes);
+  trace(spec, f.started, "start", bytes);
+  if (!sent) declare_dead(spec.node, "its connection closed");
 }
 
 void Coordinator::run_server_batch() {
@@ -366,6 +409,7 @@ void Coordinator::run_server_batch() {
     if (it == flights_.end()) continue;  // cancelled meanwhile
     c.start_ns = start;
     c.end_ns = start + c.wall_ns;
+    trace(c.spec, c.end_ns, c.status == InstanceStatus::Ok ? "complete" : "failed");
     it->second.done = std::move(c);
   }
 }
@@ -406,9 +450,10 @@ void Coordinator::cancel(uint64_t instance_id) {
   if (it == flights_.end()) return;
   const NodeId node = it->second.spec.node;
   const bool running = !it->second.done;
+  if (running) trace(it->second.spec, now_ns(), "cancelled");
   flights_.erase(it);
   std::erase_if(server_pending_, [instance_id](const PendingInstance& p) { return p.spec.id == instance_id; });
-  if (running && node < nodes_.size() && nodes_[node].alive) send(nodes_[node].routing_id, Cancel{instance_id});
+  if (running && node < nodes_.size() && nodes_[node].alive) send(nodes_[node], Cancel{instance_id});
 }
 
 }  // namespace swarm::deploy

@@ -11,6 +11,10 @@
 // Faults: a node that sends nothing (heartbeats included) for `dead_after` is declared dead
 // (NodeEvent::Died); its instances in flight come back Lost (LossCause::Crash). A node that
 // registers again with its key and id rejoins (NodeEvent::Changed) and is placed again.
+//
+// Results (results::RunDetails): per node its measured speed, GEMM kernel and bytes on the
+// wire (kept across reconnections); the run's wire totals; and a trace of every instance's
+// start and end in the order they happened: the arrival order an async run depends on.
 
 #include <atomic>
 #include <chrono>
@@ -28,6 +32,7 @@
 
 #include "deploy/keys.hpp"
 #include "deploy/protocol.hpp"
+#include "results/run_details.hpp"
 #include "swarm/backend.hpp"
 #include "swarm/batch_runner.hpp"
 #include "swarm/registry.hpp"
@@ -57,7 +62,7 @@ struct WireStats {
   uint64_t messages_dropped = 0;  // malformed, unexpected or from unknown peers
 };
 
-class Coordinator : public Backend {
+class Coordinator : public Backend, public results::RunDetails {
  public:
   // Binds and starts the ZAP handler. Throws Error when the address cannot be bound.
   Coordinator(const ModuleRegistry& modules, CoordinatorOptions options, std::shared_ptr<spdlog::logger> logger,
@@ -84,6 +89,10 @@ class Coordinator : public Backend {
 
   const WireStats& wire() const { return wire_; }
 
+  void describe_node(NodeId id, results::NodeRow& row) const override;
+  void append_trace(std::vector<results::TraceRow>& out) const override;
+  std::optional<results::WireTotals> wire_totals() const override;
+
  private:
   struct Node {
     bool alive = false;
@@ -92,6 +101,7 @@ class Coordinator : public Backend {
     Nanos last_seen = 0;
     Register info;
     NodeTraits traits;
+    uint64_t bytes_sent = 0, bytes_received = 0;  // framed, over all its connections
   };
   struct Flight {
     InstanceSpec spec;
@@ -99,11 +109,17 @@ class Coordinator : public Backend {
     std::optional<Completion> done;
   };
 
-  // False when the peer is unreachable: its connection has closed.
-  bool send(const std::string& routing_id, const Message& m);
+  // Sends to node `n`, counting the bytes; false when its connection has closed. `bytes`, when
+  // given, receives the bytes sent.
+  bool send(Node& n, const Message& m, uint64_t* bytes = nullptr);
+  // Sends to a connection by its routing id (a refused registration); false as send().
+  bool send_to_peer(const std::string& routing_id, const Message& m, uint64_t* bytes = nullptr);
+  // Records an event of instance `spec` in the trace.
+  void trace(const InstanceSpec& spec, Nanos at, std::string event, uint64_t bytes = 0);
   // Receives what is queued; returns whether anything came.
   bool receive();
-  void handle(const std::string& routing_id, const std::string& key, Message m);
+  // `bytes`: the message's size on the wire, for the trace.
+  void handle(const std::string& routing_id, const std::string& key, Message m, uint64_t bytes);
   void heartbeat_and_reap();
   // How long from `now` until heartbeat_and_reap() has something to do.
   Nanos next_check_in(Nanos now) const;
@@ -125,6 +141,7 @@ class Coordinator : public Backend {
   std::deque<NodeEvent> events_;
   Nanos last_heartbeat_ = 0;
   WireStats wire_;
+  std::vector<results::TraceRow> trace_;
 };
 
 }  // namespace swarm::deploy

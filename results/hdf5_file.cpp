@@ -45,7 +45,15 @@ struct Member {
   Kind kind;
   hid_t native;  // memory type (unused for strings)
   hid_t file;    // file type, little-endian standard (unused for strings)
+  // A column added to format_version 2 after it shipped: files written before lack it, and a
+  // reader then leaves the field 0 (or empty) and the checksum without it.
+  bool added_later = false;
 };
+
+Member added_later(Member m) {
+  m.added_later = true;
+  return m;
+}
 
 // In-memory records of the tables with strings: HDF5 reads and writes variable-length strings
 // as char*.
@@ -57,6 +65,10 @@ struct NodeRecord {
   int32_t rounds_participated;
   int32_t failures;
   uint8_t byzantine;
+  double flops_per_s;
+  char* kernel;
+  uint64_t wire_bytes_up;
+  uint64_t wire_bytes_down;
 };
 
 struct TraceRecord {
@@ -87,14 +99,20 @@ std::vector<Member> round_members() {
           SWARM_U64(RoundRow, bytes_up),        SWARM_U64(RoundRow, bytes_down),
           SWARM_U64(RoundRow, flops),           SWARM_I32(RoundRow, stale),
           SWARM_I32(RoundRow, max_staleness),   SWARM_F64(RoundRow, mean_staleness),
-          SWARM_I32(RoundRow, unplaced)};
+          SWARM_I32(RoundRow, unplaced),
+          added_later(SWARM_U64(RoundRow, wire_bytes_up)),
+          added_later(SWARM_U64(RoundRow, wire_bytes_down))};
 }
 
 std::vector<Member> node_members() {
   return {SWARM_U32(NodeRecord, id),       SWARM_STR(NodeRecord, profile),
           SWARM_I64(NodeRecord, samples),  SWARM_I32(NodeRecord, classes),
           SWARM_I32(NodeRecord, rounds_participated), SWARM_I32(NodeRecord, failures),
-          SWARM_U8(NodeRecord, byzantine)};
+          SWARM_U8(NodeRecord, byzantine),
+          added_later(SWARM_F64(NodeRecord, flops_per_s)),
+          added_later(SWARM_STR(NodeRecord, kernel)),
+          added_later(SWARM_U64(NodeRecord, wire_bytes_up)),
+          added_later(SWARM_U64(NodeRecord, wire_bytes_down))};
 }
 
 std::vector<Member> trace_members() {
@@ -169,16 +187,26 @@ class Digest {
     number(size);
     bytes(s, size);
   }
-  // One record of a table: its numbers as in memory (little-endian), its strings as text.
+  // One record of a table: its numbers as in memory (little-endian), its strings as text. A
+  // column added later counts only when not 0 (or empty), after its index: a file written
+  // before it existed has the checksum it had, and a value lost, changed or moved still shows.
   void record(const std::vector<Member>& members, const void* record) {
     const auto* base = static_cast<const char*>(record);
-    for (const Member& m : members) {
+    for (size_t i = 0; i < members.size(); ++i) {
+      const Member& m = members[i];
+      const char* field = base + m.offset;
+      const char* value = nullptr;
+      if (m.kind == Kind::String) std::memcpy(&value, field, sizeof value);
+      if (m.added_later) {
+        const bool unset = m.kind == Kind::String ? value == nullptr || *value == '\0'
+                                                  : std::all_of(field, field + m.size, [](char c) { return c == 0; });
+        if (unset) continue;
+        number<uint32_t>(static_cast<uint32_t>(i));
+      }
       if (m.kind == Kind::String) {
-        const char* value = nullptr;
-        std::memcpy(&value, base + m.offset, sizeof value);
         text(value);
       } else {
-        bytes(base + m.offset, m.size);
+        bytes(field, m.size);
       }
     }
   }
@@ -346,7 +374,8 @@ uint32_t write_run(hid_t group, const RunResult& run, const std::string& file) {
           for (size_t i = begin; i < end; ++i) {
             const NodeRow& n = run.nodes[i];
             out.push_back({n.id, const_cast<char*>(n.profile.c_str()), n.samples, n.classes,
-                           n.rounds_participated, n.failures, static_cast<uint8_t>(n.byzantine ? 1 : 0)});
+                           n.rounds_participated, n.failures, static_cast<uint8_t>(n.byzantine ? 1 : 0),
+                           n.flops_per_s, const_cast<char*>(n.kernel.c_str()), n.wire_bytes_up, n.wire_bytes_down});
             digest.record(members, &out.back());
           }
         });
@@ -470,6 +499,7 @@ void read_table(hid_t group, const char* name, const std::vector<Member>& member
     const int index = H5Tget_member_index(type.get(), m.name);
     if (index < 0) {
       H5Eclear2(H5E_DEFAULT);
+      if (m.added_later) continue;  // a file written before the column: the field stays 0
       bad(file, "table " + path + " has no column '" + m.name + "'");
     }
     Handle member(check(H5Tget_member_type(type.get(), static_cast<unsigned>(index)), file, "reading a table"),
@@ -620,7 +650,8 @@ RunResult read_run(hid_t group, const std::string& link, const std::string& file
   read_table<NodeRecord>(group, "nodes", node_members(), where, file, file_bytes, digest,
                          [&run](const NodeRecord& r) {
                            run.nodes.push_back({r.id, text(r.profile), r.samples, r.classes,
-                                                r.rounds_participated, r.failures, r.byzantine != 0});
+                                                r.rounds_participated, r.failures, r.byzantine != 0,
+                                                r.flops_per_s, text(r.kernel), r.wire_bytes_up, r.wire_bytes_down});
                          });
   {
     auto [ds, rows] = open_table(group, "final_model", where, file, file_bytes);

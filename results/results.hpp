@@ -35,6 +35,9 @@ struct RoundRow {
   int32_t stale = 0, max_staleness = 0;  // completions started in an earlier round
   double mean_staleness = 0;             // mean over stale completions, in rounds
   int32_t unplaced = 0;  // workers (instances) wanted but not started: fewer nodes on than asked
+  // Bytes that crossed a real network in the round, ZeroMQ framing included (real nodes;
+  // 0 on backends without a wire of their own: simulated transfers are bytes_up/bytes_down).
+  uint64_t wire_bytes_up = 0, wire_bytes_down = 0;
 };
 
 struct NodeRow {
@@ -45,6 +48,9 @@ struct NodeRow {
   int32_t rounds_participated = 0;
   int32_t failures = 0;  // instances of the node that failed or were lost
   bool byzantine = false;
+  double flops_per_s = 0;  // the speed placement used: the profile's, or the real node's measured one (0: not said)
+  std::string kernel;      // the GEMM kernel a real node reported; empty elsewhere
+  uint64_t wire_bytes_up = 0, wire_bytes_down = 0;  // real bytes from and to the node, framed
 };
 
 // One event of the simulated backend's trace (sim::TraceEvent).

@@ -26,7 +26,10 @@ class ScenarioSimBackend : private PopulationHolder, public sim::SimulatedBacken
       : PopulationHolder(sc.population),
         sim::SimulatedBackend(args.modules, population, args.data, options(sc, args), args.logger) {}
 
-  std::string node_profile(NodeId id) const override { return population.profile(id).name; }
+  void describe_node(NodeId id, results::NodeRow& row) const override {
+    row.profile = population.profile(id).name;
+    row.flops_per_s = population.flops(id);
+  }
   void append_trace(std::vector<results::TraceRow>& out) const override {
     for (const sim::TraceEvent& e : trace()) out.push_back({e.time_s, e.node, e.event, e.task, e.instance, e.bytes});
   }

@@ -24,11 +24,12 @@ uint32_t crc_of(const std::vector<uint8_t>& bytes) {
 Dict round_to_dict(const results::RoundRow& r) {
   return Dict::array({r.round, r.t_start_s, r.t_end_s, r.wall_s, r.accuracy, r.loss, r.participants, r.instances,
                       r.failed, r.lost_crash, r.lost_transfer, r.lost_offline, r.lost_deadline, r.lost_overcommit,
-                      r.bytes_up, r.bytes_down, r.flops, r.stale, r.max_staleness, r.mean_staleness, r.unplaced});
+                      r.bytes_up, r.bytes_down, r.flops, r.stale, r.max_staleness, r.mean_staleness, r.unplaced,
+                      r.wire_bytes_up, r.wire_bytes_down});
 }
 
 results::RoundRow round_from_dict(const Dict& d) {
-  if (!d.is_array() || d.size() != 21) throw std::invalid_argument("a round is not an array of 21 numbers");
+  if (!d.is_array() || d.size() != 23) throw std::invalid_argument("a round is not an array of 23 numbers");
   results::RoundRow r;
   size_t i = 0;
   auto next = [&](auto& field) { field = d.at(i++).get<std::decay_t<decltype(field)>>(); };
@@ -36,6 +37,7 @@ results::RoundRow round_from_dict(const Dict& d) {
   next(r.participants), next(r.instances), next(r.failed), next(r.lost_crash), next(r.lost_transfer);
   next(r.lost_offline), next(r.lost_deadline), next(r.lost_overcommit), next(r.bytes_up), next(r.bytes_down);
   next(r.flops), next(r.stale), next(r.max_staleness), next(r.mean_staleness), next(r.unplaced);
+  next(r.wire_bytes_up), next(r.wire_bytes_down);
   return r;
 }
 

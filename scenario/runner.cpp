@@ -39,7 +39,9 @@ int64_t sampled_per_node(const Scenario& sc, int64_t train_size) {
 // Per-round rows and per-node participation.
 class Recorder : public ControllerObserver {
  public:
-  explicit Recorder(size_t nodes) : participated_(nodes, 0), failures_(nodes, 0) {}
+  // `details`, when the backend has them, gives the real bytes on the wire of each round.
+  Recorder(size_t nodes, const RunDetails* details)
+      : participated_(nodes, 0), failures_(nodes, 0), details_(details) {}
   void on_instance_end(const Completion& c) override {
     if (c.spec.alias != "worker" || c.spec.node >= participated_.size()) return;
     if (c.status == InstanceStatus::Ok) {
@@ -75,11 +77,20 @@ class Recorder : public ControllerObserver {
     row.mean_staleness = d.value("mean_staleness", 0.0);
     row.unplaced = r.unplaced;
     noise_stddev_ = d.value("noise_stddev", noise_stddev_);
+    if (std::optional<results::WireTotals> w = details_ ? details_->wire_totals() : std::nullopt) {
+      row.wire_bytes_up = w->up - wire_.up;
+      row.wire_bytes_down = w->down - wire_.down;
+      wire_ = *w;
+    }
     rows.push_back(row);
   }
   std::vector<results::RoundRow> rows;
   std::vector<int32_t> participated_, failures_;
   double noise_stddev_ = 0;
+
+ private:
+  const RunDetails* details_;
+  results::WireTotals wire_;  // at the end of the previous round
 };
 
 // Saves the run after every round the controller can checkpoint (recorder first: its row of
@@ -246,7 +257,7 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   const auto* details = dynamic_cast<const RunDetails*>(backend.get());
 
   Controller controller(graph, *backend, copt);
-  Recorder recorder(static_cast<size_t>(num_nodes));
+  Recorder recorder(static_cast<size_t>(num_nodes), details);
   controller.add_observer(&recorder);
   std::unique_ptr<Checkpointer> checkpointer;
   if (!ctx.checkpoint.empty()) {
@@ -288,7 +299,8 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   for (int64_t i = 0; i < num_nodes; ++i) {
     results::NodeRow row{};
     row.id = static_cast<uint32_t>(i);
-    row.profile = details ? details->node_profile(static_cast<NodeId>(i)) : "local";
+    row.profile = "local";
+    if (details) details->describe_node(static_cast<NodeId>(i), row);
     row.samples = summarize ? summary.samples[static_cast<size_t>(i)] : sampled_samples;
     row.classes = summarize ? summary.classes[static_cast<size_t>(i)] : -1;
     row.rounds_participated = recorder.participated_[static_cast<size_t>(i)];

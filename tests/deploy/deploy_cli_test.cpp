@@ -2,10 +2,12 @@
 // per-round numbers as `swarm run --backend inprocess`; `swarm keys`; a node with a key the
 // coordinator does not allow is refused.
 
+#include <map>
 #include <regex>
 
 #include <catch2/catch.hpp>
 
+#include "results/results.hpp"
 #include "tests/cli/run_cli.hpp"
 
 using swarm::testing::fresh_dir;
@@ -45,7 +47,50 @@ TEST_CASE("swarm deploy runs 4 local nodes that learn, with the numbers of an in
   REQUIRE(a.size() == 4);
   CHECK(a == b);
   CHECK(swarm::testing::final_accuracy(deployed.out) > 0.4);  // 4 classes: chance is 0.25
-  CHECK(std::filesystem::exists(dir / "d.h5"));
+
+  // The results: real bytes on the wire per round and per node, every node's measured speed
+  // and kernel, and the trace of every instance's start and end as they happened.
+  const std::vector<swarm::results::RunResult> runs = swarm::results::read_results(dir / "d.h5");
+  REQUIRE(runs.size() == 1);
+  const swarm::results::RunResult& run = runs[0];
+  REQUIRE(run.rounds.size() == 4);
+  uint64_t round_up = 0, round_down = 0, node_up = 0, node_down = 0;
+  for (const auto& r : run.rounds) {
+    // A round moves 4 updates up and 4 models down: more than the payload, ZeroMQ's framing
+    // and the messages' headers included.
+    CHECK(r.wire_bytes_up > r.bytes_up);
+    CHECK(r.wire_bytes_down > r.bytes_down);
+    round_up += r.wire_bytes_up, round_down += r.wire_bytes_down;
+  }
+  REQUIRE(run.nodes.size() == 4);
+  for (const auto& n : run.nodes) {
+    CHECK(n.flops_per_s > 1e8);
+    CHECK(!n.kernel.empty());
+    CHECK(n.wire_bytes_up > 0);
+    CHECK(n.wire_bytes_down > 0);
+    node_up += n.wire_bytes_up, node_down += n.wire_bytes_down;
+  }
+  // The nodes' bytes are the rounds' and what came before round 1 (registration) or after the
+  // last (heartbeats, bye): not less.
+  CHECK(node_up >= round_up - round_up / 100);
+  CHECK(node_down >= round_down - round_down / 100);
+  // Every worker instance starts, then completes, and the trace is in time order.
+  std::map<uint64_t, std::vector<std::string>> events;
+  for (size_t i = 0; i < run.trace.size(); ++i) {
+    const auto& t = run.trace[i];
+    if (i > 0) CHECK(t.time_s >= run.trace[i - 1].time_s - 1e-3);  // server completions: start + wall
+    if (t.task == "worker") events[t.instance].push_back(t.event);
+  }
+  CHECK(events.size() == 16);
+  for (const auto& [instance, e] : events) CHECK(e == std::vector<std::string>{"start", "complete"});
+
+  // In-process, there is no wire and no trace.
+  auto inprocess = swarm_cli("run " + file.string() + " --backend inprocess --out " + (dir / "i.h5").string());
+  REQUIRE(inprocess.code == 0);
+  const auto local_runs = swarm::results::read_results(dir / "i.h5");
+  REQUIRE(local_runs.size() == 1);
+  for (const auto& r : local_runs[0].rounds) CHECK(r.wire_bytes_up + r.wire_bytes_down == 0);
+  CHECK(local_runs[0].trace.empty());
   std::filesystem::remove_all(dir);
 }
 

@@ -84,9 +84,14 @@ RunResult full_run(const std::string& name, int replicate, bool with_trace) {
     r.stale = 3 * i;
     r.max_staleness = 2 * i;
     r.mean_staleness = 1.25 * i;
+    r.unplaced = i;
+    r.wire_bytes_up = 7'000'000'000ull + i;
+    r.wire_bytes_down = i == 0 ? 0 : 99;  // 0: as a run without a wire writes
     run.rounds.push_back(r);
   }
-  run.nodes = {{0, "phone", 600, 10, 2, 0, false}, {1, "laptop", 1200, 3, 1, 1, true}, {2, "", 0, 0, 0, 0, false}};
+  run.nodes = {{0, "phone", 600, 10, 2, 0, false, 2e9, "", 0, 0},
+               {1, "laptop", 1200, 3, 1, 1, true, 0, "Haswell", 1, 5'000'000'000ull},
+               {2, "", 0, 0, 0, 0, false, 1.5e10, "SkylakeX", 812, 44}};
   run.final_model = {1.5f, -2.25f, 0.0f, 3.0e-8f};
   if (with_trace) {
     run.trace = {{0.0, 1, "start", "worker", 7, 0},
@@ -134,6 +139,9 @@ void require_equal(const RunResult& a, const RunResult& b) {
     CHECK(x.stale == y.stale);
     CHECK(x.max_staleness == y.max_staleness);
     CHECK(x.mean_staleness == y.mean_staleness);
+    CHECK(x.unplaced == y.unplaced);
+    CHECK(x.wire_bytes_up == y.wire_bytes_up);
+    CHECK(x.wire_bytes_down == y.wire_bytes_down);
   }
   REQUIRE(a.nodes.size() == b.nodes.size());
   for (size_t i = 0; i < a.nodes.size(); ++i) {
@@ -145,6 +153,10 @@ void require_equal(const RunResult& a, const RunResult& b) {
     CHECK(x.rounds_participated == y.rounds_participated);
     CHECK(x.failures == y.failures);
     CHECK(x.byzantine == y.byzantine);
+    CHECK(x.flops_per_s == y.flops_per_s);
+    CHECK(x.kernel == y.kernel);
+    CHECK(x.wire_bytes_up == y.wire_bytes_up);
+    CHECK(x.wire_bytes_down == y.wire_bytes_down);
   }
   CHECK(a.final_model == b.final_model);
   REQUIRE(a.trace.size() == b.trace.size());
@@ -246,6 +258,92 @@ TEST_CASE("a run with no rounds, nodes or model round-trips", "[results]") {
   const std::vector<RunResult> runs = read_results(path);
   REQUIRE(runs.size() == 1);
   require_equal(runs[0], run);
+}
+
+namespace {
+
+// Rewrites table `name` of `group` without `dropped` columns, as a writer that did not know
+// them wrote it.
+void drop_columns(hid_t group, const char* name, const std::set<std::string>& dropped) {
+  hid_t ds = H5Dopen2(group, name, H5P_DEFAULT);
+  REQUIRE(ds >= 0);
+  hid_t type = H5Dget_type(ds);
+  size_t size = 0;
+  std::vector<std::pair<std::string, hid_t>> kept;
+  for (int i = 0; i < H5Tget_nmembers(type); ++i) {
+    char* member = H5Tget_member_name(type, static_cast<unsigned>(i));
+    if (dropped.count(member) == 0) {
+      kept.emplace_back(member, H5Tget_member_type(type, static_cast<unsigned>(i)));
+      size += H5Tget_size(kept.back().second);
+    }
+    H5free_memory(member);
+  }
+  REQUIRE(kept.size() + dropped.size() == static_cast<size_t>(H5Tget_nmembers(type)));
+  hid_t smaller = H5Tcreate(H5T_COMPOUND, size);
+  size_t offset = 0;
+  for (const auto& [member, t] : kept) {
+    H5Tinsert(smaller, member.c_str(), offset, t);
+    offset += H5Tget_size(t);
+  }
+  hid_t space = H5Dget_space(ds);
+  const auto rows = static_cast<size_t>(H5Sget_simple_extent_npoints(space));
+  std::vector<char> buffer(std::max<size_t>(1, rows * size));
+  REQUIRE(H5Dread(ds, smaller, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()) >= 0);
+  H5Dclose(ds);
+  REQUIRE(H5Ldelete(group, name, H5P_DEFAULT) >= 0);
+  hid_t again = H5Dcreate2(group, name, smaller, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  REQUIRE(again >= 0);
+  REQUIRE(H5Dwrite(again, smaller, H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()) >= 0);
+  H5Dvlen_reclaim(smaller, space, H5P_DEFAULT, buffer.data());
+  H5Dclose(again);
+  H5Sclose(space);
+  H5Tclose(smaller);
+  for (auto& member : kept) H5Tclose(member.second);
+  H5Tclose(type);
+}
+
+}  // namespace
+
+TEST_CASE("a file written before the wire and node-speed columns reads with them 0, verified", "[results]") {
+  TempDir dir;
+  const fs::path path = dir / "older.h5";
+  RunResult run = full_run("older", 0, true);
+  for (RoundRow& r : run.rounds) r.wire_bytes_up = r.wire_bytes_down = 0;
+  for (NodeRow& n : run.nodes) {
+    n.flops_per_s = 0;
+    n.kernel.clear();
+    n.wire_bytes_up = n.wire_bytes_down = 0;
+  }
+  {
+    ResultWriter writer(path, false);
+    writer.write(run);
+    writer.finish();
+  }
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, latest_format());
+  REQUIRE(file >= 0);
+  hid_t group = H5Gopen2(file, "/runs/older", H5P_DEFAULT);
+  drop_columns(group, "rounds", {"wire_bytes_up", "wire_bytes_down"});
+  drop_columns(group, "nodes", {"flops_per_s", "kernel", "wire_bytes_up", "wire_bytes_down"});
+  H5Gclose(group);
+  H5Fclose(file);
+  const std::vector<RunResult> runs = read_results(path);  // the checksum holds
+  REQUIRE(runs.size() == 1);
+  require_equal(runs[0], run);
+
+  // A value of an added column that was there and is gone is a changed file.
+  const fs::path newer = dir / "newer.h5";
+  run = full_run("newer", 0, true);
+  {
+    ResultWriter writer(newer, false);
+    writer.write(run);
+    writer.finish();
+  }
+  file = H5Fopen(newer.c_str(), H5F_ACC_RDWR, latest_format());
+  group = H5Gopen2(file, "/runs/newer", H5P_DEFAULT);
+  drop_columns(group, "nodes", {"kernel"});
+  H5Gclose(group);
+  H5Fclose(file);
+  CHECK_THROWS_WITH(read_results(newer), Catch::Contains("is damaged"));
 }
 
 TEST_CASE("a node table of more than a million rows is written in slices and read back whole", "[results]") {
@@ -556,7 +654,8 @@ bool same_run(const RunResult& a, const RunResult& b) {
         x.lost_transfer != y.lost_transfer || x.lost_offline != y.lost_offline || x.lost_deadline != y.lost_deadline ||
         x.lost_overcommit != y.lost_overcommit || x.bytes_up != y.bytes_up || x.bytes_down != y.bytes_down ||
         x.flops != y.flops || x.stale != y.stale || x.max_staleness != y.max_staleness ||
-        x.mean_staleness != y.mean_staleness) {
+        x.mean_staleness != y.mean_staleness || x.unplaced != y.unplaced || x.wire_bytes_up != y.wire_bytes_up ||
+        x.wire_bytes_down != y.wire_bytes_down) {
       return false;
     }
   }
@@ -564,7 +663,9 @@ bool same_run(const RunResult& a, const RunResult& b) {
   for (size_t i = 0; i < a.nodes.size(); ++i) {
     const NodeRow &x = a.nodes[i], &y = b.nodes[i];
     if (x.id != y.id || x.profile != y.profile || x.samples != y.samples || x.classes != y.classes ||
-        x.rounds_participated != y.rounds_participated || x.failures != y.failures || x.byzantine != y.byzantine) {
+        x.rounds_participated != y.rounds_participated || x.failures != y.failures || x.byzantine != y.byzantine ||
+        x.flops_per_s != y.flops_per_s || x.kernel != y.kernel || x.wire_bytes_up != y.wire_bytes_up ||
+        x.wire_bytes_down != y.wire_bytes_down) {
       return false;
     }
   }
