@@ -79,13 +79,14 @@ void write_metrics_csv(const std::string& path, const results::RunResult& run) {
   write_atomically(path, [&run](std::ostream& out) {
     out << "round,t_start_s,t_end_s,wall_s,accuracy,loss,participants,instances,failed,"
            "lost_crash,lost_transfer,lost_offline,lost_deadline,lost_overcommit,bytes_up,"
-           "bytes_down,flops,stale,max_staleness,mean_staleness,unplaced\n";
+           "bytes_down,flops,stale,max_staleness,mean_staleness,unplaced,wire_bytes_up,wire_bytes_down\n";
     for (const results::RoundRow& r : run.rounds) {
       out << r.round << ',' << shortest(r.t_start_s) << ',' << shortest(r.t_end_s) << ',' << shortest(r.wall_s)
           << ',' << shortest(r.accuracy) << ',' << shortest(r.loss) << ',' << r.participants << ',' << r.instances
           << ',' << r.failed << ',' << r.lost_crash << ',' << r.lost_transfer << ',' << r.lost_offline << ',' << r.lost_deadline << ','
           << r.lost_overcommit << ',' << r.bytes_up << ',' << r.bytes_down << ',' << r.flops << ','
-          << r.stale << ',' << r.max_staleness << ',' << shortest(r.mean_staleness) << ',' << r.unplaced << '\n';
+          << r.stale << ',' << r.max_staleness << ',' << shortest(r.mean_staleness) << ',' << r.unplaced << ','
+          << r.wire_bytes_up << ',' << r.wire_bytes_down << '\n';
     }
   });
 }
@@ -259,7 +260,9 @@ void add_run_outputs(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("-t,--threads", o.threads, "Threads for the coordinator's own tasks")
       ->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--out", o.out_file, "Write the run to this HDF5 results file (see docs/results.md)");
-  cmd->add_option("--metrics", o.metrics_file, "Write the per-round table as CSV");
+  cmd->add_option("--metrics", o.metrics_file, "Write the per-round table as CSV (with the bytes on the wire)");
+  cmd->add_option("--trace", o.trace_file,
+                  "Write every instance's start and end, in the order they happened (CSV: time_s,node,event,task,instance,bytes)");
   cmd->add_flag("-v,--verbose", o.verbose, "Log what the coordinator and tasks do (to stderr)");
   add_checkpoint_flags(cmd, o);
 }

@@ -193,7 +193,7 @@ const std::vector<std::string>& deployment_option_keys() {
 
 void register_deploy_backend(BackendRegistry& registry) {
   registry.add("nodes", {[](const BackendArgs& args) -> std::unique_ptr<Backend> { return std::make_unique<Deployment>(args); },
-                         ClockKind::Wall, "real nodes, wall clock", deployment_option_keys()});
+                         ClockKind::Wall, "real nodes, wall clock", deployment_option_keys(), /*traces=*/true});
 }
 
 fs::path self_executable() {

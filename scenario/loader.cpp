@@ -400,9 +400,11 @@ void check_task_nodes(const YAML::Node& root, const std::shared_ptr<const Source
 
 // Keys that only a virtual-clock backend models (the simulated world): a wall-clock backend
 // would silently ignore them.
-void check_backend_keys(const YAML::Node& root, const std::shared_ptr<const Source>& source, const Scenario& sc) {
+void check_backend_keys(const YAML::Node& root, const std::shared_ptr<const Source>& source, const Scenario& sc,
+                        const BackendEntry& backend) {
   if (sc.clock == ClockKind::Virtual) return;
   for (const char* path : {"network", "faults", "population.profiles", "swarm.max_virtual_time_s", "output.trace"}) {
+    if (std::string(path) == "output.trace" && backend.traces) continue;
     YAML::Node n = find(root, path);
     if (!n || n.IsNull()) continue;
     if (n.IsMap() && n.size() == 0) continue;
@@ -415,6 +417,11 @@ void check_backend_keys(const YAML::Node& root, const std::shared_ptr<const Sour
     if (n.IsMap()) {  // point at the first key of the section
       parent = p;
       key = n.begin()->first.Scalar();
+    }
+    if (std::string(path) == "output.trace") {
+      Section(find(root, parent), parent, source)
+          .fail(key, "backend '" + sc.backend + "' records no event trace: remove it, or use backend sim "
+                     "(simulated events) or nodes (real nodes' starts and ends)");
     }
     Section(find(root, parent), parent, source)
         .fail(key, "only a virtual-clock backend models this (backend: sim); backend '" + sc.backend +
@@ -563,7 +570,7 @@ Scenario read_scenario(const YAML::Node& root, std::shared_ptr<const Source> sou
   sc.fl.seed = sc.seed;
   sc.population.seed = sc.seed;
   check_task_nodes(root, source, sc);
-  check_backend_keys(root, source, sc);
+  check_backend_keys(root, source, sc, *backend);
   check_strategy_feasible(root, source, sc, *registries.strategies);
   check_memory(root, source, sc);
   check_virtual_time(root, source, sc);

@@ -56,6 +56,9 @@ struct BackendEntry {
   // Keys the backend reads from the scenario's `backend_options`; any other key is refused
   // when the scenario is loaded, with a "did you mean".
   std::vector<std::string> options;
+  // Whether the backend records a trace of its own (results::RunDetails::append_trace) on
+  // a Wall clock, as real nodes record every start and end: output.trace is then allowed.
+  bool traces = false;
 };
 
 class BackendRegistry : public Registry<BackendEntry> {

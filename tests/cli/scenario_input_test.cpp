@@ -306,6 +306,14 @@ TEST_CASE("issue 9.16: backend inprocess refuses keys only the simulator models,
   INFO(net.out);
   CHECK(net.code == 2);
   CHECK(net.out.find("s.yaml:6:18: network.model: only a virtual-clock backend models this") != std::string::npos);
+  // A trace: sim and real nodes record one, in-process nothing.
+  auto trace = validate("inprocess_trace", kSmall + "output: {trace: true}\n", "--backend inprocess");
+  INFO(trace.out);
+  CHECK(trace.code == 2);
+  CHECK(trace.out.find("output.trace: backend 'inprocess' records no event trace") != std::string::npos);
+  auto nodes_trace = validate("nodes_trace", kSmall + "output: {trace: true}\n", "--backend nodes");
+  INFO(nodes_trace.out);
+  CHECK(nodes_trace.code == 0);
   auto ok = validate("inprocess_ok", kSmall, "--backend inprocess");
   INFO(ok.out);
   CHECK(ok.code == 0);
