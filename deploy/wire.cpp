@@ -3,6 +3,13 @@
 #include <cerrno>
 
 namespace swarm::deploy {
+namespace {
+
+// Frames from this size on are sent without a copy (below, a copy is cheaper than the
+// bookkeeping).
+constexpr size_t kZeroCopyBytes = 64 * 1024;
+
+}  // namespace
 
 uint64_t send_message(zmq::socket_t& socket, const Message& m, const std::string* routing_id) {
   const std::vector<Blob> frames = encode(m);
@@ -12,8 +19,17 @@ uint64_t send_message(zmq::socket_t& socket, const Message& m, const std::string
   }
   for (size_t i = 0; i < frames.size(); ++i) {
     const auto b = frames[i].bytes();
-    socket.send(zmq::const_buffer(b.data(), b.size()),
-                i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    const zmq::send_flags flags = i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none;
+    if (b.size() < kZeroCopyBytes) {
+      socket.send(zmq::const_buffer(b.data(), b.size()), flags);
+    } else {
+      // A model or an update: ZeroMQ sends from the blob's own bytes, which a copy of the
+      // blob keeps alive until its I/O thread is done with them (then frees the copy).
+      auto* keep = new Blob(frames[i]);
+      zmq::message_t message(const_cast<std::byte*>(b.data()), b.size(),
+                             [](void*, void* hint) { delete static_cast<Blob*>(hint); }, keep);
+      socket.send(message, flags);
+    }
     bytes += framed_size(b.size());
   }
   return bytes;
