@@ -12,10 +12,11 @@
 //                                <case>: curve_model / plain_model (199,210 floats, the
 //                                784-200-200-10 MLP, 797 KB), curve_16MB / plain_16MB.
 //   BM_DeathDetection/<how>      a raw node registers with a Coordinator (heartbeat 50 ms, dead
-//                                after 100 ms) and then is killed (its socket closed: the
-//                                coordinator finds it unreachable at its next heartbeat) or
-//                                frozen (silent: dead after 100 ms); the time from then to
-//                                NodeEvent::Died. Counter heartbeats = that time / 50 ms.
+//                                after 100 ms), heartbeats, then at a random moment is killed
+//                                (its socket closed: the coordinator finds it unreachable at
+//                                its next heartbeat) or frozen (silent: dead 100 ms after its
+//                                last message); the time from the failure to NodeEvent::Died.
+//                                Counters heartbeats (mean) and max_heartbeats = that time / 50 ms.
 //   BM_RoundOverhead             the same scenario (synthetic 784-feature data, 784-200-200-10
 //                                MLP, 4 nodes, 6 rounds) in-process (2 threads) and on 4 node
 //                                agents over CURVE (threads of this process, each with its own
@@ -23,7 +24,10 @@
 //                                counters inprocess_round_ms, nodes_round_ms (rounds 2-6) and
 //                                overhead = 1 - inprocess / nodes, the share of a real-node
 //                                round spent neither training nor aggregating: the coordinator,
-//                                encoding, the wire and the nodes' decoding together.
+//                                encoding, the wire and the nodes' decoding together; and
+//                                coordinator_share, the coordinator's own work measured in
+//                                it (RoundRow::coordinator_s: neither waiting for the nodes
+//                                nor running server tasks) over the round's wall time.
 //
 // Counters: bytes/s = model payload bytes moved per second (there and back), shared by each
 // benchmark and its reference, so their ratio is the project's speed relative to libzmq's.
@@ -33,10 +37,12 @@
 #include <benchmark/benchmark.h>
 #include <spdlog/sinks/null_sink.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -196,9 +202,15 @@ BENCHMARK_CAPTURE(BM_ZmqReference, plain_16MB, false, kLargeFloats)->UseRealTime
 
 constexpr Nanos kHeartbeat = 50'000'000;
 
+// A node that heartbeats every kHeartbeat, as an agent does, then fails at a moment drawn
+// uniformly within a heartbeat interval (a failure does not wait for a heartbeat to be due):
+// killed (its socket closed) or frozen (silent). Detection is timed from the failure, the
+// delay a user sees; a frozen node is dead 2 intervals after its last message, so between 1
+// and 2 intervals after it froze.
 void BM_DeathDetection(benchmark::State& state, bool killed) {
   const ModuleRegistry modules;
-  double heartbeats = 0;
+  std::mt19937_64 rng(7);
+  double sum = 0, worst = 0;
   for (auto _ : state) {
     CoordinatorOptions o;
     o.curve = false;
@@ -207,18 +219,34 @@ void BM_DeathDetection(benchmark::State& state, bool killed) {
     o.dead_after_ns = 2 * kHeartbeat;
     o.register_timeout_ns = 10'000'000'000;
     Coordinator coordinator(modules, o, quiet(), {});
-    zmq::context_t context(1);
-    zmq::socket_t node(context, zmq::socket_type::dealer);
-    node.set(zmq::sockopt::linger, 0);
-    node.connect(coordinator.endpoint());
-    Register reg;
-    reg.node = 0;
-    reg.kernel = gemm_kernel();
-    send_message(node, reg);
+    const auto beats = std::chrono::nanoseconds(kHeartbeat);
+    const auto failure_offset = std::chrono::nanoseconds(std::uniform_int_distribution<Nanos>(0, kHeartbeat - 1)(rng));
+    std::atomic<int64_t> failed_at{0};  // steady_clock ns; 0 while the node lives
+    std::thread node([&] {
+      zmq::context_t context(1);
+      zmq::socket_t socket(context, zmq::socket_type::dealer);
+      socket.set(zmq::sockopt::linger, 0);
+      socket.connect(coordinator.endpoint());
+      Register reg;
+      reg.node = 0;
+      reg.kernel = gemm_kernel();
+      send_message(socket, reg);
+      auto next = std::chrono::steady_clock::now();
+      for (int i = 0; i < 4; ++i) {  // alive for 4 heartbeats
+        next += beats;
+        std::this_thread::sleep_until(next);  // the heartbeat's own schedule, not a wait for an event
+        send_message(socket, Heartbeat{0});
+      }
+      std::this_thread::sleep_until(next + failure_offset);
+      const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+      failed_at = now;
+      if (killed) {
+        socket.close();
+      } else {
+        failed_at.wait(now);  // frozen: open and silent until the coordinator gave up on it
+      }
+    });
     coordinator.wait_for_nodes();
-    // Silent from its registration on; killed: its connection closes now.
-    const auto since = std::chrono::steady_clock::now();
-    if (killed) node.close();
     const std::vector<NodeId> any;
     WaitFor w;
     w.node_on = std::span<const NodeId>(any);
@@ -229,15 +257,22 @@ void BM_DeathDetection(benchmark::State& state, bool killed) {
       if (n != nullptr && n->kind == NodeEvent::Kind::Died) died = true;
       if (std::holds_alternative<Idle>(e)) break;
     }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-    if (!died) {
-      state.SkipWithError("the node was never declared dead");
+    const int64_t died_at = std::chrono::steady_clock::now().time_since_epoch().count();
+    const int64_t failed = failed_at.exchange(0);
+    failed_at.notify_all();
+    node.join();
+    if (!died || failed == 0) {
+      state.SkipWithError(died ? "declared dead before it failed" : "the node was never declared dead");
       break;
     }
+    const double seconds = static_cast<double>(died_at - failed) * 1e-9;
     state.SetIterationTime(seconds);
-    heartbeats += seconds / (static_cast<double>(kHeartbeat) * 1e-9);
+    const double heartbeats = seconds / to_seconds(kHeartbeat);
+    sum += heartbeats;
+    worst = std::max(worst, heartbeats);
   }
-  state.counters["heartbeats"] = heartbeats / static_cast<double>(std::max<int64_t>(1, state.iterations()));
+  state.counters["heartbeats"] = sum / static_cast<double>(std::max<int64_t>(1, state.iterations()));
+  state.counters["max_heartbeats"] = worst;
 }
 
 BENCHMARK_CAPTURE(BM_DeathDetection, killed, true)->UseManualTime()->Iterations(10)->Unit(benchmark::kMillisecond);
@@ -254,10 +289,11 @@ data: {dataset: synthetic, samples: 12000, features: 784, classes: 10}
 population: {nodes: 4}
 )";
 
-// Mean wall time of rounds 2.. (round 1 warms caches and allocators).
-double mean_round_s(const results::RunResult& r) {
+// Mean over rounds 2.. (round 1 warms caches and allocators) of a round's wall time, or of
+// the coordinator's own work in it.
+double mean_round_s(const results::RunResult& r, double results::RoundRow::*field = &results::RoundRow::wall_s) {
   double sum = 0;
-  for (size_t i = 1; i < r.rounds.size(); ++i) sum += r.rounds[i].wall_s;
+  for (size_t i = 1; i < r.rounds.size(); ++i) sum += r.rounds[i].*field;
   return sum / static_cast<double>(r.rounds.size() - 1);
 }
 
@@ -275,7 +311,7 @@ void BM_RoundOverhead(benchmark::State& state) {
   const Registries registries = builtin_registries();
   scenario::DataCache cache;
   const fs::path dir = fs::temp_directory_path() / ("swarm-deploy-bench-" + std::to_string(::getpid()));
-  double inprocess_s = 0, nodes_s = 0;
+  double inprocess_s = 0, nodes_s = 0, own_s = 0;
   for (auto _ : state) {
     fs::remove_all(dir);
     const KeyPair server = make_key_pair();
@@ -289,7 +325,7 @@ void BM_RoundOverhead(benchmark::State& state) {
 
     scenario::Scenario local = scenario::load_runs(std::string(kRoundScenario) + "backend: inprocess\n",
                                                    "overhead.yaml", {}, registries)[0];
-    const std::string nodes_text = std::string(kRoundScenario) + "backend: nodes\nbackend_options: {bind: \"" +
+    const std::string nodes_text = std::string(kRoundScenario) + "backend: nodes\nbackend_options: {launcher: none, bind: \"" +
                                    endpoint + "\", keys: \"" + (dir / "keys").string() + "\", allow: \"" +
                                    (dir / "allow").string() + "\"}\n";
     scenario::Scenario remote = scenario::load_runs(nodes_text, "overhead.yaml", {}, registries)[0];
@@ -317,6 +353,7 @@ void BM_RoundOverhead(benchmark::State& state) {
     }
     inprocess_s += mean_round_s(a);
     nodes_s += mean_round_s(b);
+    own_s += mean_round_s(b, &results::RoundRow::coordinator_s);
     state.SetIterationTime(mean_round_s(b));
   }
   fs::remove_all(dir);
@@ -324,6 +361,7 @@ void BM_RoundOverhead(benchmark::State& state) {
   state.counters["inprocess_round_ms"] = 1e3 * inprocess_s / n;
   state.counters["nodes_round_ms"] = 1e3 * nodes_s / n;
   state.counters["overhead"] = nodes_s > 0 ? 1.0 - inprocess_s / nodes_s : 0;
+  state.counters["coordinator_share"] = nodes_s > 0 ? own_s / nodes_s : 0;
 }
 
 BENCHMARK(BM_RoundOverhead)->UseManualTime()->Iterations(3)->Unit(benchmark::kMillisecond);

@@ -79,14 +79,14 @@ void write_metrics_csv(const std::string& path, const results::RunResult& run) {
   write_atomically(path, [&run](std::ostream& out) {
     out << "round,t_start_s,t_end_s,wall_s,accuracy,loss,participants,instances,failed,"
            "lost_crash,lost_transfer,lost_offline,lost_deadline,lost_overcommit,bytes_up,"
-           "bytes_down,flops,stale,max_staleness,mean_staleness,unplaced,wire_bytes_up,wire_bytes_down\n";
+           "bytes_down,flops,stale,max_staleness,mean_staleness,unplaced,wire_bytes_up,wire_bytes_down,coordinator_s\n";
     for (const results::RoundRow& r : run.rounds) {
       out << r.round << ',' << shortest(r.t_start_s) << ',' << shortest(r.t_end_s) << ',' << shortest(r.wall_s)
           << ',' << shortest(r.accuracy) << ',' << shortest(r.loss) << ',' << r.participants << ',' << r.instances
           << ',' << r.failed << ',' << r.lost_crash << ',' << r.lost_transfer << ',' << r.lost_offline << ',' << r.lost_deadline << ','
           << r.lost_overcommit << ',' << r.bytes_up << ',' << r.bytes_down << ',' << r.flops << ','
           << r.stale << ',' << r.max_staleness << ',' << shortest(r.mean_staleness) << ',' << r.unplaced << ','
-          << r.wire_bytes_up << ',' << r.wire_bytes_down << '\n';
+          << r.wire_bytes_up << ',' << r.wire_bytes_down << ',' << shortest(r.coordinator_s) << '\n';
     }
   });
 }
@@ -174,11 +174,12 @@ int run_scenario(RunOptions o, const Registries& registries) {
     throw;
   }
 
-  double wall = 0;
+  double wall = 0, own = 0;
   uint64_t bytes = 0, flops = 0;
   int lost = 0;
   for (const results::RoundRow& r : result.rounds) {
     wall += r.wall_s;
+    own += r.coordinator_s;
     bytes += r.bytes_up + r.bytes_down;
     flops += r.flops;
     lost += r.failed + r.lost_crash + r.lost_transfer + r.lost_offline + r.lost_deadline;
@@ -191,6 +192,7 @@ int run_scenario(RunOptions o, const Registries& registries) {
     std::printf("; final accuracy %.4f, loss %.4f", last.accuracy, last.loss);
   }
   std::printf("; %.1f MB moved; %d instances lost", bytes / 1e6, lost);
+  if (own > 0 && wall > 0) std::printf("; coordinator's own work %.1f%% of the rounds", 100 * own / wall);
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);  // ru_maxrss is in KiB on Linux
   std::printf("; peak memory %.0f MB\n", static_cast<double>(usage.ru_maxrss) * 1024 / 1e6);
@@ -273,20 +275,22 @@ void add_deploy_commands(CLI::App& app, int& exit_code, const Registries& regist
   {
     auto o = std::make_shared<RunOptions>();
     auto nf = std::make_shared<NodeFlags>();
-    auto launcher = std::make_shared<std::string>("local");
+    auto launcher = std::make_shared<std::string>();
     CLI::App* cmd = app.add_subcommand(
         "deploy", "Run a scenario on real node processes: a coordinator and N node agents started here "
                   "(keys in a private temporary folder, one shard folder per node, all stopped at the end, "
                   "also on Ctrl-C). Same per-round lines and results file as `swarm run`.");
     add_run_outputs(cmd, *o);
-    cmd->add_option("--launcher", *launcher, "Who starts the nodes: local (processes on this machine)")
-        ->capture_default_str()->check(CLI::IsMember({"local"}));
+    cmd->add_option("--launcher", *launcher,
+                    "Who starts the nodes: local (processes on this machine; the default, unless the "
+                    "scenario's deploy.launcher says otherwise)")
+        ->check(CLI::IsMember({"local"}));
     nf->add(cmd);
     add_shortcut_flags(cmd, o->overrides, registries);
     cmd->callback([o, nf, launcher, &exit_code, &registries] {
       RunOptions run = *o;
       nf->apply(run.overrides);
-      run.overrides.emplace_back("backend_options.launcher=" + *launcher, "--launcher");
+      if (!launcher->empty()) run.overrides.emplace_back("backend_options.launcher=" + *launcher, "--launcher");
       InterruptGuard guard;
       exit_code = run_scenario(run, registries);
     });
@@ -295,14 +299,16 @@ void add_deploy_commands(CLI::App& app, int& exit_code, const Registries& regist
     auto o = std::make_shared<RunOptions>();
     o->always_checkpoint = true;
     auto nf = std::make_shared<NodeFlags>();
-    auto bind = std::make_shared<std::string>("tcp://127.0.0.1:5555");
+    auto bind = std::make_shared<std::string>();
     auto keys = std::make_shared<std::string>(), allow = std::make_shared<std::string>(),
          shards = std::make_shared<std::string>();
     CLI::App* cmd = app.add_subcommand(
         "coordinator", "Run a scenario on node agents started elsewhere (`swarm node`): waits for the "
                        "scenario's nodes to register, then runs with the same controller as `swarm run`.");
     add_run_outputs(cmd, *o);
-    cmd->add_option("--bind", *bind, "Address the nodes connect to")->capture_default_str();
+    cmd->add_option("--bind", *bind,
+                    std::string("Address the nodes connect to (default: the scenario's deploy.bind, else ") +
+                        deploy::kDefaultBind + ")");
     cmd->add_option("--keys", *keys, "Folder holding the coordinator's server.key_secret (swarm keys server --dir DIR)");
     cmd->add_option("--allow", *allow, "Folder of the admitted nodes' public keys (*.key)");
     cmd->add_option("--shards", *shards, "Write each node's shard folder here first (DIR/node-ID), from the scenario's partition");
@@ -312,7 +318,7 @@ void add_deploy_commands(CLI::App& app, int& exit_code, const Registries& regist
       RunOptions run = *o;
       nf->apply(run.overrides);
       run.overrides.emplace_back("backend_options.launcher=none", "");
-      run.overrides.emplace_back("backend_options.bind=" + *bind, "--bind");
+      if (!bind->empty()) run.overrides.emplace_back("backend_options.bind=" + *bind, "--bind");
       if (!keys->empty()) run.overrides.emplace_back("backend_options.keys=" + *keys, "--keys");
       if (!allow->empty()) run.overrides.emplace_back("backend_options.allow=" + *allow, "--allow");
       if (!shards->empty()) run.overrides.emplace_back("backend_options.shards=" + *shards, "--shards");

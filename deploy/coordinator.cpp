@@ -164,6 +164,17 @@ std::optional<results::WireTotals> Coordinator::wire_totals() const {
   return results::WireTotals{wire_.bytes_received, wire_.bytes_sent};
 }
 
+std::optional<results::DriverTimes> Coordinator::driver_times() const {
+  return results::DriverTimes{now_ns(), waiting_ns_, server_ns_};
+}
+
+void Coordinator::poll_router(Nanos timeout) {
+  const Nanos began = now_ns();
+  zmq::pollitem_t item{zmq_->router.handle(), 0, ZMQ_POLLIN, 0};
+  poll_interruptible(&item, 1, std::chrono::milliseconds((timeout + 999'999) / 1'000'000));  // never early
+  waiting_ns_ += now_ns() - began;
+}
+
 Coordinator::Node* Coordinator::node_of(const std::string& routing_id) {
   for (Node& n : nodes_) {
     if (n.alive && n.routing_id == routing_id) return &n;
@@ -335,12 +346,10 @@ void Coordinator::wait_for_nodes(const std::function<bool()>& give_up) {
     if (options_.interrupted && *options_.interrupted) throw Error("interrupted while waiting for nodes " + missing);
     const Nanos now = now_ns();
     if (now >= deadline) {
-      throw Error("nodes " + missing + " did not register within " +
-                  std::to_string(options_.register_timeout_ns / 1'000'000'000) + " s at " + endpoint_);
+      throw Error(fmt::format("nodes {} did not register within {:g} s at {}", missing,
+                              to_seconds(options_.register_timeout_ns), endpoint_));
     }
-    zmq::pollitem_t item{zmq_->router.handle(), 0, ZMQ_POLLIN, 0};
-    const Nanos timeout = std::min({next_check_in(now), deadline - now, Nanos{100'000'000}});
-    poll_interruptible(&item, 1, std::chrono::milliseconds(timeout / 1'000'000 + 1));
+    poll_router(std::min({next_check_in(now), deadline - now, Nanos{100'000'000}}));
     receive();
     heartbeat_and_reap();
   }
@@ -404,6 +413,7 @@ void Coordinator::run_server_batch() {
   const Nanos start = now_ns();
   std::vector<Completion> batch = run_batch(modules_, server_pending_, data, options_.threads, *logger_);
   server_pending_.clear();
+  server_ns_ += now_ns() - start;
   for (Completion& c : batch) {
     auto it = flights_.find(c.spec.id);
     if (it == flights_.end()) continue;  // cancelled meanwhile
@@ -438,8 +448,7 @@ BackendEvent Coordinator::wait(const WaitFor& w) {
     // Wake for the next heartbeat or the moment a silent node becomes dead, whichever first.
     Nanos timeout = next_check_in(now);
     if (w.until_ns) timeout = std::max<Nanos>(std::min(timeout, *w.until_ns - now), 0);
-    zmq::pollitem_t item{zmq_->router.handle(), 0, ZMQ_POLLIN, 0};
-    poll_interruptible(&item, 1, std::chrono::milliseconds(timeout / 1'000'000 + 1));
+    poll_router(timeout);
     receive();
     heartbeat_and_reap();
   }

@@ -92,6 +92,7 @@ class Coordinator : public Backend, public results::RunDetails {
   void describe_node(NodeId id, results::NodeRow& row) const override;
   void append_trace(std::vector<results::TraceRow>& out) const override;
   std::optional<results::WireTotals> wire_totals() const override;
+  std::optional<results::DriverTimes> driver_times() const override;
 
  private:
   struct Node {
@@ -125,6 +126,8 @@ class Coordinator : public Backend, public results::RunDetails {
   Nanos next_check_in(Nanos now) const;
   void declare_dead(NodeId id, const std::string& why);
   void run_server_batch();
+  // Polls the router for up to `timeout`, the time counted as waiting.
+  void poll_router(Nanos timeout);
   Node* node_of(const std::string& routing_id);
 
   const ModuleRegistry& modules_;
@@ -140,6 +143,7 @@ class Coordinator : public Backend, public results::RunDetails {
   std::vector<PendingInstance> server_pending_;
   std::deque<NodeEvent> events_;
   Nanos last_heartbeat_ = 0;
+  Nanos waiting_ns_ = 0, server_ns_ = 0;  // see driver_times()
   WireStats wire_;
   std::vector<results::TraceRow> trace_;
 };

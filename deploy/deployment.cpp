@@ -56,10 +56,11 @@ struct TempDir {
   }
 };
 
-CoordinatorOptions coordinator_options(const BackendArgs& args) {
+CoordinatorOptions coordinator_options(const BackendArgs& args, const std::string& launcher) {
   const Dict& o = args.options;
   CoordinatorOptions c;
-  c.bind = option_string(o, "bind", c.bind);
+  // Nodes started elsewhere must know the port in advance; launched ones are told it.
+  c.bind = option_string(o, "bind", launcher == "none" ? kDefaultBind : c.bind);
   c.curve = option_bool(o, "curve", true);
   c.nodes = args.num_nodes;
   c.kernel = gemm_kernel();
@@ -81,12 +82,12 @@ struct Prepared {
 
 Prepared prepare(const BackendArgs& args) {
   Prepared p;
-  p.options = coordinator_options(args);
   const Dict& o = args.options;
-  const std::string launcher = option_string(o, "launcher", "none");
+  const std::string launcher = option_string(o, "launcher", "local");
   if (launcher != "local" && launcher != "none") {
     throw UsageError("backend_options.launcher: unknown launcher '" + launcher + "'; expected local or none");
   }
+  p.options = coordinator_options(args, launcher);
   fs::path shards;
   if (launcher == "local") {
     p.temp = std::make_unique<TempDir>();
@@ -171,6 +172,7 @@ class Deployment : private PreparedHolder, public Coordinator {
       }
       if (args.logger->level() <= spdlog::level::debug) a.push_back("--verbose");
       launcher_.spawn(exe, a);
+      log_->info("started node {} as process {}: {} {}", i, launcher_.pids().back(), exe, fmt::join(a, " "));
     }
   }
   std::shared_ptr<spdlog::logger> log_;
@@ -193,7 +195,8 @@ const std::vector<std::string>& deployment_option_keys() {
 
 void register_deploy_backend(BackendRegistry& registry) {
   registry.add("nodes", {[](const BackendArgs& args) -> std::unique_ptr<Backend> { return std::make_unique<Deployment>(args); },
-                         ClockKind::Wall, "real nodes, wall clock", deployment_option_keys(), /*traces=*/true});
+                         ClockKind::Wall, "real nodes, wall clock", deployment_option_keys(), /*section=*/"deploy",
+                         /*traces=*/true});
 }
 
 fs::path self_executable() {

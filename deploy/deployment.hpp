@@ -5,9 +5,11 @@
 // made in a private temporary folder, one shard folder per node, every process stopped and
 // the folder removed at the end (also on an error or Ctrl-C).
 //
-// backend_options (all optional):
-//   launcher            local | none (none: nodes are started by someone else)
+// Settings, in the scenario's `deploy:` section or in `backend_options` (which wins on a key
+// set in both; the CLI's flags go there), all optional:
+//   launcher            local (the default) | none (nodes are started by someone else)
 //   bind                the coordinator's address; default tcp://127.0.0.1:0 (any free port)
+//                       with a launcher, kDefaultBind without
 //   keys                none: the folder holding server.key_secret
 //   allow               none: the folder of the admitted nodes' *.key
 //   shards              none: where each node's shard folder is written (node-ID/)
@@ -24,6 +26,9 @@
 #include "swarm/backend_registry.hpp"
 
 namespace swarm::deploy {
+
+// Where the coordinator listens when nodes are started elsewhere and no address is given.
+inline constexpr const char* kDefaultBind = "tcp://127.0.0.1:5555";
 
 // The option keys backend "nodes" reads.
 const std::vector<std::string>& deployment_option_keys();

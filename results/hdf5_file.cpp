@@ -101,7 +101,8 @@ std::vector<Member> round_members() {
           SWARM_I32(RoundRow, max_staleness),   SWARM_F64(RoundRow, mean_staleness),
           SWARM_I32(RoundRow, unplaced),
           added_later(SWARM_U64(RoundRow, wire_bytes_up)),
-          added_later(SWARM_U64(RoundRow, wire_bytes_down))};
+          added_later(SWARM_U64(RoundRow, wire_bytes_down)),
+          added_later(SWARM_F64(RoundRow, coordinator_s))};
 }
 
 std::vector<Member> node_members() {

@@ -38,6 +38,10 @@ struct RoundRow {
   // Bytes that crossed a real network in the round, ZeroMQ framing included (real nodes;
   // 0 on backends without a wire of their own: simulated transfers are bytes_up/bytes_down).
   uint64_t wire_bytes_up = 0, wire_bytes_down = 0;
+  // Wall seconds the coordinator spent on its own work since the previous round ended:
+  // neither waiting for nodes (their training, the wire) nor running server tasks; the
+  // bookkeeping between rounds (results, checkpoint) included. Real nodes only; 0 elsewhere.
+  double coordinator_s = 0;
 };
 
 struct NodeRow {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "swarm/time.hpp"
 #include "swarm/types.hpp"
 #include "results/results.hpp"
 
@@ -17,6 +18,15 @@ namespace swarm::results {
 struct WireTotals {
   uint64_t up = 0;    // received from the nodes
   uint64_t down = 0;  // sent to the nodes
+};
+
+// Where the thread that drives a wall-clock run (controller and backend) spent its time since
+// the backend began. What is in none of the parts is the driver's own work: placement,
+// encoding and decoding messages, results and checkpoints.
+struct DriverTimes {
+  Nanos elapsed = 0;       // since the backend began
+  Nanos waiting = 0;       // blocked until a node answers: nodes compute, bytes cross the wire
+  Nanos server_tasks = 0;  // running the server's instances (aggregation, evaluation)
 };
 
 class RunDetails {
@@ -30,6 +40,8 @@ class RunDetails {
   virtual void append_trace(std::vector<TraceRow>& out) const = 0;
   // The real bytes on the wire so far; nullopt for a backend without a wire of its own.
   virtual std::optional<WireTotals> wire_totals() const { return std::nullopt; }
+  // Where the driving thread's time went so far; nullopt for a backend that does not say.
+  virtual std::optional<DriverTimes> driver_times() const { return std::nullopt; }
 };
 
 }  // namespace swarm::results

@@ -25,11 +25,14 @@ Dict round_to_dict(const results::RoundRow& r) {
   return Dict::array({r.round, r.t_start_s, r.t_end_s, r.wall_s, r.accuracy, r.loss, r.participants, r.instances,
                       r.failed, r.lost_crash, r.lost_transfer, r.lost_offline, r.lost_deadline, r.lost_overcommit,
                       r.bytes_up, r.bytes_down, r.flops, r.stale, r.max_staleness, r.mean_staleness, r.unplaced,
-                      r.wire_bytes_up, r.wire_bytes_down});
+                      r.wire_bytes_up, r.wire_bytes_down, r.coordinator_s});
 }
 
 results::RoundRow round_from_dict(const Dict& d) {
-  if (!d.is_array() || d.size() != 23) throw std::invalid_argument("a round is not an array of 23 numbers");
+  // 23 numbers: written before coordinator_s, which then stays 0.
+  if (!d.is_array() || (d.size() != 23 && d.size() != 24)) {
+    throw std::invalid_argument("a round is not an array of 24 numbers");
+  }
   results::RoundRow r;
   size_t i = 0;
   auto next = [&](auto& field) { field = d.at(i++).get<std::decay_t<decltype(field)>>(); };
@@ -38,6 +41,7 @@ results::RoundRow round_from_dict(const Dict& d) {
   next(r.lost_offline), next(r.lost_deadline), next(r.lost_overcommit), next(r.bytes_up), next(r.bytes_down);
   next(r.flops), next(r.stale), next(r.max_staleness), next(r.mean_staleness), next(r.unplaced);
   next(r.wire_bytes_up), next(r.wire_bytes_down);
+  if (d.size() > 23) next(r.coordinator_s);
   return r;
 }
 
@@ -61,7 +65,7 @@ std::string run_identity(const std::string& scenario_text) {
   out << YAML::BeginMap;
   for (const auto& kv : root) {
     const std::string& key = kv.first.Scalar();
-    if (key != "backend" && key != "backend_options") out << YAML::Key << kv.first << YAML::Value << kv.second;
+    if (key != "backend" && key != "backend_options" && key != "deploy") out << YAML::Key << kv.first << YAML::Value << kv.second;
   }
   out << YAML::EndMap;
   return out.c_str();

@@ -24,7 +24,7 @@ struct RunCheckpoint {
 };
 
 // What a run is, for a resume: the scenario as run, less where it runs (`backend`,
-// `backend_options`), which does not change its numbers: a run of real nodes can go on with
+// `backend_options`, `deploy`), which does not change its numbers: a run of real nodes can go on with
 // other ports or keys, or in-process.
 std::string run_identity(const std::string& scenario_text);
 

@@ -299,17 +299,34 @@ Dict scalar_value(Section& s, const std::string& key) {
   }
 }
 
-// backend_options: the keys the backend declares (BackendEntry::options), each a scalar.
-void read_backend_options(Section s, const BackendEntry& backend, Scenario& sc) {
-  sc.backend_options = Dict::object();
+// The keys a backend declares (BackendEntry::options) present in `s`, each a scalar.
+Dict read_options(Section s, const BackendEntry& backend) {
+  Dict out = Dict::object();
   for (const std::string& key : backend.options) {
     if (s.has(key)) {
-      sc.backend_options[key] = scalar_value(s, key);
+      out[key] = scalar_value(s, key);
     } else {
       s.raw(key);  // declared though absent: finish() suggests it for a misspelt key
     }
   }
   s.finish();
+  return out;
+}
+
+// backend_options, and the sections of backends that have one (BackendEntry::section): each
+// section is checked against its backend's keys whichever backend runs; the running
+// backend's own section is read first, then backend_options, which wins on a key set in
+// both (the command line's flags go there).
+void read_backend_options(Section& top, const BackendEntry& backend, const BackendRegistry& backends, Scenario& sc) {
+  sc.backend_options = Dict::object();
+  for (const std::string& name : backends.names()) {
+    const BackendEntry& entry = backends.get(name);
+    if (entry.section.empty() || entry.section == "backend_options") continue;
+    Dict values = read_options(top.section(entry.section), entry);
+    if (&entry == &backend) sc.backend_options = std::move(values);
+  }
+  const Dict options = read_options(top.section("backend_options"), backend);
+  for (const auto& [key, value] : options.items()) sc.backend_options[key] = value;
 }
 
 // Whether strategy `name` of `registry` takes parameter `key` (asked of make_strategy itself,
@@ -553,7 +570,7 @@ Scenario read_scenario(const YAML::Node& root, std::shared_ptr<const Source> sou
   const BackendEntry* backend = registries.backends.find(sc.backend);
   if (!backend) top.fail("backend", registries.backends.unknown_message(sc.backend));
   sc.clock = backend->clock;
-  read_backend_options(top.section("backend_options"), *backend, sc);
+  read_backend_options(top, *backend, registries.backends, sc);
   read_swarm(top.section("swarm"), sc, registries.modules);
   read_model_training(top.section("model"), top.section("training"), sc);
   read_data(top.section("data"), sc);

@@ -41,7 +41,9 @@ class Recorder : public ControllerObserver {
  public:
   // `details`, when the backend has them, gives the real bytes on the wire of each round.
   Recorder(size_t nodes, const RunDetails* details)
-      : participated_(nodes, 0), failures_(nodes, 0), details_(details) {}
+      : participated_(nodes, 0), failures_(nodes, 0), details_(details) {
+    if (details_) driver_ = details_->driver_times().value_or(results::DriverTimes{});
+  }
   void on_instance_end(const Completion& c) override {
     if (c.spec.alias != "worker" || c.spec.node >= participated_.size()) return;
     if (c.status == InstanceStatus::Ok) {
@@ -82,6 +84,14 @@ class Recorder : public ControllerObserver {
       row.wire_bytes_down = w->down - wire_.down;
       wire_ = *w;
     }
+    if (std::optional<results::DriverTimes> t = details_ ? details_->driver_times() : std::nullopt) {
+      // Observers run after the round's wall_s was taken: the previous round's bookkeeping
+      // (this very recording, a checkpoint) counts in this round's own work.
+      const Nanos own = (t->elapsed - driver_.elapsed) - (t->waiting - driver_.waiting) -
+                        (t->server_tasks - driver_.server_tasks);
+      row.coordinator_s = to_seconds(std::max<Nanos>(own, 0));
+      driver_ = *t;
+    }
     rows.push_back(row);
   }
   std::vector<results::RoundRow> rows;
@@ -90,7 +100,8 @@ class Recorder : public ControllerObserver {
 
  private:
   const RunDetails* details_;
-  results::WireTotals wire_;  // at the end of the previous round
+  results::WireTotals wire_;      // at the end of the previous round
+  results::DriverTimes driver_;  // at the end of the previous round (or the start)
 };
 
 // Saves the run after every round the controller can checkpoint (recorder first: its row of

@@ -56,6 +56,11 @@ struct BackendEntry {
   // Keys the backend reads from the scenario's `backend_options`; any other key is refused
   // when the scenario is loaded, with a "did you mean".
   std::vector<std::string> options;
+  // A top-level scenario section that holds the same settings as `backend_options` (real
+  // nodes: "deploy"), so that one file carries how it is deployed and still runs on any other
+  // backend: the section is checked against `options` whatever backend the scenario runs on,
+  // and read only by this one; backend_options wins on a key set in both.
+  std::string section;
   // Whether the backend records a trace of its own (results::RunDetails::append_trace) on
   // a Wall clock, as real nodes record every start and end: output.trace is then allowed.
   bool traces = false;

@@ -70,6 +70,15 @@ TEST_CASE("swarm deploy runs 4 local nodes that learn, with the numbers of an in
     CHECK(n.wire_bytes_down > 0);
     node_up += n.wire_bytes_up, node_down += n.wire_bytes_down;
   }
+  // The coordinator's own work is measured apart from waiting for the nodes and running the
+  // server's tasks: were waiting counted in, it would exceed the rounds' wall time.
+  double own = 0, wall = 0;
+  for (const auto& r : run.rounds) {
+    CHECK(r.coordinator_s > 0);
+    own += r.coordinator_s, wall += r.wall_s;
+  }
+  CHECK(own < wall);
+  CHECK_THAT(deployed.out, Catch::Contains("coordinator's own work"));
   // The nodes' bytes are the rounds' and what came before round 1 (registration) or after the
   // last (heartbeats, bye): not less.
   CHECK(node_up >= round_up - round_up / 100);
@@ -89,8 +98,32 @@ TEST_CASE("swarm deploy runs 4 local nodes that learn, with the numbers of an in
   REQUIRE(inprocess.code == 0);
   const auto local_runs = swarm::results::read_results(dir / "i.h5");
   REQUIRE(local_runs.size() == 1);
-  for (const auto& r : local_runs[0].rounds) CHECK(r.wire_bytes_up + r.wire_bytes_down == 0);
+  for (const auto& r : local_runs[0].rounds) CHECK(r.wire_bytes_up + r.wire_bytes_down + r.coordinator_s == 0);
   CHECK(local_runs[0].trace.empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a scenario's deploy section says how swarm deploy runs it; swarm run simulates it", "[deploy][cli]") {
+  const auto dir = fresh_dir("swarm_deploy_section");
+  // Plain TCP and a heartbeat of 50 ms, from the file alone (no flag).
+  const auto file = write_file(dir, "d.yaml", std::string(kScenario) + "deploy: {curve: false, heartbeat_ms: 50}\n");
+  auto deployed = swarm_cli("deploy " + file.string() + " --verbose");
+  INFO(deployed.out);
+  REQUIRE(deployed.code == 0);
+  CHECK_THAT(deployed.out, Catch::Contains("4 nodes (real nodes, wall clock)"));
+  CHECK_THAT(deployed.out, Catch::Contains("--insecure"));  // the nodes were started without CURVE keys
+  auto simulated = swarm_cli("run " + file.string());
+  INFO(simulated.out);
+  REQUIRE(simulated.code == 0);
+  CHECK_THAT(simulated.out, Catch::Contains("4 nodes (simulated)"));
+  // A flag wins over the file: the launcher none of the file gives way to --launcher local.
+  const auto none = write_file(dir, "n.yaml", std::string(kScenario) + "deploy: {launcher: none, bind: 'tcp://127.0.0.1:1', register_timeout_s: 30}\n");
+  auto launched = swarm_cli("deploy " + none.string() + " --launcher local --set backend_options.bind=tcp://127.0.0.1:0");
+  INFO(launched.out);
+  CHECK(launched.code == 0);
+  auto bad = swarm_cli("deploy " + write_file(dir, "b.yaml", std::string(kScenario) + "deploy: {launcher: ssh}\n").string());
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.out, Catch::Contains("unknown launcher 'ssh'"));
   std::filesystem::remove_all(dir);
 }
 

@@ -165,6 +165,7 @@ TEST_CASE("where a run happens is not part of what it is: run_identity", "[runne
   const std::string a = run_identity("name: x\nseed: 1\nbackend: nodes\nbackend_options: {bind: 'tcp://127.0.0.1:1'}\n");
   const std::string b = run_identity("name: x\nseed: 1\nbackend: inprocess\n");
   CHECK(a == b);
+  CHECK(run_identity("name: x\nseed: 1\ndeploy: {launcher: none, heartbeat_ms: 50}\n") == b);
   CHECK(run_identity("name: x\nseed: 1\n") != run_identity("name: x\nseed: 2\n"));
 }
 

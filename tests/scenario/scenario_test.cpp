@@ -138,6 +138,37 @@ TEST_CASE("overrides from the command line replace any key", "[scenario]") {
   CHECK(runs[0].fl.layers == std::vector<int>{8});
 }
 
+TEST_CASE("a deploy section holds real nodes' settings and leaves other backends alone", "[scenario][deploy]") {
+  const std::string deploy = "name: d\ndata: {dataset: synthetic}\ndeploy: {launcher: none, heartbeat_ms: 50, curve: false}\n";
+  SECTION("a simulated run checks it and ignores it") {
+    const Scenario sim = load(deploy)[0];
+    CHECK(sim.backend == "sim");
+    CHECK(sim.backend_options.empty());
+  }
+  SECTION("backend nodes reads it as its backend_options") {
+    const Scenario nodes = load(deploy + "backend: nodes\n")[0];
+    CHECK(nodes.backend_options["launcher"] == "none");
+    CHECK(nodes.backend_options["heartbeat_ms"] == 50);
+    CHECK(nodes.backend_options["curve"] == false);
+  }
+  SECTION("backend_options, where the command line's flags go, wins on a key set in both") {
+    const Scenario nodes = load(deploy + "backend: nodes\nbackend_options: {heartbeat_ms: 75}\n")[0];
+    CHECK(nodes.backend_options["heartbeat_ms"] == 75);
+    CHECK(nodes.backend_options["launcher"] == "none");
+    const Scenario flag = load(deploy, {"backend=nodes", "backend_options.launcher=local"})[0];
+    CHECK(flag.backend_options["launcher"] == "local");
+  }
+  SECTION("a misspelt key is refused on any backend, with a suggestion") {
+    CHECK_THROWS_WITH(load("name: d\ndata: {dataset: synthetic}\ndeploy:\n  hearbeat_ms: 50\n"),
+                      Catch::StartsWith("test.yaml:4:3: unknown key 'deploy.hearbeat_ms'") &&
+                          Catch::Contains("did you mean 'heartbeat_ms'?"));
+  }
+  SECTION("a value that is not a scalar is refused") {
+    CHECK_THROWS_WITH(load("name: d\ndata: {dataset: synthetic}\ndeploy:\n  bind: [a, b]\n"),
+                      Catch::StartsWith("test.yaml:4:9: deploy.bind: expected a number, a string or true/false"));
+  }
+}
+
 TEST_CASE("bad scenarios give FILE:LINE:COLUMN and what was expected", "[scenario]") {
   SECTION("malformed YAML") {
     CHECK_THROWS_WITH(load("name: x\nswarm: [unclosed\n"), Catch::StartsWith("test.yaml:") &&
