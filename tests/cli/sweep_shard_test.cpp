@@ -133,7 +133,7 @@ TEST_CASE("shards of a sweep merged equal the one-machine sweep, split in 2 and 
   }
 }
 
-TEST_CASE("--shard takes I/N with 1 <= I <= N <= runs; anything else is refused before writing", "[cli][shard]") {
+TEST_CASE("sweep --shard takes I/N with 1 <= I <= N <= runs and refuses anything else before writing", "[cli][shard]") {
   const fs::path dir = fresh_dir("swarm_cli_shard_flags");
   const fs::path scenario = write_file(dir, "s.yaml", tiny_sweep());
   const fs::path out = dir / "part.h5";
