@@ -73,14 +73,16 @@ int sweep(const SweepOptions& o, const Registries& registries) {
     }
   }
   // The sweep's record (every run's name, scenario text and seed), and this shard's runs.
-  std::vector<results::SweepRun> identity;
-  for (const auto& r : runs) identity.push_back({r.run_name(), r.text, r.seed});
   if (static_cast<size_t>(shards) > runs.size()) {
     throw UsageError("--shard " + o.shard + ": " + o.file + " defines " + std::to_string(runs.size()) +
                      " run(s), fewer than " + std::to_string(shards) + " shards: some shards would be empty; use at most " +
                      std::to_string(runs.size()) + " shards");
   }
-  const results::SweepRecord record = results::sweep_record(identity, shard, shards);
+  const results::SweepRecord record = [&] {
+    std::vector<results::SweepRun> identity;  // a copy of every scenario text: freed at once
+    for (const auto& r : runs) identity.push_back({r.run_name(), r.text, r.seed});
+    return results::sweep_record(identity, shard, shards);
+  }();
   const std::string shard_note = shards > 1 ? " of shard " + results::shard_label(shard, shards) : "";
   {
     std::vector<scenario::Scenario> mine;
