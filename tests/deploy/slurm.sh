@@ -66,6 +66,14 @@ pids+=($!)
 wait_for "$dir/munged.log" "Created [0-9]+ work thread" 20
 
 export SLURM_CONF="$dir/slurm.conf"
+# Ports of our own, and the daemons talk over 127.0.0.1. Where the host name resolves to a
+# loopback address, they listen only there (NoInAddrAny: slurmd, NoCtldInAddrAny: slurmctld
+# bind the host name's address); elsewhere they would bind an address 127.0.0.1 does not
+# reach, so they listen on every interface (on these private ports).
+listen=""
+if [[ $(getent hosts "$host" | awk '{print $1; exit}') == 127.* ]]; then
+  listen="CommunicationParameters=NoInAddrAny,NoCtldInAddrAny"
+fi
 cat >"$SLURM_CONF" <<CONF
 ClusterName=swarmtest
 SlurmctldHost=$host(127.0.0.1)
@@ -90,7 +98,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 ReturnToService=2
 MpiDefault=none
-CommunicationParameters=NoInAddrAny
+$listen
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=test Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
