@@ -35,7 +35,8 @@ struct SweepOptions {
   std::vector<scenario::Override> overrides;
   int jobs = 0;
   int threads = default_threads();
-  std::string shard;  // "I/N" (--shard), empty for the whole sweep
+  std::string shard;          // "I/N" (--shard)
+  bool shard_given = false;   // else the whole sweep
   bool resume = false;
   bool verbose = false;
 };
@@ -63,7 +64,7 @@ std::pair<int, int> parse_shard(const std::string& text) {
 }
 
 int sweep(const SweepOptions& o, const Registries& registries) {
-  const auto [shard, shards] = o.shard.empty() ? std::pair{1, 1} : parse_shard(o.shard);
+  const auto [shard, shards] = o.shard_given ? parse_shard(o.shard) : std::pair{1, 1};
   std::vector<scenario::Scenario> runs = load_scenario_runs(o.file, o.overrides, registries);
   print_warnings(runs);
   std::set<std::string> names;
@@ -291,7 +292,10 @@ void add_sweep_command(CLI::App& app, int& exit_code, const Registries& registri
   cmd->add_flag("--resume", o->resume, "Keep the runs already in the results file and run the others");
   cmd->add_flag("-v,--verbose", o->verbose, "Log what tasks do (to stderr)");
   add_shortcut_flags(cmd, o->overrides, registries);
-  cmd->callback([o, &exit_code, &registries] { exit_code = sweep(*o, registries); });
+  cmd->callback([o, cmd, &exit_code, &registries] {
+    o->shard_given = cmd->count("--shard") > 0;
+    exit_code = sweep(*o, registries);
+  });
 }
 
 void add_merge_command(CLI::App& app, int& exit_code) {

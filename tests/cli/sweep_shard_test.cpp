@@ -146,6 +146,7 @@ TEST_CASE("sweep --shard takes I/N with 1 <= I <= N <= runs and refuses anything
       {"1/-2", "'-2' is not a whole number"},
       {"1/", "'' is not a whole number"},
       {"1/99999999999", "'99999999999' is not a whole number"},
+      {"''", "got '': no '/'"},
       {"1/7", "defines 6 run(s), fewer than 7 shards"},
   };
   for (const auto& [value, message] : bad) {
