@@ -25,6 +25,7 @@ int swarm::cli::main(int argc, char** argv, const swarm::Registries& registries)
   swarm::cli::add_run_command(app, exit_code, registries);
   swarm::cli::add_validate_command(app, exit_code, registries);
   swarm::cli::add_sweep_command(app, exit_code, registries);
+  swarm::cli::add_merge_command(app, exit_code);
   swarm::cli::add_report_command(app, exit_code);
   swarm::cli::add_partition_command(app, exit_code, registries);
   swarm::cli::add_deploy_commands(app, exit_code, registries);

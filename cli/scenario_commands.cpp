@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli/common.hpp"
+#include "results/merge.hpp"
 #include "results/report.hpp"
 #include "results/results.hpp"
 #include "scenario/runner.hpp"
@@ -34,11 +35,36 @@ struct SweepOptions {
   std::vector<scenario::Override> overrides;
   int jobs = 0;
   int threads = default_threads();
+  std::string shard;          // "I/N" (--shard)
+  bool shard_given = false;   // else the whole sweep
   bool resume = false;
   bool verbose = false;
 };
 
+// --shard I/N: shard I (from 1, as Slurm's SLURM_ARRAY_TASK_ID) of N, 1 <= I <= N. Throws
+// UsageError saying what was expected.
+std::pair<int, int> parse_shard(const std::string& text) {
+  auto fail = [&](const std::string& why) -> std::pair<int, int> {
+    throw UsageError("--shard: expected I/N, shard I (from 1) of N shards with 1 <= I <= N (e.g. 2/4), got '" + text +
+                     "'" + (why.empty() ? "" : ": " + why));
+  };
+  const size_t slash = text.find('/');
+  if (slash == std::string::npos) return fail("no '/'");
+  auto number = [&](const std::string& part) -> int {
+    if (part.empty() || part.size() > 9 || part.find_first_not_of("0123456789") != std::string::npos) {
+      fail("'" + part + "' is not a whole number");
+    }
+    return std::stoi(part);
+  };
+  const int shard = number(text.substr(0, slash));
+  const int shards = number(text.substr(slash + 1));
+  if (shards < 1) return fail("N must be at least 1");
+  if (shard < 1 || shard > shards) return fail("I must be in [1, " + std::to_string(shards) + "]");
+  return {shard, shards};
+}
+
 int sweep(const SweepOptions& o, const Registries& registries) {
+  const auto [shard, shards] = o.shard_given ? parse_shard(o.shard) : std::pair{1, 1};
   std::vector<scenario::Scenario> runs = load_scenario_runs(o.file, o.overrides, registries);
   print_warnings(runs);
   std::set<std::string> names;
@@ -47,18 +73,38 @@ int sweep(const SweepOptions& o, const Registries& registries) {
       throw scenario::ScenarioError(o.file + ": two runs are both named '" + r.run_name() + "'");
     }
   }
+  // The sweep's record (every run's name, scenario text and seed), and this shard's runs.
+  if (static_cast<size_t>(shards) > runs.size()) {
+    throw UsageError("--shard " + o.shard + ": " + o.file + " defines " + std::to_string(runs.size()) +
+                     " run(s), fewer than " + std::to_string(shards) + " shards: some shards would be empty; use at most " +
+                     std::to_string(runs.size()) + " shards");
+  }
+  const results::SweepRecord record = [&] {
+    std::vector<results::SweepRun> identity;  // a copy of every scenario text: freed at once
+    for (const auto& r : runs) identity.push_back({r.run_name(), r.text, r.seed});
+    return results::sweep_record(identity, shard, shards);
+  }();
+  const std::string shard_note = shards > 1 ? " of shard " + results::shard_label(shard, shards) : "";
+  {
+    std::vector<scenario::Scenario> mine;
+    for (size_t k = 0; k < runs.size(); ++k) {
+      if (results::in_shard(k, shard, shards)) mine.push_back(std::move(runs[k]));
+    }
+    runs = std::move(mine);
+  }
   const std::string out = o.out.empty() ? std::filesystem::path(o.file).stem().string() + ".h5" : o.out;
   check_output_path(out, "--out");
   results::ResultWriter writer(out, o.resume);
-  // Resuming keeps a run of the file only if it is the very run this sweep would run now (same
-  // scenario text, same seed); anything else would mix results of different scenarios.
+  // Resuming keeps a run of the file only if it is the very run this sweep (shard) would run
+  // now (same scenario text, same seed); anything else would mix results of different scenarios.
   std::map<std::string, const scenario::Scenario*> by_name;
   for (const auto& r : runs) by_name[r.run_name()] = &r;
   for (const auto& [name, kept] : writer.completed_runs()) {
     auto it = by_name.find(name);
     if (it == by_name.end()) {
       throw UsageError(writer.path().string() + ": holds run '" + name + "', which " + o.file +
-                       " (with these --set) no longer defines; resume with the scenario that wrote it, "
+                       " (with these --set" + (shards > 1 ? ", in shard " + results::shard_label(shard, shards) : "") +
+                       ") does not define; resume with the scenario and --shard that wrote it, "
                        "or use another --out");
     }
     if (kept.scenario_text != it->second->text || kept.seed != it->second->seed) {
@@ -67,6 +113,7 @@ int sweep(const SweepOptions& o, const Registries& registries) {
                        " gives it now; resume with the scenario that wrote it, or use another --out");
     }
   }
+  writer.set_sweep(record);  // the file holds (part of) this sweep now, resumed or not
   std::vector<const scenario::Scenario*> todo;
   for (const auto& r : runs) {
     if (!writer.completed_runs().count(r.run_name())) todo.push_back(&r);
@@ -77,8 +124,8 @@ int sweep(const SweepOptions& o, const Registries& registries) {
   }
   const int jobs = std::max(1, std::min<int>(o.jobs > 0 ? o.jobs : o.threads, static_cast<int>(std::max<size_t>(1, todo.size()))));
   const int threads_per_run = std::max(1, o.threads / jobs);
-  std::fprintf(stderr, "sweep %s: %zu runs, %zu already in %s; running %zu, %d at a time (%d thread(s) each)\n",
-               o.file.c_str(), runs.size(), runs.size() - todo.size(), out.c_str(), todo.size(), jobs,
+  std::fprintf(stderr, "sweep %s: %zu runs%s, %zu already in %s; running %zu, %d at a time (%d thread(s) each)\n",
+               o.file.c_str(), runs.size(), shard_note.c_str(), runs.size() - todo.size(), out.c_str(), todo.size(), jobs,
                threads_per_run);
 
   auto logger = make_logger(o.verbose);
@@ -238,10 +285,40 @@ void add_sweep_command(CLI::App& app, int& exit_code, const Registries& registri
   cmd->add_option("-j,--jobs", o->jobs, "Runs at once (default: one per core)")->check(CLI::Range(1, 1024));
   cmd->add_option("-t,--threads", o->threads, "Threads in all, shared by the runs at once")
       ->capture_default_str()->check(CLI::Range(1, 1024));
+  cmd->add_option("--shard", o->shard,
+                  "Run only shard I of N (I from 1, as SLURM_ARRAY_TASK_ID): the runs at positions k (from 0, in "
+                  "the sweep's order) with k % N == I - 1; `swarm merge` combines the shards' files")
+      ->type_name("I/N");
   cmd->add_flag("--resume", o->resume, "Keep the runs already in the results file and run the others");
   cmd->add_flag("-v,--verbose", o->verbose, "Log what tasks do (to stderr)");
   add_shortcut_flags(cmd, o->overrides, registries);
-  cmd->callback([o, &exit_code, &registries] { exit_code = sweep(*o, registries); });
+  cmd->callback([o, cmd, &exit_code, &registries] {
+    o->shard_given = cmd->count("--shard") > 0;
+    exit_code = sweep(*o, registries);
+  });
+}
+
+void add_merge_command(CLI::App& app, int& exit_code) {
+  auto files = std::make_shared<std::vector<std::string>>();
+  auto out = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand(
+      "merge", "Combine the files of a sweep's shards (swarm sweep --shard I/N) into one file, equal to the whole "
+               "sweep's: every run once, in the sweep's order. Refuses files of different sweeps or splits, "
+               "overlapping or missing runs, and damaged files; never writes over a file.");
+  cmd->add_option("files", *files, "The shards' HDF5 files (part-*.h5)")->required();
+  cmd->add_option("-o,--out", *out, "Results file to write (must not exist)")->required();
+  cmd->callback([files, out, &exit_code] {
+    check_output_path(*out, "--out");
+    std::vector<std::filesystem::path> inputs(files->begin(), files->end());
+    const results::MergeSummary merged = results::merge_shards(inputs, *out);
+    std::fprintf(stderr, "merge: %zu runs of %d shard(s) into %s (swarm report %s)\n", merged.runs, merged.shards,
+                 out->c_str(), out->c_str());
+    if (merged.stopped > 0) {
+      std::fprintf(stderr, "merge: %zu run(s) stopped early (diverged, no nodes): written as they are; swarm report "
+                   "lists them\n", merged.stopped);
+    }
+    exit_code = 0;
+  });
 }
 
 void add_report_command(CLI::App& app, int& exit_code) {

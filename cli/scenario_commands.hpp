@@ -1,5 +1,5 @@
 #pragma once
-// `swarm validate`, `swarm sweep` and `swarm report`.
+// `swarm validate`, `swarm sweep`, `swarm merge`, `swarm report` and `swarm partition`.
 
 #include <CLI/CLI.hpp>
 
@@ -10,6 +10,7 @@ namespace swarm::cli {
 // Each adds its subcommand to `app`; `registries` must outlive the parse.
 void add_validate_command(CLI::App& app, int& exit_code, const Registries& registries);
 void add_sweep_command(CLI::App& app, int& exit_code, const Registries& registries);
+void add_merge_command(CLI::App& app, int& exit_code);
 void add_report_command(CLI::App& app, int& exit_code);
 void add_partition_command(CLI::App& app, int& exit_code, const Registries& registries);
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -232,6 +233,24 @@ std::string point_json(const std::map<std::string, std::string>& point) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [key, value] : point) out[key] = detail::typed_point_value(value);
   return out.dump();
+}
+
+// The sweep record as stored in the root attribute `sweep`: a JSON object {"shard", "shards",
+// "digest", "runs"}; `sweep_crc32` is the CRC-32 of that text (variable-length strings live in
+// HDF5's global heap, which has no checksum of its own).
+std::string sweep_json(const SweepRecord& record) {
+  nlohmann::json out = nlohmann::json::object();
+  out["shard"] = record.shard;
+  out["shards"] = record.shards;
+  out["digest"] = record.digest;
+  out["runs"] = record.runs;
+  return out.dump();
+}
+
+uint32_t text_crc32(const std::string& text) {
+  Digest digest;
+  digest.bytes(text.data(), text.size());
+  return digest.value();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -568,6 +587,31 @@ void check_format(hid_t h5, const std::string& file) {
   }
 }
 
+// The root group's sweep record, verified; nullopt if it has none.
+std::optional<SweepRecord> read_sweep(hid_t h5, const std::string& file) {
+  if (!has_attribute(h5, "sweep", file)) return std::nullopt;
+  const std::string text = read_string_attribute(h5, "sweep", "the root group", file);
+  const auto stored =
+      read_number_attribute<uint32_t>(h5, "sweep_crc32", H5T_INTEGER, H5T_NATIVE_UINT32, "the root group", file);
+  if (stored != text_crc32(text)) {
+    throw DataError("results file " + file + ": its sweep record is damaged: it does not match its checksum");
+  }
+  SweepRecord record;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    record.shard = j.at("shard").get<int>();
+    record.shards = j.at("shards").get<int>();
+    record.digest = j.at("digest").get<std::string>();
+    record.runs = j.at("runs").get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    bad(file, std::string("the sweep record is not as written: ") + e.what());
+  }
+  if (record.shards < 1 || record.shard < 1 || record.shard > record.shards) {
+    bad(file, "the sweep record names shard " + shard_label(record.shard, record.shards));
+  }
+  return record;
+}
+
 Handle open_runs(hid_t h5, const std::string& file) {
   if (check(H5Lexists(h5, kRuns, H5P_DEFAULT), file, "opening /runs") <= 0) bad(file, "no group /runs");
   Handle runs(H5Gopen2(h5, kRuns, H5P_DEFAULT), H5Gclose);
@@ -821,6 +865,7 @@ struct ResultWriter::Impl {
   Handle h5;          // declared before runs: closed after it
   Handle runs;
   std::map<std::string, CompletedRun> done;
+  std::optional<SweepRecord> sweep;
   bool finished = false;
   bool reopened_final = false;  // resumed from a finished file PATH, moved to PATH.partial
   bool wrote = false;
@@ -846,6 +891,7 @@ struct ResultWriter::Impl {
     h5 = open_file(partial, H5F_ACC_RDWR);
     check_format(h5.get(), file);
     runs = open_runs(h5.get(), file);
+    sweep = read_sweep(h5.get(), file);
     std::error_code ec;
     const uint64_t file_bytes = fs::file_size(partial, ec);
     std::vector<std::string> incomplete;
@@ -925,6 +971,20 @@ std::set<std::string> ResultWriter::completed() const {
 
 const std::map<std::string, CompletedRun>& ResultWriter::completed_runs() const { return impl_->done; }
 
+const std::optional<SweepRecord>& ResultWriter::sweep() const { return impl_->sweep; }
+
+void ResultWriter::set_sweep(const SweepRecord& record) {
+  Impl& w = *impl_;
+  if (w.finished) throw std::logic_error("ResultWriter::set_sweep after finish()");
+  if (w.sweep == record) return;
+  w.wrote = true;  // a finished file given a new record is no longer the file it was
+  const std::string text = sweep_json(record);
+  write_string_attribute(w.h5.get(), "sweep", text, w.file);
+  write_uint32_attribute(w.h5.get(), "sweep_crc32", text_crc32(text), w.file);
+  check(H5Fflush(w.h5.get(), H5F_SCOPE_GLOBAL), w.file, "flushing");
+  w.sweep = record;
+}
+
 void ResultWriter::write(const RunResult& run) {
   Impl& w = *impl_;
   if (w.finished) throw std::logic_error("ResultWriter::write after finish()");
@@ -960,21 +1020,49 @@ void ResultWriter::finish() {
   rename_file(w.partial, w.path);
 }
 
-std::vector<RunResult> read_results(const fs::path& path) {
+ResultsFile read_results_file(const fs::path& path) {
   detail::silence_hdf5();
   const std::string file = path.string();
   Handle h5 = open_file(path, H5F_ACC_RDONLY);
   std::error_code ec;
   const uint64_t file_bytes = fs::file_size(path, ec);
   check_format(h5.get(), file);
+  ResultsFile out;
+  out.sweep = read_sweep(h5.get(), file);
   Handle runs = open_runs(h5.get(), file);
-  std::vector<RunResult> out;
   for (const std::string& link : run_links(runs.get(), file)) {
     Handle group = open_run_group(runs.get(), link, file);
     if (!is_complete(group.get(), "/runs/" + link, file)) continue;
-    out.push_back(read_run(group.get(), link, file, file_bytes));
+    out.runs.push_back(read_run(group.get(), link, file, file_bytes));
   }
   return out;
 }
+
+std::vector<RunResult> read_results(const fs::path& path) { return read_results_file(path).runs; }
+
+std::string sweep_digest(const std::vector<SweepRun>& runs) {
+  Digest digest;
+  digest.number<uint64_t>(runs.size());
+  for (const SweepRun& r : runs) {
+    digest.text(r.name);
+    digest.text(r.scenario_text);
+    digest.number(r.seed);
+  }
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", digest.value());
+  return hex;
+}
+
+SweepRecord sweep_record(const std::vector<SweepRun>& runs, int shard, int shards) {
+  if (shards < 1 || shard < 1 || shard > shards) throw std::logic_error("sweep_record: shard out of range");
+  SweepRecord record;
+  for (const SweepRun& r : runs) record.runs.push_back(r.name);
+  record.digest = sweep_digest(runs);
+  record.shard = shard;
+  record.shards = shards;
+  return record;
+}
+
+std::string shard_label(int shard, int shards) { return std::to_string(shard) + "/" + std::to_string(shards); }
 
 }  // namespace swarm::results

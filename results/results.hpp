@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -97,6 +98,44 @@ struct CompletedRun {
   std::string outcome = "complete", outcome_message;  // as in RunResult
 };
 
+// One run of a sweep as it identifies the sweep: its name, scenario text and seed.
+struct SweepRun {
+  std::string name;
+  std::string scenario_text;
+  uint64_t seed = 0;
+};
+
+// Which runs of which sweep a file of `swarm sweep` holds (docs/results.md, "Sweeps and
+// shards"). The sweep's runs, in the order the scenario defines them, are split into `shards`
+// shards by position: run k (from 0) belongs to shard k % shards + 1, so shard indices go from
+// 1 (as Slurm's array task ids do) and a sweep's replicates and neighbouring points spread over
+// the shards. A whole sweep is shard 1 of 1.
+struct SweepRecord {
+  std::vector<std::string> runs;  // the names of every run of the sweep, in sweep order
+  std::string digest;             // sweep_digest() of those runs
+  int shard = 1, shards = 1;      // 1 <= shard <= shards
+
+  bool same_sweep(const SweepRecord& other) const { return runs == other.runs && digest == other.digest; }
+  bool operator==(const SweepRecord&) const = default;
+};
+
+// The record of shard `shard` of `shards` of the sweep `runs` (in sweep order).
+// REQUIRES: 1 <= shard <= shards.
+SweepRecord sweep_record(const std::vector<SweepRun>& runs, int shard, int shards);
+
+// The CRC-32 (zlib's, 8 hex digits) of the runs' names, scenario texts and seeds in order: two
+// sweeps with the same digest ran the same runs (up to CRC-32 collisions).
+std::string sweep_digest(const std::vector<SweepRun>& runs);
+
+// Whether the run at position `index` (from 0) of a sweep belongs to shard `shard` (from 1) of
+// `shards`.
+inline bool in_shard(size_t index, int shard, int shards) {
+  return index % static_cast<size_t>(shards) == static_cast<size_t>(shard - 1);
+}
+
+// "I/N", as --shard takes it.
+std::string shard_label(int shard, int shards);
+
 // Writes the runs of one `swarm run` or `swarm sweep` to one file.
 class ResultWriter {
  public:
@@ -121,6 +160,14 @@ class ResultWriter {
   // The same runs, with their scenario text and seed.
   const std::map<std::string, CompletedRun>& completed_runs() const;
 
+  // The sweep record of the file (read when reopened, or as last set); nullopt when it has none
+  // (a new file, a `swarm run`, a sweep of an older swarm).
+  const std::optional<SweepRecord>& sweep() const;
+  // Records which shard of which sweep the file holds (root attributes `sweep`, `sweep_crc32`),
+  // replacing any record it had, and flushes. A sweep sets it before writing runs.
+  // REQUIRES: finish() not called.
+  void set_sweep(const SweepRecord& record);
+
   // Writes one run as a group and flushes the file; the group is marked complete (attribute
   // complete=1, flushed again) only after everything else, its checksum included, is on disk.
   // Throws UsageError if the file already holds a complete run of that name or the name is
@@ -144,5 +191,13 @@ class ResultWriter {
 // or shape), or damaged (an HDF5 checksum or a run's checksum does not match, a table declares
 // more rows than the file holds). Never returns data that differs from what was written.
 std::vector<RunResult> read_results(const std::filesystem::path& path);
+
+// A results file as read_results() reads it, with its sweep record (verified against its
+// checksum, `sweep_crc32`; nullopt if the file has none). Same errors as read_results().
+struct ResultsFile {
+  std::optional<SweepRecord> sweep;
+  std::vector<RunResult> runs;
+};
+ResultsFile read_results_file(const std::filesystem::path& path);
 
 }  // namespace swarm::results

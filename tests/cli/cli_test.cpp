@@ -149,7 +149,7 @@ TEST_CASE("help names an unknown command's likely meaning and every command ther
   Result r = swarm_cli("help rnu");
   CHECK(r.code == 2);
   CHECK_THAT(r.out, Catch::Contains("unknown command 'rnu' (did you mean 'run'?)") &&
-                        Catch::Contains("run, validate, sweep, report, partition"));
+                        Catch::Contains("run, validate, sweep, merge, report, partition"));
   Result sweep = swarm_cli("help sweep");
   CHECK(sweep.code == 0);
   CHECK_THAT(sweep.out, Catch::Contains("--resume"));

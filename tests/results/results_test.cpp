@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "swarm/error.hpp"
+#include "results/merge.hpp"
 #include "results/report.hpp"
 
 #include <nlohmann/json.hpp>
@@ -700,6 +702,9 @@ void put_bytes(const fs::path& path, const std::vector<char>& bytes) {
 // A sweep of three runs with a trace and a few hundred nodes, as a real file would hold.
 fs::path write_sample_file(const fs::path& path) {
   ResultWriter writer(path, false);
+  std::vector<SweepRun> sweep;
+  for (int rep = 0; rep < 3; ++rep) sweep.push_back({"strategy=krum,rep" + std::to_string(rep), "text", 0});
+  writer.set_sweep(sweep_record(sweep, 1, 1));
   for (int rep = 0; rep < 3; ++rep) {
     RunResult run = full_run("strategy=krum,rep" + std::to_string(rep), rep, rep != 1);
     for (uint32_t n = 3; n < 300; ++n) {
@@ -722,8 +727,10 @@ TEST_CASE("a damaged results file is refused or read unchanged, never a crash or
           "[results][corrupt]") {
   TempDir dir;
   const fs::path good = write_sample_file(dir / "good.h5");
-  const std::vector<RunResult> original = read_results(good);
+  const ResultsFile original_file = read_results_file(good);
+  const std::vector<RunResult>& original = original_file.runs;
   REQUIRE(original.size() == 3);
+  REQUIRE(original_file.sweep.has_value());
   const std::vector<char> bytes = file_bytes(good);
   REQUIRE(bytes.size() > 10000);
   const fs::path damaged = dir / "damaged.h5";
@@ -731,7 +738,8 @@ TEST_CASE("a damaged results file is refused or read unchanged, never a crash or
   auto try_read = [&](const std::vector<char>& mutated, const std::string& what) {
     put_bytes(damaged, mutated);
     try {
-      if (same_runs(read_results(damaged), original)) {
+      const ResultsFile read = read_results_file(damaged);
+      if (same_runs(read.runs, original) && read.sweep == original_file.sweep) {
         ++unchanged;
       } else {
         ++changed;
@@ -1019,4 +1027,245 @@ TEST_CASE("write a sample sweep for analysis/", "[.][sample]") {
     }
   }
   writer.finish();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 12 item 4: shards of a sweep (swarm sweep --shard I/N) merged into the whole sweep.
+
+namespace {
+
+// The runs of a sweep of `count` runs, each distinct (name, scenario text, seed, numbers).
+std::vector<RunResult> sweep_of(int count, const std::string& scenario = "sweep-a") {
+  std::vector<RunResult> runs;
+  for (int k = 0; k < count; ++k) {
+    RunResult run = full_run("x=" + std::to_string(k / 2) + ",rep" + std::to_string(k % 2), k % 2, k % 3 == 0);
+    run.scenario_text = scenario + " point " + std::to_string(k);
+    run.seed = 100 + static_cast<uint64_t>(k);
+    run.rounds[0].accuracy = 0.01 * k;
+    run.rounds[1].wall_s = 1.0 + k;
+    runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
+std::vector<SweepRun> identity_of(const std::vector<RunResult>& runs) {
+  std::vector<SweepRun> out;
+  for (const RunResult& r : runs) out.push_back({r.name, r.scenario_text, r.seed});
+  return out;
+}
+
+// Writes shard `shard` of `shards` of `runs` as `swarm sweep --shard` does: the record, then
+// the shard's runs, here last first (a sweep with several jobs writes them as they finish).
+// `skip` names a run of the shard to leave out (an unfinished shard).
+fs::path write_shard(const fs::path& path, const std::vector<RunResult>& runs, int shard, int shards,
+                     const std::string& skip = "") {
+  ResultWriter writer(path, false);
+  writer.set_sweep(sweep_record(identity_of(runs), shard, shards));
+  for (size_t k = runs.size(); k-- > 0;) {
+    if (in_shard(k, shard, shards) && runs[k].name != skip) writer.write(runs[k]);
+  }
+  writer.finish();
+  return path;
+}
+
+std::string merge_error(const std::vector<fs::path>& inputs, const fs::path& out) {
+  try {
+    merge_shards(inputs, out);
+  } catch (const UsageError& e) {
+    return std::string("UsageError: ") + e.what();
+  } catch (const DataError& e) {
+    return std::string("DataError: ") + e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("shard membership partitions a sweep's runs exactly, round-robin from shard 1", "[results][merge]") {
+  for (int shards = 1; shards <= 7; ++shards) {
+    for (size_t k = 0; k < 20; ++k) {
+      int owners = 0;
+      for (int shard = 1; shard <= shards; ++shard) owners += in_shard(k, shard, shards) ? 1 : 0;
+      CHECK(owners == 1);
+      CHECK(in_shard(k, static_cast<int>(k % static_cast<size_t>(shards)) + 1, shards));
+    }
+  }
+  CHECK(in_shard(0, 1, 3));
+  CHECK(in_shard(4, 2, 3));
+  CHECK_FALSE(in_shard(4, 1, 3));
+}
+
+TEST_CASE("merged shards are the whole sweep: every run once, in sweep order, with its record", "[results][merge]") {
+  TempDir dir;
+  const std::vector<RunResult> runs = sweep_of(7);
+  const SweepRecord whole = sweep_record(identity_of(runs), 1, 1);
+  for (int shards : {1, 2, 3, 7}) {
+    INFO(shards << " shards");
+    std::vector<fs::path> parts;
+    for (int shard = 1; shard <= shards; ++shard) {
+      parts.push_back(write_shard(dir / ("part-" + std::to_string(shards) + "-" + std::to_string(shard) + ".h5"), runs,
+                                  shard, shards));
+    }
+    std::vector<std::vector<char>> before;
+    for (const fs::path& p : parts) before.push_back(file_bytes(p));
+    std::reverse(parts.begin(), parts.end());  // the order of the inputs does not matter
+    const fs::path out = dir / ("all-" + std::to_string(shards) + ".h5");
+    const MergeSummary summary = merge_shards(parts, out);
+    CHECK(summary.runs == 7);
+    CHECK(summary.shards == shards);
+    CHECK(summary.stopped == 3);  // full_run's replicate 1 diverged: runs 1, 3, 5
+    const ResultsFile merged = read_results_file(out);
+    REQUIRE(merged.sweep.has_value());
+    CHECK(*merged.sweep == whole);
+    CHECK(same_runs(merged.runs, runs));  // wall_s too: merge copies runs as they are
+    CHECK_FALSE(fs::exists(partial_of(out)));
+    std::reverse(parts.begin(), parts.end());
+    for (size_t i = 0; i < parts.size(); ++i) CHECK(file_bytes(parts[i]) == before[i]);  // inputs untouched
+  }
+}
+
+TEST_CASE("merge refuses inputs that are not exactly one sweep's runs, naming the file, and writes nothing",
+          "[results][merge]") {
+  TempDir dir;
+  const std::vector<RunResult> runs = sweep_of(6);
+  const fs::path p1 = write_shard(dir / "p1.h5", runs, 1, 3);
+  const fs::path p2 = write_shard(dir / "p2.h5", runs, 2, 3);
+  const fs::path p3 = write_shard(dir / "p3.h5", runs, 3, 3);
+  const fs::path out = dir / "all.h5";
+  std::string error;
+  SECTION("a shard of another sweep") {
+    const fs::path other = write_shard(dir / "other.h5", sweep_of(6, "sweep-b"), 3, 3);
+    error = merge_error({p1, p2, other}, out);
+    CHECK_THAT(error, Catch::Contains("UsageError: " + other.string() + ": a shard of another sweep than " + p1.string()));
+  }
+  SECTION("shards of another split") {
+    const fs::path half = write_shard(dir / "half.h5", runs, 2, 2);
+    error = merge_error({p1, half}, out);
+    CHECK_THAT(error, Catch::Contains(half.string() + ": shard 2/2, but " + p1.string() + " is shard 1/3") &&
+                          Catch::Contains("one split"));
+  }
+  SECTION("the same shard twice (overlapping runs)") {
+    fs::copy_file(p2, dir / "p2-copy.h5");
+    error = merge_error({p1, p2, p3, dir / "p2-copy.h5"}, out);
+    CHECK_THAT(error, Catch::Contains((dir / "p2-copy.h5").string() + " and " + p2.string() + " are both shard 2/3"));
+  }
+  SECTION("a missing shard") {
+    error = merge_error({p3, p1}, out);
+    CHECK_THAT(error, Catch::Contains("hold 4 of the sweep's 6 runs; missing shard(s) 2/3") &&
+                          Catch::Contains("--shard I/3"));
+  }
+  SECTION("an unfinished shard") {
+    const fs::path partly = write_shard(dir / "partly.h5", runs, 2, 3, runs[4].name);
+    error = merge_error({p1, partly, p3}, out);
+    CHECK_THAT(error, Catch::Contains(partly.string() + " (shard 2/3) lacks 1 of its runs ('" + runs[4].name + "')") &&
+                          Catch::Contains("--shard 2/3 --resume"));
+  }
+  SECTION("a run outside its file's shard") {
+    const fs::path wrong = dir / "wrong.h5";
+    {
+      ResultWriter writer(wrong, false);
+      writer.set_sweep(sweep_record(identity_of(runs), 2, 3));
+      writer.write(runs[0]);  // shard 1's
+      writer.finish();
+    }
+    error = merge_error({p1, wrong, p3}, out);
+    CHECK_THAT(error, Catch::Contains("run '" + runs[0].name + "' is in both " + p1.string() + " and " + wrong.string()));
+    error = merge_error({wrong, p3}, out);
+    CHECK_THAT(error, Catch::Contains(wrong.string() + ": holds run '" + runs[0].name +
+                                      "', which is not a run of its shard 2/3 (it belongs to shard 1/3)"));
+  }
+  SECTION("a file of swarm run (no sweep record)") {
+    const fs::path single = dir / "single.h5";
+    {
+      ResultWriter writer(single, false);
+      writer.write(runs[0]);
+      writer.finish();
+    }
+    error = merge_error({p1, single}, out);
+    CHECK_THAT(error, Catch::Contains("UsageError: " + single.string() + ": has no sweep record"));
+  }
+  SECTION("runs that are not those the records name") {
+    std::vector<RunResult> forged = runs;
+    forged[1].seed += 1;  // the record says seed 101 for run 1, the run holds 102
+    const fs::path p2_forged = dir / "p2-forged.h5";
+    {
+      ResultWriter writer(p2_forged, false);
+      writer.set_sweep(sweep_record(identity_of(runs), 2, 3));
+      for (size_t k : {1, 4}) writer.write(forged[k]);
+      writer.finish();
+    }
+    error = merge_error({p1, p2_forged, p3}, out);
+    CHECK_THAT(error, Catch::Contains("are not those of the sweep their records name"));
+  }
+  SECTION("a damaged file") {
+    std::vector<char> bytes = file_bytes(p2);
+    const std::string marker = "sweep-a point 4";  // run 4's scenario text, a string of the file's heap
+    auto at = std::search(bytes.begin(), bytes.end(), marker.begin(), marker.end());
+    REQUIRE(at != bytes.end());
+    *(at + 6) = 'b';
+    put_bytes(p2, bytes);
+    error = merge_error({p1, p2, p3}, out);
+    CHECK_THAT(error, Catch::Contains("DataError: results file " + p2.string()) && Catch::Contains("damaged"));
+  }
+  SECTION("a file that is not a results file") {
+    std::ofstream(dir / "notes.h5") << "not HDF5";
+    error = merge_error({p1, p2, p3, dir / "notes.h5"}, out);
+    CHECK_THAT(error, Catch::Contains("DataError: results file " + (dir / "notes.h5").string() + ": not an HDF5 file"));
+  }
+  SECTION("an output that exists, or is an input") {
+    std::ofstream(out) << "keep me";
+    error = merge_error({p1, p2, p3}, out);
+    CHECK_THAT(error, Catch::Contains(out.string() + " exists; merge never replaces a file"));
+    CHECK(file_bytes(out).size() == 7);
+    fs::remove(out);
+    const auto p3_bytes = file_bytes(p3);
+    error = merge_error({p1, p2, p3}, p3);
+    CHECK_THAT(error, Catch::Contains(p3.string() + " is both an input and --out"));
+    CHECK(file_bytes(p3) == p3_bytes);
+  }
+  INFO(error);
+  CHECK(error != "no error");
+  CHECK_FALSE(fs::exists(out));
+  CHECK_FALSE(fs::exists(partial_of(out)));
+}
+
+TEST_CASE("a sweep record survives resuming: kept as is, replaced by set_sweep", "[results][merge]") {
+  TempDir dir;
+  const std::vector<RunResult> runs = sweep_of(4);
+  const fs::path path = dir / "r.h5";
+  const SweepRecord first = sweep_record(identity_of(runs), 1, 2);
+  {
+    ResultWriter writer(path, false);
+    CHECK_FALSE(writer.sweep().has_value());
+    writer.set_sweep(first);
+    writer.write(runs[0]);
+  }  // interrupted: PATH.partial
+  {
+    ResultWriter writer(path, true);
+    REQUIRE(writer.sweep().has_value());
+    CHECK(*writer.sweep() == first);
+    writer.write(runs[2]);
+    writer.finish();
+  }
+  CHECK(read_results_file(path).sweep == first);
+  // Resumed with another record and given up before writing a run: the file is not the one
+  // it was, so it stays PATH.partial rather than look finished.
+  {
+    ResultWriter writer(path, true);
+    writer.set_sweep(sweep_record(identity_of(runs), 1, 1));
+  }
+  CHECK_FALSE(fs::exists(path));
+  REQUIRE(fs::exists(partial_of(path)));
+  // A finished file resumed with the same record and nothing to write is put back as it was.
+  {
+    ResultWriter writer(path, true);
+    writer.finish();
+  }
+  {
+    ResultWriter writer(path, true);
+    writer.set_sweep(sweep_record(identity_of(runs), 1, 1));
+  }
+  CHECK(fs::exists(path));
+  CHECK_FALSE(fs::exists(partial_of(path)));
+  CHECK(read_results_file(path).sweep == sweep_record(identity_of(runs), 1, 1));
 }
