@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/calibrate_command.hpp"
 #include "cli/node_commands.hpp"
 #include "cli/run_command.hpp"
 #include "cli/scenario_commands.hpp"
@@ -30,6 +31,7 @@ int swarm::cli::main(int argc, char** argv, const swarm::Registries& registries)
   swarm::cli::add_partition_command(app, exit_code, registries);
   swarm::cli::add_deploy_commands(app, exit_code, registries);
   swarm::cli::add_node_commands(app, exit_code, registries);
+  swarm::cli::add_calibrate_command(app, exit_code, registries);
   // `swarm help [COMMAND]`: the same text as `swarm --help` / `swarm COMMAND --help`.
   auto topic = std::make_shared<std::string>();
   CLI::App* help = app.add_subcommand("help", "Print this help, or a command's: swarm help run");

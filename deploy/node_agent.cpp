@@ -83,11 +83,12 @@ class Tasks {
         d.status = InstanceStatus::Failed;
         d.error = "module '" + state->spec().module + "' is not registered on this node";
       } else {
+        const Clock::time_point start = Clock::now();
         Completion c = run_instance(*fn, state->spec(), *state, data, logger, threads);
+        d.wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
         d.status = c.status;
         d.error = std::move(c.error);
         d.diverged = c.diverged;
-        d.wall_ns = c.wall_ns;
         d.output = std::move(c.output);
       }
       {

@@ -235,6 +235,8 @@ sim::NodeProfile read_profile(Section p, int64_t& count, double& share) {
 
 void read_population(Section s, Scenario& sc) {
   const int64_t nodes = s.integer("nodes", 10, 1, 100000000);
+  s.text("from", "");  // merged into the tree by merge_population_file
+  const bool shuffle = s.text("order", "shuffled", {"shuffled", "listed"}) == "shuffled";
   std::vector<Section> profiles = s.list("profiles");
   if (profiles.empty()) {
     sc.population = sim::default_population(nodes, sc.seed);
@@ -242,6 +244,7 @@ void read_population(Section s, Scenario& sc) {
     sc.population = {};
     sc.population.num_nodes = nodes;
     sc.population.seed = sc.seed;
+    sc.population.shuffle = shuffle;
     for (Section& p : profiles) {
       sim::ProfileShare ps;
       ps.profile = read_profile(p, ps.count, ps.share);
@@ -383,6 +386,38 @@ YAML::Node find(const YAML::Node& root, const std::string& path) {
     cur.reset(next);
   }
   return cur;
+}
+
+// population.from: FILE (what `swarm calibrate` writes): the `population` and `network` maps of
+// FILE give the values of the keys the scenario leaves out of its own; a message about one of
+// them names FILE. Called once, before a sweep is expanded.
+void merge_population_file(YAML::Node root, const std::shared_ptr<Source>& source) {
+  const YAML::Node from = find(root, "population.from");
+  if (!from) return;
+  Section population(find(root, "population"), "population", source);
+  const std::string path = population.text("from", "");
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in || path.empty()) population.fail("from", "cannot read the population file '" + path + "'");
+  const YAML::Node file = parse_yaml(text.str(), path);
+  Section top(file, "", std::make_shared<Source>(Source{path, {}}));
+  for (const char* part : {"population", "network"}) {
+    const YAML::Node values = top.raw(part);
+    if (!values) continue;
+    if (!values.IsMap()) top.fail(part, "expected a map of the scenario's " + std::string(part) + " keys");
+    for (const auto& kv : values) {
+      const std::string key = kv.first.Scalar();
+      if (key == "from") top.fail(part, "a population file cannot name another one (from)");
+      const std::string full = std::string(part) + "." + key;
+      if (find(root, full)) continue;  // the scenario's own value wins
+      set_path(root, full, kv.second, path);
+      std::ostringstream at;
+      at << path << ':' << kv.second.Mark().line + 1 << ':' << kv.second.Mark().column + 1 << " (population.from)";
+      source->origins[full] = at.str();
+    }
+  }
+  top.finish();
 }
 
 // Checks of custom tasks against the population: a task whose specified_ids name no node, or
@@ -658,6 +693,8 @@ std::vector<Scenario> load_runs(const std::string& text, const std::string& file
     source->origins[key] = origin;
   }
 
+  merge_population_file(root, source);
+
   // The sweep: a map of key path -> list of values, expanded as a grid in file order.
   std::vector<std::pair<std::string, std::vector<YAML::Node>>> axes;
   const YAML::Node sweep_node = find(root, "sweep");
@@ -666,7 +703,9 @@ std::vector<Scenario> load_runs(const std::string& text, const std::string& file
     for (const std::string& key : sweep.keys()) {
       YAML::Node values = sweep.raw(key);
       if (!values.IsSequence() || values.size() == 0) sweep.fail(key, "expected a non-empty list of values to sweep over");
-      if (key.rfind("sweep", 0) == 0 || key == "replicates") sweep.fail(key, "cannot be swept");
+      if (key.rfind("sweep", 0) == 0 || key == "replicates" || key == "population.from") {
+        sweep.fail(key, "cannot be swept");
+      }
       std::vector<YAML::Node> list(values.begin(), values.end());
       axes.emplace_back(key, std::move(list));
       std::ostringstream at;

@@ -146,7 +146,7 @@ Population::Population(const PopulationSpec& spec) : counts_(resolve_counts(spec
                        static_cast<uint16_t>(p));
   }
   SplitMix rng(derive_seed(spec.seed, {kAssignmentSeedDomain}));
-  for (size_t i = profile_of_.size(); i > 1; --i) {
+  for (size_t i = profile_of_.size(); spec.shuffle && i > 1; --i) {
     std::swap(profile_of_[i - 1], profile_of_[rng.below(i)]);
   }
 

@@ -28,12 +28,16 @@ struct PopulationSpec {
   std::vector<ProfileShare> profiles;
   int64_t num_nodes = 0;  // 0 with only counts = the sum of the counts
   uint64_t seed = 1;
+  // false: nodes take the profiles in list order (the first count nodes the first profile...),
+  // as a calibrated population lists each real node's own profile by node id.
+  bool shuffle = true;
 };
 
 // Resolution: counts are taken as given; the remaining num_nodes - sum(counts) nodes are split
 // among the share entries in proportion to their shares, by largest remainder (ties to the
 // earlier entry), so the total is exactly num_nodes. Node i's profile is given by a seeded
-// shuffle of the resolved counts (not blocks by profile). Node i's flops is the profile's
+// shuffle of the resolved counts (not blocks by profile), or by blocks in list order when
+// spec.shuffle is false. Node i's flops is the profile's
 // times exp(speed_spread * z1), its two bandwidths the profile's times exp(speed_spread * z2),
 // with z1, z2 independent standard normals (Box-Muller) from node i's own stream; latency is
 // the profile's. Memory per node: bytes_per_node() (a profile index and two float factors).

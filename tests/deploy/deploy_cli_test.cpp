@@ -2,7 +2,9 @@
 // per-round numbers as `swarm run --backend inprocess`; `swarm keys`; a node with a key the
 // coordinator does not allow is refused.
 
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <regex>
 
 #include <catch2/catch.hpp>
@@ -151,5 +153,57 @@ TEST_CASE("a coordinator refuses a node whose key it does not allow", "[deploy][
   INFO(r.out);
   CHECK_THAT(r.out, Catch::Contains("refused a connection from 127.0.0.1 with a key not in the allowed folder"));
   CHECK_THAT(r.out, Catch::Contains("nodes 0 did not register within 2 s"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("swarm calibrate measures local nodes, writes a population the simulator reads, and compares", "[deploy][cli][calibration]") {
+  const auto dir = fresh_dir("swarm_calibrate_cli");
+  const auto file = write_file(dir, "c.yaml",
+                               "name: c\nseed: 5\nswarm: {rounds: 3, clients_per_round: -1}\nmodel: {hidden: [16]}\n"
+                               "data: {dataset: synthetic, samples: 1200}\npopulation: {nodes: 3}\n");
+  const auto population = dir / "c.population.yaml";
+  auto cal = swarm_cli("calibrate " + file.string() + " --probe-rounds 2 --population " + population.string() +
+                       " --report " + (dir / "r.csv").string());
+  INFO(cal.out);
+  REQUIRE(cal.code == 0);
+  CHECK_THAT(cal.out, Catch::Contains("median error"));
+  CHECK_THAT(cal.out, Catch::Contains("coordinator's own work"));
+  // One CSV line per round of the real run, with a measured and a predicted time.
+  std::ifstream csv(dir / "r.csv");
+  std::string line;
+  std::getline(csv, line);
+  CHECK(line.rfind("round,predicted_s,measured_s,", 0) == 0);
+  std::vector<std::string> predicted;
+  while (std::getline(csv, line)) {
+    std::stringstream row(line);
+    std::string round, p, m;
+    std::getline(row, round, ',');
+    std::getline(row, p, ',');
+    std::getline(row, m, ',');
+    CHECK(std::stod(p) > 0);
+    CHECK(std::stod(m) > 0);
+    predicted.push_back(p);
+  }
+  CHECK(predicted.size() == 3);
+  // The population file is a scenario's: simulating with it predicts the very same rounds.
+  auto sim = swarm_cli("run " + file.string() + " --set population.from=" + population.string() + " --metrics " +
+                       (dir / "m.csv").string());
+  INFO(sim.out);
+  REQUIRE(sim.code == 0);
+  std::ifstream metrics(dir / "m.csv");
+  std::getline(metrics, line);
+  for (const std::string& p : predicted) {
+    REQUIRE(std::getline(metrics, line));
+    std::stringstream row(line);
+    std::string round, start, end;
+    std::getline(row, round, ',');
+    std::getline(row, start, ',');
+    std::getline(row, end, ',');
+    CHECK(std::stod(end) - std::stod(start) == Approx(std::stod(p)).epsilon(1e-9));
+  }
+  // Nodes it cannot start are refused before anything runs.
+  auto none = swarm_cli("calibrate " + write_file(dir, "n.yaml", "name: n\ndeploy: {launcher: none}\n").string());
+  CHECK(none.code == 2);
+  CHECK_THAT(none.out, Catch::Contains("calibrate starts the nodes it measures"));
   std::filesystem::remove_all(dir);
 }
