@@ -18,7 +18,7 @@ struct CalibrateOptions {
   std::vector<scenario::Override> overrides;
   NodeFlags nodes;
   std::string launcher, population_file, report_file;
-  int probe_rounds = 3;
+  int probe_rounds = 5;
   int threads = default_threads();
   bool verbose = false;
 };

@@ -340,3 +340,15 @@ TEST_CASE("issue 9.16: shortcut values reach the scenario reader as given", "[cl
   bytes << in.rdbuf();
   CHECK(bytes.str().find("lr: 0.0123456789") != std::string::npos);  // the scenario text as run
 }
+
+TEST_CASE("every shipped scenario is valid", "[cli][scenario]") {
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("scenarios")) {
+    if (entry.path().extension() != ".yaml") continue;
+    auto r = swarm_cli("validate " + entry.path().string());
+    INFO(entry.path().string() << ": " << r.out);
+    CHECK(r.code == 0);
+    ++checked;
+  }
+  CHECK(checked >= 8);
+}
