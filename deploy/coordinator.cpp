@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
+#include <thread>
 
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
@@ -28,6 +30,8 @@ struct Coordinator::Sockets {
   zmq::context_t context{1};
   zmq::socket_t router{context, zmq::socket_type::router};
   zmq::socket_t zap{context, zmq::socket_type::rep};
+  // The thread of the server's tasks says it is done (see run_server_batch).
+  zmq::socket_t server_done_in{context, zmq::socket_type::pull}, server_done_out{context, zmq::socket_type::push};
   std::thread zap_thread;
   std::atomic<bool> stop{false};
 };
@@ -45,6 +49,11 @@ Coordinator::Coordinator(const ModuleRegistry& modules, CoordinatorOptions optio
   if (!(options_.heartbeat_ns > 0) || !(options_.dead_after_ns > options_.heartbeat_ns)) {
     throw UsageError("the heartbeat interval must be > 0 and shorter than the time after which a node is dead");
   }
+  const std::string done = "inproc://swarm-server-done-" + std::to_string(reinterpret_cast<uintptr_t>(this));
+  zmq_->server_done_in.set(zmq::sockopt::linger, 0);
+  zmq_->server_done_out.set(zmq::sockopt::linger, 0);
+  zmq_->server_done_in.bind(done);
+  zmq_->server_done_out.connect(done);
   zmq::socket_t& r = zmq_->router;
   r.set(zmq::sockopt::linger, 1000);
   r.set(zmq::sockopt::router_mandatory, 1);
@@ -411,9 +420,32 @@ void Coordinator::run_server_batch() {
     return server_data_;
   };
   const Nanos start = now_ns();
-  std::vector<Completion> batch = run_batch(modules_, server_pending_, data, options_.threads, *logger_);
+  // The tasks run on a thread of their own while this one keeps the nodes' connections alive
+  // (their heartbeats read, ours sent): a long aggregation or evaluation must not make the
+  // nodes take the coordinator for dead, nor the coordinator them.
+  std::vector<Completion> batch;
+  std::exception_ptr error;
+  std::thread tasks([&] {
+    try {
+      batch = run_batch(modules_, server_pending_, data, options_.threads, *logger_);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    zmq_->server_done_out.send(zmq::str_buffer("!"), zmq::send_flags::dontwait);
+  });
+  for (bool finished = false; !finished;) {
+    zmq::pollitem_t items[] = {{zmq_->router.handle(), 0, ZMQ_POLLIN, 0}, {zmq_->server_done_in.handle(), 0, ZMQ_POLLIN, 0}};
+    const Nanos timeout = next_check_in(now_ns());
+    poll_interruptible(items, 2, std::chrono::milliseconds((timeout + 999'999) / 1'000'000));
+    zmq::message_t signal;
+    finished = zmq_->server_done_in.recv(signal, zmq::recv_flags::dontwait).has_value();
+    receive();
+    heartbeat_and_reap();
+  }
+  tasks.join();
   server_pending_.clear();
   server_ns_ += now_ns() - start;
+  if (error) std::rethrow_exception(error);
   for (Completion& c : batch) {
     auto it = flights_.find(c.spec.id);
     if (it == flights_.end()) continue;  // cancelled meanwhile
