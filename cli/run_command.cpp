@@ -279,8 +279,11 @@ void add_deploy_commands(CLI::App& app, int& exit_code, const Registries& regist
                   "(keys in a private temporary folder, one shard folder per node, all stopped at the end, "
                   "also on Ctrl-C). Same per-round lines and results file as `swarm run`.");
     add_run_outputs(cmd, *o);
-    cmd->add_option("--launcher", *launcher, "Who starts the nodes: local (processes on this machine)")
-        ->capture_default_str()->check(CLI::IsMember({"local"}));
+    cmd->add_option("--launcher", *launcher,
+                    "Who starts the nodes: local (processes on this machine), docker (a container per node "
+                    "from backend_options.image, default swarmsim-node:latest; scripts/build-image), swarm-mode "
+                    "(Docker Swarm mode jobs on the swarm this engine manages)")
+        ->capture_default_str()->check(CLI::IsMember({"local", "docker", "swarm-mode"}));
     nf->add(cmd);
     add_shortcut_flags(cmd, o->overrides, registries);
     cmd->callback([o, nf, launcher, &exit_code, &registries] {

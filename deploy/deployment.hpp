@@ -6,7 +6,8 @@
 // the folder removed at the end (also on an error or Ctrl-C).
 //
 // backend_options (all optional):
-//   launcher            local | none (none: nodes are started by someone else)
+//   launcher            local | docker | swarm-mode | none (none: nodes are started by someone
+//                       else); docker and swarm-mode also read image, cpus and memory (launcher.hpp)
 //   bind                the coordinator's address; default tcp://127.0.0.1:0 (any free port)
 //   keys                none: the folder holding server.key_secret
 //   allow               none: the folder of the admitted nodes' *.key
@@ -21,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "deploy/launcher.hpp"
 #include "swarm/backend_registry.hpp"
 
 namespace swarm::deploy {
