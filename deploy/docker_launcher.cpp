@@ -93,18 +93,21 @@ bool DockerLauncher::any_exited(std::string* which) {
   const auto now = std::chrono::steady_clock::now();
   if (now < next_check_) return false;
   next_check_ = now + kCheckEvery;
-  std::vector<std::string> a = {"container", "inspect", "--format", "{{.Name}} {{.State.Running}} {{.State.ExitCode}}"};
+  std::vector<std::string> a = {"container", "inspect", "--format",
+                                "{{.Name}} {{.State.Running}} {{.State.ExitCode}} {{.State.OOMKilled}}"};
   a.insert(a.end(), names_.begin(), names_.end());
   const CommandResult r = run_command(docker_, a);
   std::istringstream lines(r.output);
-  std::string name, running;
+  std::string name, running, oom;
   int code = 0;
-  while (lines >> name >> running >> code) {
+  while (lines >> name >> running >> code >> oom) {
     if (running == "true") continue;
     if (!name.empty() && name.front() == '/') name.erase(0, 1);
     if (which) {
       const CommandResult log = run_command(docker_, {"logs", "--tail", "5", name});
-      *which = "container " + name + " exited with " + std::to_string(code) + ": " + last_lines(log.output, 5);
+      *which = "container " + name + " exited with " + std::to_string(code) +
+               (oom == "true" ? " (killed out of memory: backend_options.memory is too small for a node)" : "") + ": " +
+               last_lines(log.output, 5);
     }
     return true;
   }

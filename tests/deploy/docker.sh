@@ -4,7 +4,9 @@
 #      and mounts asked for while they run, and none is left afterwards;
 #   2. a container killed (docker kill) mid-round: the node is declared dead, the round goes
 #      on with the others, the run completes and learns;
-#   3. Ctrl-C during the run: the deploy exits non-zero and removes its containers.
+#   3. Ctrl-C during the run: the deploy exits non-zero and removes its containers;
+#   4. nodes whose memory limit is too small to start: the run fails at once (not after the
+#      registration timeout) saying so, and removes its containers.
 # Skipped (exit 77) without a Docker engine, unless SWARM_REQUIRE_DOCKER=1.
 #
 #   tests/deploy/docker.sh BIN_DIR
@@ -84,3 +86,13 @@ wait_exit "$deploy" 60 || code=$?
 ((code != 0)) || fail "an interrupted deploy exited with 0"
 [[ -z $(containers_named "$prefix") ]] || fail "containers left after Ctrl-C: $(containers_named "$prefix")"
 echo "ok: Ctrl-C ended the deploy with $code and removed its containers"
+
+# 4. 6 MiB per node: the containers are killed out of memory before their nodes register.
+deploy oom --set backend_options.memory=6m --set backend_options.register_timeout_s=600
+code=0
+wait_exit "$deploy" 120 || code=$?
+((code != 0)) || fail "a deploy whose nodes cannot start exited with 0"
+grep -Eq "container ${prefix}[0-9] exited with 137 \(killed out of memory" "$dir/oom.log" ||
+  fail "no message naming a container killed out of memory: $(tail -3 "$dir/oom.log")"
+[[ -z $(containers_named "$prefix") ]] || fail "containers left after the failed start: $(containers_named "$prefix")"
+echo "ok: nodes killed out of memory at start failed the run at once ($code), none left"
