@@ -41,6 +41,12 @@ read -r net ro cpus memory mounts < "$dir/inspect-0"
   fail "node 0's container: network $net, read-only $ro, NanoCpus $cpus, memory $memory; expected host, true, 1e9, 256 MiB"
 read -r _ _ cpus memory _ < "$dir/inspect-1"
 [[ $cpus == 500000000 && $memory == 536870912 ]] || fail "node 1's container: NanoCpus $cpus, memory $memory; expected 5e8, 512 MiB"
+# Each node reports the cores its container allows (1 for --cpus 1 and 0.5), not the machine's.
+if (($(nproc) > 1)); then
+  for i in 0 1 2; do
+    grep -q "node $i registered (1 cores" "$dir/e2e.log" || fail "node $i did not report 1 core: $(grep "node $i registered" "$dir/e2e.log")"
+  done
+fi
 for m in /data:false /keys/server.key:false /keys/node.key_secret:false; do
   grep -q -- "$m" "$dir/inspect-0" || fail "node 0's container lacks the read-only mount $m: $(cat "$dir/inspect-0")"
 done
