@@ -101,6 +101,9 @@ class LocalNodes final : public NodeLauncher {
 // The launcher backend_options.launcher names (none: nullptr), its options checked.
 std::unique_ptr<NodeLauncher> make_launcher(const Dict& o, int64_t nodes) {
   const std::string name = option_string(o, "launcher", "none");
+  if (name != "none" && name != "local" && name != "docker" && name != "swarm-mode") {
+    throw UsageError("backend_options.launcher: unknown launcher '" + name + "'; expected local, docker, swarm-mode or none");
+  }
   if (name != "docker" && name != "swarm-mode") {
     for (const char* key : {"image", "cpus", "memory"}) {
       if (o.contains(key)) {
@@ -112,8 +115,7 @@ std::unique_ptr<NodeLauncher> make_launcher(const Dict& o, int64_t nodes) {
   if (name == "none") return nullptr;
   if (name == "local") return std::make_unique<LocalNodes>();
   if (name == "docker") return std::make_unique<DockerLauncher>(o, nodes);
-  if (name == "swarm-mode") return std::make_unique<SwarmModeLauncher>(o, nodes);
-  throw UsageError("backend_options.launcher: unknown launcher '" + name + "'; expected local, docker, swarm-mode or none");
+  return std::make_unique<SwarmModeLauncher>(o, nodes);
 }
 
 // Keys and shards first (bases are built in declaration order), then the coordinator. The
