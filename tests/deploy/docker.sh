@@ -63,7 +63,9 @@ awk -v a="$accuracy" 'BEGIN { exit !(a > 0.5) }' || fail "final accuracy $accura
 echo "ok: 3 containers with their limits, final accuracy $accuracy, none left"
 
 # 2. Node 1's container killed mid-round 3 (iteration 2), once its node started the instance.
-deploy kill
+# Node 1 gets a fifth of a CPU, so that its instance outlasts the time docker takes to notice
+# the start in the log and to kill the container (each a request to the daemon).
+deploy kill --set backend_options.cpus=2,0.2,2
 wait_for "$dir/kill.out" "^ +1 " 60
 deadline=$((SECONDS + 60))
 until "$docker" logs "${prefix}1" 2>&1 | grep -Eq "running instance [0-9]+ \(task 'worker', iteration 2\)"; do
