@@ -112,6 +112,9 @@ std::unique_ptr<NodeLauncher> make_launcher(const Dict& o, int64_t nodes) {
       }
     }
   }
+  if (name != "swarm-mode" && o.contains("constraints")) {
+    throw UsageError("backend_options.constraints: only for launcher swarm-mode (Swarm placement), not launcher " + name);
+  }
   if (name == "none") return nullptr;
   if (name == "local") return std::make_unique<LocalNodes>();
   if (name == "docker") return std::make_unique<DockerLauncher>(o, nodes);
@@ -233,7 +236,7 @@ std::atomic<bool>& interrupt_flag() {
 const std::vector<std::string>& deployment_option_keys() {
   static const std::vector<std::string> keys = {"launcher", "bind",         "keys",          "allow",
                                                 "shards",   "curve",        "heartbeat_ms",  "dead_after_ms",
-                                                "register_timeout_s", "image", "cpus", "memory"};
+                                                "register_timeout_s", "image", "cpus", "memory", "constraints"};
   return keys;
 }
 

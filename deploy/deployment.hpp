@@ -7,7 +7,8 @@
 //
 // backend_options (all optional):
 //   launcher            local | docker | swarm-mode | none (none: nodes are started by someone
-//                       else); docker and swarm-mode also read image, cpus and memory (launcher.hpp)
+//                       else); docker and swarm-mode also read image, cpus and memory, swarm-mode
+//                       constraints (launcher.hpp)
 //   bind                the coordinator's address; default tcp://127.0.0.1:0 (any free port)
 //   keys                none: the folder holding server.key_secret
 //   allow               none: the folder of the admitted nodes' *.key

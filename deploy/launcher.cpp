@@ -97,6 +97,21 @@ std::vector<NodeLimits> node_limits(const Dict& o, int64_t nodes) {
   return out;
 }
 
+std::vector<std::string> node_constraints(const Dict& o, int64_t nodes) {
+  const std::vector<std::string> items = list_option(o, "constraints");
+  static const std::regex form(R"([A-Za-z][A-Za-z0-9_.-]*\s*(==|!=)\s*[A-Za-z0-9_.:/-]+)");
+  for (const std::string& c : items) {
+    if (!std::regex_match(c, form)) {
+      throw UsageError("backend_options.constraints: '" + c + "' is not a placement constraint; expected ATTRIBUTE==VALUE "
+                       "or ATTRIBUTE!=VALUE, like node.labels.profile==big, one per node or \"A,B\" (node i gets item i "
+                       "mod the count)");
+    }
+  }
+  std::vector<std::string> out(static_cast<size_t>(nodes));
+  for (size_t i = 0; i < out.size() && !items.empty(); ++i) out[i] = items[i % items.size()];
+  return out;
+}
+
 std::string docker_program() {
   if (const char* d = std::getenv("SWARM_DOCKER"); d != nullptr && *d != '\0') return d;
   if (::access("/usr/bin/docker", X_OK) == 0) return "/usr/bin/docker";

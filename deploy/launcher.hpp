@@ -10,6 +10,10 @@
 //   cpus     CPUs per node: a number (every node), or "2,1,0.5" (node i gets item i mod 3)
 //   memory   memory per node: "512m" (every node), or "1g,512m" (node i gets item i mod 2);
 //            bytes with an optional unit b, k, m or g (1024-based), at least 6m
+// and swarm-mode also:
+//   constraints  where a node's task may run, a Swarm placement constraint per node:
+//            "node.labels.profile==big" (every node), or
+//            "node.labels.profile==big,node.labels.profile==small" (node i gets item i mod 2)
 
 #include <cstdint>
 #include <filesystem>
@@ -54,6 +58,10 @@ std::vector<NodeLimits> node_limits(const Dict& options, int64_t nodes);
 
 // backend_options.image, or the default; throws UsageError.
 std::string node_image(const Dict& options);
+
+// Node i's Swarm placement constraint from backend_options.constraints (see above), empty
+// when none is given. Throws UsageError naming the key and what was expected.
+std::vector<std::string> node_constraints(const Dict& options, int64_t nodes);
 
 // Bytes of a memory size "512m", "1g", "1048576"; throws UsageError mentioning `where`.
 uint64_t parse_memory(const std::string& text, const std::string& where);

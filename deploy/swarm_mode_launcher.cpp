@@ -18,7 +18,8 @@ constexpr auto kCheckEvery = std::chrono::milliseconds(400);
 }  // namespace
 
 SwarmModeLauncher::SwarmModeLauncher(const Dict& options, int64_t nodes)
-    : docker_(docker_program()), image_(node_image(options)), limits_(node_limits(options, nodes)) {}
+    : docker_(docker_program()), image_(node_image(options)), limits_(node_limits(options, nodes)),
+      constraints_(node_constraints(options, nodes)) {}
 
 void SwarmModeLauncher::start(const NodeLaunch& launch) {
   const CommandResult info = run_command(docker_, {"info", "--format", "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"});
@@ -49,6 +50,7 @@ void SwarmModeLauncher::start(const NodeLaunch& launch) {
     }
     if (!limits_[i].cpus.empty()) a.insert(a.end(), {"--limit-cpu", limits_[i].cpus});
     if (limits_[i].memory > 0) a.insert(a.end(), {"--limit-memory", std::to_string(limits_[i].memory)});
+    if (!constraints_[i].empty()) a.insert(a.end(), {"--constraint", constraints_[i]});
     for (const std::string& e : passed_environment()) a.insert(a.end(), {"--env", e});
     a.insert(a.end(), {image_id, "node", "--threads", "1"});
     if (launch.keys.empty()) a.push_back("--insecure");

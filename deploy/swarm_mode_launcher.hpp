@@ -6,7 +6,8 @@
 //     --no-resolve-image --network host --read-only --mount type=tmpfs,dst=/tmp
 //     --mount type=bind,src=SHARD,dst=/data,readonly
 //     --mount type=bind,src=KEYS/server.key,dst=/keys/server.key,readonly (and node-I.key_secret)
-//     [--limit-cpu C] [--limit-memory M] --env SWARM_CONNECT=ENDPOINT --env SWARM_NODE_DATA=/data
+//     [--limit-cpu C] [--limit-memory M] [--constraint node.labels.profile==big]
+//     --env SWARM_CONNECT=ENDPOINT --env SWARM_NODE_DATA=/data
 //     --env SWARM_SERVER_KEY=... --env SWARM_NODE_KEY=... [--env OPENBLAS_CORETYPE=...] IMAGE node
 //
 // Why one job per node rather than one job of N tasks: a node needs its own shard and key, and
@@ -26,7 +27,7 @@ namespace swarm::deploy {
 
 class SwarmModeLauncher final : public NodeLauncher {
  public:
-  // Reads image, cpus and memory from `options` (launcher.hpp); throws UsageError.
+  // Reads image, cpus, memory and constraints from `options` (launcher.hpp); throws UsageError.
   SwarmModeLauncher(const Dict& options, int64_t nodes);
   ~SwarmModeLauncher() override { stop_all(); }
   void start(const NodeLaunch& launch) override;
@@ -37,6 +38,7 @@ class SwarmModeLauncher final : public NodeLauncher {
  private:
   std::string docker_, image_;
   std::vector<NodeLimits> limits_;
+  std::vector<std::string> constraints_;  // node i's placement constraint, or empty
   std::vector<std::string> services_;  // created ones
   std::chrono::steady_clock::time_point next_check_{};
 };

@@ -37,6 +37,15 @@ TEST_CASE("bad limits are refused naming the key and what was expected", "[deplo
   CHECK(parse_memory("6.5m", "x") == 13ull << 19);
 }
 
+TEST_CASE("constraints place each node by a Swarm placement constraint, cycling through a list", "[deploy][launcher]") {
+  CHECK(node_constraints(Dict::object(), 2) == std::vector<std::string>{"", ""});
+  CHECK(node_constraints(Dict{{"constraints", "node.labels.profile==big,node.labels.profile!=big"}}, 3) ==
+        std::vector<std::string>{"node.labels.profile==big", "node.labels.profile!=big", "node.labels.profile==big"});
+  CHECK_THROWS_WITH(node_constraints(Dict{{"constraints", "node.labels.profile=big"}}, 1),
+                    Catch::Contains("backend_options.constraints: 'node.labels.profile=big' is not a placement constraint"));
+  CHECK_THROWS_AS(node_constraints(Dict{{"constraints", 3}}, 1), UsageError);
+}
+
 TEST_CASE("a command's output and exit code are captured", "[deploy][launcher]") {
   const CommandResult ok = run_command("sh", {"-c", "echo out; echo err >&2; exit 3"});
   CHECK(ok.status == 3);
@@ -54,6 +63,10 @@ TEST_CASE("swarm deploy refuses container options it would not use, and bad ones
   auto local = swarm::testing::swarm_cli("deploy " + file.string() + " --launcher local --set backend_options.image=x");
   CHECK(local.code != 0);
   CHECK_THAT(local.out, Catch::Contains("backend_options.image: only for the container launchers (docker, swarm-mode), not launcher local"));
+  auto docker = swarm::testing::swarm_cli("deploy " + file.string() +
+                                         " --launcher docker --set backend_options.constraints=node.role==manager");
+  CHECK(docker.code != 0);
+  CHECK_THAT(docker.out, Catch::Contains("backend_options.constraints: only for launcher swarm-mode"));
   auto bad = swarm::testing::swarm_cli("deploy " + file.string() + " --launcher docker --set backend_options.memory=lots");
   CHECK(bad.code != 0);
   CHECK_THAT(bad.out, Catch::Contains("backend_options.memory: 'lots' is not a memory size"));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Nodes as Docker Swarm mode jobs (swarm deploy --launcher swarm-mode) on a one-machine swarm:
-# 3 nodes with limits, the run learns, each node's service had the limits and read-only mounts
-# asked for, and no service or container of the run is left afterwards. The swarm is made here
+# 3 nodes with limits, the run learns, each node's service had the limits, placement constraint
+# and read-only mounts asked for, and no service or container of the run is left afterwards. The swarm is made here
 # (docker swarm init --advertise-addr 127.0.0.1) and left at the end only when it was made
 # here; a swarm that existed before is used and left alone. Skipped (exit 77) without a Docker
 # engine, unless SWARM_REQUIRE_DOCKER=1.
@@ -22,7 +22,8 @@ case $state in
 esac
 
 "$bin/swarm" deploy "$here/containers.yaml" --launcher swarm-mode --set "backend_options.image=$image" \
-  --set backend_options.cpus=1 --set backend_options.memory=512m --heartbeat-ms 100 --verbose \
+  --set backend_options.cpus=1 --set backend_options.memory=512m --set backend_options.constraints=node.role==manager \
+  --heartbeat-ms 100 --verbose \
   >"$dir/swarm.out" 2>"$dir/swarm.log" &
 deploy=$!
 pids+=("$deploy")
@@ -32,11 +33,11 @@ on_exit+=("services_named | xargs -r $docker service rm >/dev/null")
 
 wait_for "$dir/swarm.out" "^ +1 " 90
 [[ $(services_named | wc -l) == 3 ]] || fail "expected 3 services named $prefix*, found: $(services_named)"
-"$docker" service inspect --format '{{.Spec.Mode.ReplicatedJob.MaxConcurrent}} {{.Spec.TaskTemplate.Resources.Limits.NanoCPUs}} {{.Spec.TaskTemplate.Resources.Limits.MemoryBytes}} {{.Spec.TaskTemplate.ContainerSpec.ReadOnly}} {{range .Spec.TaskTemplate.ContainerSpec.Mounts}}{{.Target}}:{{.ReadOnly}} {{end}}' \
+"$docker" service inspect --format '{{.Spec.Mode.ReplicatedJob.MaxConcurrent}} {{.Spec.TaskTemplate.Resources.Limits.NanoCPUs}} {{.Spec.TaskTemplate.Resources.Limits.MemoryBytes}} {{.Spec.TaskTemplate.ContainerSpec.ReadOnly}} {{range .Spec.TaskTemplate.Placement.Constraints}}{{.}}{{end}} {{range .Spec.TaskTemplate.ContainerSpec.Mounts}}{{.Target}}:{{.ReadOnly}} {{end}}' \
   "${prefix}0" >"$dir/inspect" || fail "cannot inspect service ${prefix}0"
-read -r jobs cpus memory ro mounts < "$dir/inspect"
-[[ $jobs == 1 && $cpus == 1000000000 && $memory == 536870912 && $ro == true ]] ||
-  fail "service ${prefix}0: max concurrent $jobs, NanoCPUs $cpus, memory $memory, read-only $ro; expected 1, 1e9, 512 MiB, true"
+read -r jobs cpus memory ro placement mounts < "$dir/inspect"
+[[ $jobs == 1 && $cpus == 1000000000 && $memory == 536870912 && $ro == true && $placement == node.role==manager ]] ||
+  fail "service ${prefix}0: max concurrent $jobs, NanoCPUs $cpus, memory $memory, read-only $ro, constraint $placement; expected 1, 1e9, 512 MiB, true, node.role==manager"
 for m in /data:true /keys/server.key:true /keys/node.key_secret:true; do
   grep -q -- "$m" "$dir/inspect" || fail "service ${prefix}0 lacks the read-only mount $m: $(cat "$dir/inspect")"
 done
