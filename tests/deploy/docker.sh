@@ -16,16 +16,17 @@ source "$here/lib.sh" "$1" docker
 source "$here/docker_lib.sh"
 
 # deploy NAME ARGS...: swarm deploy of containers.yaml in the background; its PID in $deploy
-# and its containers' name prefix in $prefix (removed at exit, whatever happens).
+# and its containers' name prefix in $prefix (stopped and removed at exit, whatever happens).
 deploy() {
   local name=$1
   shift
   "$bin/swarm" deploy "$here/containers.yaml" --launcher docker --set "backend_options.image=$image" \
     --heartbeat-ms 100 --dead-after-ms 600 --verbose "$@" >"$dir/$name.out" 2>"$dir/$name.log" &
   deploy=$!
-  pids+=("$deploy")
   prefix="swarm-$deploy-node-"
-  on_exit+=("containers_named $prefix | xargs -r $docker rm -f >/dev/null")
+  # At exit (run in reverse): the deploy still running is stopped as Ctrl-C would, so that it
+  # removes its containers and folder itself; what it left is then removed by name.
+  on_exit+=("containers_named $prefix | xargs -r $docker rm -f >/dev/null" "stop_pid $deploy 30")
 }
 
 # 1. End to end, with limits: node 0 gets 1 CPU and 256 MiB, nodes 1 and 2 half a CPU and 512 MiB.

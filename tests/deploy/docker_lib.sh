@@ -12,7 +12,8 @@ elif [[ -x /usr/bin/docker ]]; then docker=/usr/bin/docker
 else docker=docker; fi
 export SWARM_DOCKER=$docker
 
-# stop_pid PID SECONDS: SIGTERM, then SIGKILL after SECONDS; for a process that is not our child.
+# stop_pid PID SECONDS: SIGTERM, then SIGKILL after SECONDS (a child that exited is a zombie
+# until waited for: that counts as stopped).
 stop_pid() {
   kill -TERM "$1" 2>/dev/null || return 0
   local deadline=$((SECONDS + $2))

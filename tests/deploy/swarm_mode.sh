@@ -26,10 +26,11 @@ esac
   --heartbeat-ms 100 --verbose \
   >"$dir/swarm.out" 2>"$dir/swarm.log" &
 deploy=$!
-pids+=("$deploy")
 prefix="swarm-$deploy-node-"
 services_named() { "$docker" service ls --format '{{.Name}}' | grep -E "^$prefix" || true; }
-on_exit+=("services_named | xargs -r $docker service rm >/dev/null")
+# At exit (run in reverse): the deploy, if still running, stopped as Ctrl-C would (it removes
+# its services and folder), then what it left removed by name.
+on_exit+=("services_named | xargs -r $docker service rm >/dev/null" "stop_pid $deploy 30")
 
 wait_for "$dir/swarm.out" "^ +1 " 90
 [[ $(services_named | wc -l) == 3 ]] || fail "expected 3 services named $prefix*, found: $(services_named)"
