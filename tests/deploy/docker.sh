@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Nodes in Docker containers (swarm deploy --launcher docker), on this machine's engine:
-#   1. end to end: 3 containers with limits, the run learns, the containers have the limits
-#      and mounts asked for while they run, and none is left afterwards;
+#   1. end to end: 3 containers with limits, the run learns with the very numbers of an
+#      in-process run, the containers have the limits and mounts asked for while they run, and
+#      none is left afterwards;
 #   2. a container killed (docker kill) mid-round: the node is declared dead, the round goes
 #      on with the others, the run completes and learns;
 #   3. Ctrl-C during the run: the deploy exits non-zero and removes its containers;
@@ -20,7 +21,7 @@ source "$here/docker_lib.sh"
 deploy() {
   local name=$1
   shift
-  "$bin/swarm" deploy "$here/containers.yaml" --launcher docker --set "backend_options.image=$image" \
+  "$swarm" deploy "$here/containers.yaml" --launcher docker --set "backend_options.image=$image" \
     --heartbeat-ms 100 --dead-after-ms 600 --verbose "$@" >"$dir/$name.out" 2>"$dir/$name.log" &
   deploy=$!
   prefix="swarm-$deploy-node-"
@@ -58,10 +59,15 @@ while read -r round used lost; do
   [[ $used == 3 && $lost == 0 ]] || fail "round $round used $used updates and lost $lost; expected 3 and 0"
 done < <(round_figures "$dir/e2e.out")
 [[ $(round_figures "$dir/e2e.out" | wc -l) == 5 ]] || fail "expected 5 rounds"
+# The very numbers of an in-process run of the same binary: the nodes trained on their mounted
+# shards with the coordinator's kernel (OPENBLAS_CORETYPE passed on when set).
+"$swarm" run "$here/containers.yaml" --backend inprocess >"$dir/inprocess.out" 2>&1 || fail "the in-process run failed"
+diff <(round_numbers "$dir/e2e.out") <(round_numbers "$dir/inprocess.out") >"$dir/numbers.diff" ||
+  fail "the containers' rounds differ from the in-process run's: $(cat "$dir/numbers.diff")"
 accuracy=$(grep -Eo "final accuracy [0-9.]+" "$dir/e2e.out" | awk '{print $3}')
 awk -v a="$accuracy" 'BEGIN { exit !(a > 0.5) }' || fail "final accuracy $accuracy; expected > 0.5 (chance 0.25)"
 [[ -z $(containers_named "$prefix") ]] || fail "containers left after the run: $(containers_named "$prefix")"
-echo "ok: 3 containers with their limits, final accuracy $accuracy, none left"
+echo "ok: 3 containers with their limits, the numbers of an in-process run, final accuracy $accuracy, none left"
 
 # 2. Node 1's container killed mid-round 3 (iteration 2), once its node started the instance.
 # Node 1 gets a fifth of a CPU, so that its instance outlasts the time docker takes to notice

@@ -33,11 +33,14 @@ fi
 
 # The image the tests run: this build's own `swarm` packaged by scripts/build-image (rebuilt
 # only when the binary changed). SWARM_TEST_PORTABLE_IMAGE=1 tests the portable build instead
-# (a build of its own, minutes on 2 cores).
+# (a build of its own, minutes on 2 cores). $swarm, the coordinator, is the image's binary:
+# a coordinator and nodes of one build give the numbers of an in-process run of that build.
 image=swarmsim-node:ctest
+swarm=$bin/swarm
 if [[ ${SWARM_TEST_PORTABLE_IMAGE:-0} == 1 ]]; then
   "$root/scripts/build-image" --tag "$image" --build-dir "$bin/../image" >"$dir/build-image.log" 2>&1 ||
     fail "scripts/build-image failed: $(tail -5 "$dir/build-image.log")"
+  swarm=$bin/../image/bin/swarm
 else
   "$root/scripts/build-image" --tag "$image" --from "$bin/swarm" >"$dir/build-image.log" 2>&1 ||
     fail "scripts/build-image failed: $(tail -5 "$dir/build-image.log")"

@@ -21,7 +21,7 @@ case $state in
   *) fail "this Docker engine is in a swarm it does not manage ($state): cannot test swarm mode here" ;;
 esac
 
-"$bin/swarm" deploy "$here/containers.yaml" --launcher swarm-mode --set "backend_options.image=$image" \
+"$swarm" deploy "$here/containers.yaml" --launcher swarm-mode --set "backend_options.image=$image" \
   --set backend_options.cpus=1 --set backend_options.memory=512m --set backend_options.constraints=node.role==manager \
   --heartbeat-ms 100 --verbose \
   >"$dir/swarm.out" 2>"$dir/swarm.log" &
