@@ -195,7 +195,6 @@ class Deployment : private PreparedHolder, public Coordinator {
         prepared_.launcher->start({.endpoint = endpoint(),
                                    .shards = prepared_.shard_dirs,
                                    .keys = prepared_.options.curve ? prepared_.keys : fs::path(),
-                                   .work = prepared_.temp->path,
                                    .verbose = args.logger->level() <= spdlog::level::info});
       }
       const auto started = std::chrono::steady_clock::now();

@@ -29,7 +29,6 @@ struct NodeLaunch {
   std::string endpoint;                        // the coordinator's address, tcp://HOST:PORT
   std::vector<std::filesystem::path> shards;   // node i's shard folder (shard.hpp)
   std::filesystem::path keys;                  // server.key and node-I.key_secret; empty: no CURVE
-  std::filesystem::path work;                  // a private folder of the run the launcher may write in
   bool verbose = false;                        // the nodes log what they do
 };
 
