@@ -5,7 +5,8 @@
 #      none is left afterwards;
 #   2. a container killed (docker kill) mid-round: the node is declared dead, the round goes
 #      on with the others, the run completes and learns;
-#   3. Ctrl-C during the run: the deploy exits non-zero and removes its containers;
+#   3. docker stop of a node: its agent handles SIGTERM as PID 1 and exits 0; then Ctrl-C
+#      during the run: the deploy exits non-zero and removes its containers;
 #   4. nodes whose memory limit is too small to start: the run fails at once (not after the
 #      registration timeout) saying so, and removes its containers.
 # Skipped (exit 77) without a Docker engine, unless SWARM_REQUIRE_DOCKER=1.
@@ -92,15 +93,20 @@ awk -v a="$accuracy" 'BEGIN { exit !(a > 0.5) }' || fail "final accuracy $accura
 [[ -z $(containers_named "$prefix") ]] || fail "containers left after the run: $(containers_named "$prefix")"
 echo "ok: a container killed mid-round 3 was survived (2 updates used, 1 lost), final accuracy $accuracy"
 
-# 3. Ctrl-C after the first round: the deploy stops in good order and removes its containers.
+# 3. docker stop of a node after the first round: the agent, PID 1 of its container, handles
+# SIGTERM and exits 0 (ignored, docker would kill it after the 60 s grace: 137). Then Ctrl-C:
+# the deploy stops in good order and removes its containers.
 deploy interrupt
 wait_for "$dir/interrupt.out" "^ +1 " 60
+"$docker" stop -t 60 "${prefix}2" >/dev/null
+stopped=$("$docker" inspect --format '{{.State.ExitCode}}' "${prefix}2")
+[[ $stopped == 0 ]] || fail "docker stop ended node 2's container with $stopped; expected 0 (SIGTERM handled)"
 kill -INT "$deploy"
 code=0
 wait_exit "$deploy" 60 || code=$?
 ((code != 0)) || fail "an interrupted deploy exited with 0"
 [[ -z $(containers_named "$prefix") ]] || fail "containers left after Ctrl-C: $(containers_named "$prefix")"
-echo "ok: Ctrl-C ended the deploy with $code and removed its containers"
+echo "ok: docker stop ended a node with 0; Ctrl-C ended the deploy with $code and removed its containers"
 
 # 4. 6 MiB per node: the containers are killed out of memory before their nodes register.
 deploy oom --set backend_options.memory=6m --set backend_options.register_timeout_s=600
