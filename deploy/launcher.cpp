@@ -9,7 +9,10 @@
 #include <cmath>
 #include <cstring>
 #include <cstdlib>
+#include <algorithm>
+#include <atomic>
 #include <regex>
+#include <thread>
 
 #include "swarm/error.hpp"
 
@@ -159,6 +162,20 @@ CommandResult run_command(const std::string& program, const std::vector<std::str
   }
   result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+std::vector<CommandResult> run_commands(const std::string& program, const std::vector<std::vector<std::string>>& commands,
+                                        size_t parallel) {
+  std::vector<CommandResult> results(commands.size());
+  std::atomic<size_t> next{0};
+  std::vector<std::jthread> threads;
+  for (size_t t = 0; t < std::min(std::max<size_t>(parallel, 1), commands.size()); ++t) {
+    threads.emplace_back([&] {
+      for (size_t i; (i = next++) < commands.size();) results[i] = run_command(program, commands[i]);
+    });
+  }
+  threads.clear();  // joins
+  return results;
 }
 
 std::string last_lines(const std::string& text, int lines) {

@@ -78,6 +78,11 @@ struct CommandResult {
 // own failure (see status).
 CommandResult run_command(const std::string& program, const std::vector<std::string>& args);
 
+// Runs `program` with each of `commands` (argument lists), at most `parallel` at a time, and
+// returns their results in the same order.
+std::vector<CommandResult> run_commands(const std::string& program, const std::vector<std::vector<std::string>>& commands,
+                                        size_t parallel = 16);
+
 // The last lines of a text, for error messages.
 std::string last_lines(const std::string& text, int lines);
 

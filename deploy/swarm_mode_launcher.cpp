@@ -57,13 +57,7 @@ void SwarmModeLauncher::start(const NodeLaunch& launch) {
     if (launch.verbose) a.push_back("--verbose");
     commands.push_back(std::move(a));
   }
-  std::vector<CommandResult> results(commands.size());
-  {
-    std::vector<std::jthread> threads;
-    for (size_t i = 0; i < commands.size(); ++i) {
-      threads.emplace_back([this, &commands, &results, i] { results[i] = run_command(docker_, commands[i]); });
-    }
-  }
+  const std::vector<CommandResult> results = run_commands(docker_, commands);
   std::string failed;
   for (size_t i = 0; i < results.size(); ++i) {
     if (results[i].status == 0) {

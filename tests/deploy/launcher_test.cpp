@@ -52,6 +52,14 @@ TEST_CASE("a command's output and exit code are captured", "[deploy][launcher]")
   CHECK(ok.output == "out\nerr\n");
   const CommandResult missing = run_command("/nonexistent/program", {});
   CHECK(missing.status != 0);
+  std::vector<std::vector<std::string>> many;
+  for (int i = 0; i < 20; ++i) many.push_back({"-c", "echo " + std::to_string(i) + "; exit " + std::to_string(i % 3)});
+  const std::vector<CommandResult> all = run_commands("sh", many, 4);  // in the order given, 4 at a time
+  REQUIRE(all.size() == 20);
+  for (int i = 0; i < 20; ++i) {
+    CHECK(all[i].output == std::to_string(i) + "\n");
+    CHECK(all[i].status == i % 3);
+  }
   CHECK(last_lines("a\nb\nc\n", 2) == "b\nc");
   CHECK(last_lines("a\nb\nc", 5) == "a\nb\nc");
 }
