@@ -16,7 +16,7 @@ namespace swarm::cli {
 
 // What --launcher takes (backend_options.launcher; deploy/deployment.hpp).
 inline const std::vector<std::string>& launcher_names() {
-  static const std::vector<std::string> names = {"local"};
+  static const std::vector<std::string> names = {"local", "docker", "swarm-mode"};
   return names;
 }
 

@@ -75,11 +75,15 @@ void add_node_commands(CLI::App& app, int& exit_code, const Registries& registri
     CLI::App* cmd = app.add_subcommand(
         "node", "Run a node agent: register with a coordinator, run the task instances it sends on this "
                 "node's shard, heartbeat, reconnect after a lost connection with the same identity");
-    cmd->add_option("--connect", c->agent.connect, "The coordinator's address, tcp://HOST:PORT")->required();
-    cmd->add_option("--server-key", c->server_key_file, "The coordinator's public key file (server.key)");
-    cmd->add_option("--key", c->key_file, "This node's secret key file (NAME.key_secret)");
+    // Each also read from the environment when not given: a container platform (Docker Swarm
+    // mode, a Kubernetes Job) sets them per task where it cannot template the arguments.
+    cmd->add_option("--connect", c->agent.connect, "The coordinator's address, tcp://HOST:PORT")
+        ->required()->envname("SWARM_CONNECT");
+    cmd->add_option("--server-key", c->server_key_file, "The coordinator's public key file (server.key)")
+        ->envname("SWARM_SERVER_KEY");
+    cmd->add_option("--key", c->key_file, "This node's secret key file (NAME.key_secret)")->envname("SWARM_NODE_KEY");
     cmd->add_option("--data", c->data, "This node's shard folder (shard.json and its datasets); it reads nothing else")
-        ->required();
+        ->required()->envname("SWARM_NODE_DATA");
     cmd->add_option("-t,--threads", c->agent.threads, "Threads for task code")->capture_default_str()->check(CLI::Range(1, 1024));
     cmd->add_option("--dead-after-ms", c->dead_after_ms, "Coordinator silence after which the node reconnects")
         ->capture_default_str()->check(CLI::Range(2, 600000));

@@ -245,8 +245,10 @@ void add_deploy_commands(CLI::App& app, int& exit_code, const Registries& regist
                   "also on Ctrl-C). Same per-round lines and results file as `swarm run`.");
     add_run_outputs(cmd, *o);
     cmd->add_option("--launcher", *launcher,
-                    "Who starts the nodes: local (processes on this machine; the default, unless the "
-                    "scenario's deploy.launcher says otherwise)")
+                    "Who starts the nodes: local (processes on this machine; the default, unless the scenario's "
+                    "deploy.launcher says otherwise), docker (a container per node from deploy.image, default "
+                    "swarmsim-node:latest; scripts/build-image), swarm-mode (Docker Swarm mode jobs on the swarm "
+                    "this engine manages)")
         ->check(CLI::IsMember(launcher_names()));
     nf->add(cmd);
     add_shortcut_flags(cmd, o->overrides, registries);

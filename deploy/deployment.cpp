@@ -11,9 +11,11 @@
 #include <thread>
 
 #include "deploy/coordinator.hpp"
+#include "deploy/docker_launcher.hpp"
 #include "deploy/keys.hpp"
 #include "deploy/node_agent.hpp"
 #include "deploy/shard.hpp"
+#include "deploy/swarm_mode_launcher.hpp"
 
 extern char** environ;
 
@@ -56,11 +58,11 @@ struct TempDir {
   }
 };
 
-CoordinatorOptions coordinator_options(const BackendArgs& args, const std::string& launcher) {
+CoordinatorOptions coordinator_options(const BackendArgs& args, bool launched) {
   const Dict& o = args.options;
   CoordinatorOptions c;
   // Nodes started elsewhere must know the port in advance; launched ones are told it.
-  c.bind = option_string(o, "bind", launcher == "none" ? kDefaultBind : c.bind);
+  c.bind = option_string(o, "bind", launched ? c.bind : kDefaultBind);
   c.curve = option_bool(o, "curve", true);
   c.nodes = args.num_nodes;
   c.kernel = gemm_kernel();
@@ -72,24 +74,71 @@ CoordinatorOptions coordinator_options(const BackendArgs& args, const std::strin
   return c;
 }
 
-// Keys and shards first (bases are built in declaration order), then the coordinator.
+// Local node processes (LocalLauncher) as a NodeLauncher: `swarm node` of this very program.
+class LocalNodes final : public NodeLauncher {
+ public:
+  void start(const NodeLaunch& launch) override {
+    const std::string exe = self_executable().string();
+    for (size_t i = 0; i < launch.shards.size(); ++i) {
+      std::vector<std::string> a = {"node", "--connect", launch.endpoint, "--data", launch.shards[i].string(),
+                                    "--threads", "1", "--exit-with-parent"};
+      if (!launch.keys.empty()) {
+        a.insert(a.end(), {"--server-key", (launch.keys / "server.key").string(), "--key",
+                           (launch.keys / ("node-" + std::to_string(i) + ".key_secret")).string()});
+      } else {
+        a.push_back("--insecure");
+      }
+      if (launch.verbose) a.push_back("--verbose");
+      processes_.spawn(exe, a);
+    }
+  }
+  bool any_exited(std::string* which) override { return processes_.any_exited(which); }
+  void stop_all() override { processes_.stop_all(); }
+
+ private:
+  LocalLauncher processes_;
+};
+
+// The launcher backend_options.launcher names (none: nullptr), its options checked.
+std::unique_ptr<NodeLauncher> make_launcher(const Dict& o, int64_t nodes) {
+  const std::string name = option_string(o, "launcher", "local");
+  if (name != "none" && name != "local" && name != "docker" && name != "swarm-mode") {
+    throw UsageError("backend_options.launcher: unknown launcher '" + name + "'; expected local, docker, swarm-mode or none");
+  }
+  if (name != "docker" && name != "swarm-mode") {
+    for (const char* key : {"image", "cpus", "memory"}) {
+      if (o.contains(key)) {
+        throw UsageError(std::string("backend_options.") + key + ": only for the container launchers (docker, swarm-mode), "
+                         "not launcher " + name);
+      }
+    }
+  }
+  if (name != "swarm-mode" && o.contains("constraints")) {
+    throw UsageError("backend_options.constraints: only for launcher swarm-mode (Swarm placement), not launcher " + name);
+  }
+  if (name == "none") return nullptr;
+  if (name == "local") return std::make_unique<LocalNodes>();
+  if (name == "docker") return std::make_unique<DockerLauncher>(o, nodes);
+  return std::make_unique<SwarmModeLauncher>(o, nodes);
+}
+
+// Keys and shards first (bases are built in declaration order), then the coordinator. The
+// launcher is destroyed (its nodes removed) before the folder they use.
 struct Prepared {
   std::unique_ptr<TempDir> temp;
   CoordinatorOptions options;
   std::vector<fs::path> shard_dirs;
   fs::path keys;
+  std::unique_ptr<NodeLauncher> launcher;
 };
 
 Prepared prepare(const BackendArgs& args) {
   Prepared p;
   const Dict& o = args.options;
-  const std::string launcher = option_string(o, "launcher", "local");
-  if (launcher != "local" && launcher != "none") {
-    throw UsageError("backend_options.launcher: unknown launcher '" + launcher + "'; expected local or none");
-  }
-  p.options = coordinator_options(args, launcher);
+  std::unique_ptr<NodeLauncher> launcher = make_launcher(o, args.num_nodes);
+  p.options = coordinator_options(args, launcher != nullptr);
   fs::path shards;
-  if (launcher == "local") {
+  if (launcher) {
     p.temp = std::make_unique<TempDir>();
     p.keys = p.temp->path / "keys";
     shards = p.temp->path;
@@ -123,6 +172,7 @@ Prepared prepare(const BackendArgs& args) {
       write_shard(p.shard_dirs.back(), id, args.data(id));
     }
   }
+  p.launcher = std::move(launcher);
   return p;
 }
 
@@ -132,7 +182,7 @@ class PreparedHolder {
   Prepared prepared_;
 };
 
-// The coordinator of a deployment, with the local node processes it started.
+// The coordinator of a deployment, with the nodes its launcher started.
 class Deployment : private PreparedHolder, public Coordinator {
  public:
   explicit Deployment(const BackendArgs& args)
@@ -140,43 +190,40 @@ class Deployment : private PreparedHolder, public Coordinator {
         Coordinator(args.modules, prepared_.options, args.logger, args.data(kServerNode)),
         log_(args.logger) {
     try {
-      if (prepared_.temp) launch(args);
+      using Seconds = std::chrono::duration<double>;
+      const auto start = std::chrono::steady_clock::now();
+      if (prepared_.launcher) {
+        prepared_.launcher->start({.endpoint = endpoint(),
+                                   .shards = prepared_.shard_dirs,
+                                   .keys = prepared_.options.curve ? prepared_.keys : fs::path(),
+                                   .verbose = args.logger->level() <= spdlog::level::info});
+      }
+      const auto started = std::chrono::steady_clock::now();
       wait_for_nodes([this] {
         std::string which;
-        if (!launcher_.any_exited(&which)) return false;
-        log_->error("a node process exited before registering: {}", which);
+        if (!prepared_.launcher || !prepared_.launcher->any_exited(&which)) return false;
+        log_->error("a node exited before registering: {}", which);
         return true;
       });
+      // What deploying costs: from starting the nodes to the first round, which starts now.
+      if (prepared_.launcher) {
+        log_->info("{} node(s) started by launcher {} and registered in {:.2f} s (started in {:.2f} s)", args.num_nodes,
+                   option_string(args.options, "launcher", "none"), Seconds(std::chrono::steady_clock::now() - start).count(),
+                   Seconds(started - start).count());
+      }
     } catch (...) {
       shutdown();
-      launcher_.stop_all();
+      if (prepared_.launcher) prepared_.launcher->stop_all();
       throw;
     }
   }
   ~Deployment() override {
     shutdown();  // bye first: the nodes exit by themselves
-    launcher_.stop_all();
+    if (prepared_.launcher) prepared_.launcher->stop_all();
   }
 
  private:
-  void launch(const BackendArgs& args) {
-    const std::string exe = self_executable().string();
-    for (int64_t i = 0; i < args.num_nodes; ++i) {
-      std::vector<std::string> a = {"node", "--connect", endpoint(), "--data", prepared_.shard_dirs[i].string(),
-                                    "--threads", "1", "--exit-with-parent"};
-      if (prepared_.options.curve) {
-        a.insert(a.end(), {"--server-key", (prepared_.keys / "server.key").string(), "--key",
-                           (prepared_.keys / ("node-" + std::to_string(i) + ".key_secret")).string()});
-      } else {
-        a.push_back("--insecure");
-      }
-      if (args.logger->level() <= spdlog::level::debug) a.push_back("--verbose");
-      launcher_.spawn(exe, a);
-      log_->info("started node {} as process {}: {} {}", i, launcher_.pids().back(), exe, fmt::join(a, " "));
-    }
-  }
   std::shared_ptr<spdlog::logger> log_;
-  LocalLauncher launcher_;
 };
 
 }  // namespace
@@ -189,7 +236,7 @@ std::atomic<bool>& interrupt_flag() {
 const std::vector<std::string>& deployment_option_keys() {
   static const std::vector<std::string> keys = {"launcher", "bind",         "keys",          "allow",
                                                 "shards",   "curve",        "heartbeat_ms",  "dead_after_ms",
-                                                "register_timeout_s"};
+                                                "register_timeout_s", "image", "cpus", "memory", "constraints"};
   return keys;
 }
 

@@ -7,7 +7,9 @@
 //
 // Settings, in the scenario's `deploy:` section or in `backend_options` (which wins on a key
 // set in both; the CLI's flags go there), all optional:
-//   launcher            local (the default) | none (nodes are started by someone else)
+//   launcher            local (the default) | docker | swarm-mode | none (nodes are started by
+//                       someone else); docker and swarm-mode also read image, cpus and memory,
+//                       swarm-mode constraints (launcher.hpp)
 //   bind                the coordinator's address; default tcp://127.0.0.1:0 (any free port)
 //                       with a launcher, kDefaultBind without
 //   keys                none: the folder holding server.key_secret
@@ -23,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "deploy/launcher.hpp"
 #include "swarm/backend_registry.hpp"
 
 namespace swarm::deploy {

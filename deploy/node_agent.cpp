@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <deque>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -143,6 +145,45 @@ double measured_flops() {
   return std::round(flops / scale) * scale;
 }
 
+// A cgroup file's first numbers (v1 and v2 controllers); none when it is missing or says "max".
+std::vector<double> cgroup_numbers(const char* path) {
+  std::ifstream in(path);
+  std::vector<double> out;
+  std::string word;
+  while (in >> word) {
+    char* end = nullptr;
+    const double v = std::strtod(word.c_str(), &end);
+    if (end == word.c_str() || *end != '\0') break;
+    out.push_back(v);
+  }
+  return out;
+}
+
+// The cores this process may use: the machine's, fewer under a CPU quota (a container's
+// --cpus, rounded up), from cgroup v2's cpu.max or v1's cfs files.
+unsigned usable_cores() {
+  const unsigned machine = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<double> v2 = cgroup_numbers("/sys/fs/cgroup/cpu.max");
+  double quota = v2.size() == 2 ? v2[0] : -1, period = v2.size() == 2 ? v2[1] : 0;
+  if (v2.empty()) {
+    const std::vector<double> q = cgroup_numbers("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+                              p = cgroup_numbers("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
+    if (q.size() == 1 && p.size() == 1) quota = q[0], period = p[0];
+  }
+  if (quota <= 0 || period <= 0) return machine;
+  return std::clamp(static_cast<unsigned>(std::ceil(quota / period)), 1u, machine);
+}
+
+// The memory this process may use: the machine's, less under a memory limit (a container's
+// --memory), from cgroup v2's memory.max or v1's limit_in_bytes.
+uint64_t usable_memory() {
+  const uint64_t machine = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
+  std::vector<double> limit = cgroup_numbers("/sys/fs/cgroup/memory.max");
+  if (limit.empty()) limit = cgroup_numbers("/sys/fs/cgroup/memory/memory.limit_in_bytes");
+  if (limit.size() != 1 || limit[0] <= 0 || limit[0] >= static_cast<double>(machine)) return machine;
+  return static_cast<uint64_t>(limit[0]);
+}
+
 }  // namespace
 
 std::string gemm_kernel() { return ml::gemm_backend(); }
@@ -151,8 +192,8 @@ int run_node_agent(const ModuleRegistry& modules, const NodeAgentOptions& o, spd
   const Shard shard = read_shard(o.data);
   Register reg;
   reg.node = shard.node;
-  reg.cores = std::max(1u, std::thread::hardware_concurrency());
-  reg.memory_bytes = static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
+  reg.cores = usable_cores();  // a container's limits, when it has some
+  reg.memory_bytes = usable_memory();
   reg.flops = measured_flops();
   reg.kernel = gemm_kernel();
   for (const auto& [name, value] : shard.data) reg.datasets.push_back(name);
@@ -252,7 +293,14 @@ int run_node_agent(const ModuleRegistry& modules, const NodeAgentOptions& o, spd
       retry_at = 0;
       send(reg);
     }
-    if (t - last_heard > o.dead_after_ns) {
+    if (t - last_heard > o.dead_after_ns && !registered) {
+      // Nobody answered on this connection yet (a coordinator still starting or restarting):
+      // ask again on it. A new connection now would leave this one's registration in flight,
+      // to be taken by the coordinator for a node it would then wait on in vain.
+      logger.info("node {}: no answer from {} yet; registering again", reg.node, o.connect);
+      last_heard = t;
+      send(reg);
+    } else if (t - last_heard > o.dead_after_ns) {
       logger.warn("node {}: the coordinator is silent for {} ms; reconnecting", reg.node, (t - last_heard) / 1'000'000);
       connect();
     } else if (registered && t - last_sent >= heartbeat_ns) {

@@ -1,5 +1,6 @@
 #pragma once
-// The node agent: registers with a coordinator (coordinator.hpp), receives task instances,
+// The node agent: registers with a coordinator (coordinator.hpp) with its cores and memory
+// (a container's cgroup limits when lower than the machine's), receives task instances,
 // runs the registered module on its own shard and sends the outputs back; heartbeats; after
 // losing the coordinator (silence, a restart) it reconnects and registers again with the
 // same id and key.

@@ -6,6 +6,9 @@
 bin=$1
 dir=$(mktemp -d "${TMPDIR:-/tmp}/swarm-$2-XXXXXX")
 pids=()
+# Commands run at exit after the processes are killed, the last registered first (containers
+# before the daemon that runs them).
+on_exit=()
 
 cleanup() {
   local code=$?
@@ -14,6 +17,7 @@ cleanup() {
     kill -KILL "$p" 2>/dev/null || true
   done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for ((h = ${#on_exit[@]} - 1; h >= 0; h--)); do eval "${on_exit[h]}" || true; done
   if ((code != 0)); then
     for f in "$dir"/*.log "$dir"/*.out; do
       [[ -f $f ]] && { echo "--- $f"; tail -25 "$f"; }
