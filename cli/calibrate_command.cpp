@@ -23,8 +23,16 @@ struct CalibrateOptions {
   bool verbose = false;
 };
 
-scenario::Scenario load_one(const CalibrateOptions& o, std::vector<scenario::Override> extra, const Registries& registries) {
-  std::vector<scenario::Override> overrides = o.overrides;
+// The scenario with the command's overrides and `extra`; `simulated`: without those that say
+// where it runs (backend, backend_options), which the simulator does not read.
+scenario::Scenario load_one(const CalibrateOptions& o, std::vector<scenario::Override> extra, const Registries& registries,
+                            bool simulated = false) {
+  std::vector<scenario::Override> overrides;
+  for (const scenario::Override& ov : o.overrides) {
+    const std::string key = ov.assignment.substr(0, ov.assignment.find('='));
+    if (simulated && (key == "backend" || key.rfind("backend_options.", 0) == 0)) continue;
+    overrides.push_back(ov);
+  }
   overrides.insert(overrides.end(), extra.begin(), extra.end());
   std::vector<scenario::Scenario> runs = load_scenario_runs(o.file, overrides, registries);
   if (runs.size() != 1) {
@@ -111,7 +119,8 @@ int calibrate(const CalibrateOptions& o, const Registries& registries) {
   std::fflush(stdout);
 
   const Measured measured = run_recorded(measured_sc, o, registries);
-  const scenario::Scenario predicted_sc = load_one(o, {{"backend=sim", ""}, {"population.from=" + population, ""}}, registries);
+  const scenario::Scenario predicted_sc = load_one(o, {{"backend=sim", ""}, {"population.from=" + population, ""}}, registries,
+                                                       /*simulated=*/true);
   const Measured predicted = run_recorded(predicted_sc, o, registries);
   const scenario::CalibrationReport report =
       scenario::compare_runs(predicted.result, predicted.records, measured.result, measured.records, fit);
