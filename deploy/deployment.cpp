@@ -254,13 +254,9 @@ fs::path self_executable() {
 }
 
 void LocalLauncher::spawn(const std::string& program, const std::vector<std::string>& args) {
-  std::vector<std::string> all = {program};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  const Argv argv(program, args);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv.get(), environ);
   if (rc != 0) throw Error("cannot start " + program + ": " + std::strerror(rc));
   pids_.push_back(pid);
 }

@@ -121,6 +121,12 @@ std::string docker_program() {
   return "docker";
 }
 
+Argv::Argv(const std::string& program, const std::vector<std::string>& args) : strings_{program} {
+  strings_.insert(strings_.end(), args.begin(), args.end());
+  for (std::string& a : strings_) pointers_.push_back(a.data());
+  pointers_.push_back(nullptr);
+}
+
 CommandResult run_command(const std::string& program, const std::vector<std::string>& args) {
   CommandResult result;
   int fds[2];
@@ -133,13 +139,9 @@ CommandResult run_command(const std::string& program, const std::vector<std::str
   posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
   posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  std::vector<std::string> all = {program};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  const Argv argv(program, args);
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.get(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(fds[1]);
   if (rc != 0) {

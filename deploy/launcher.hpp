@@ -69,6 +69,20 @@ uint64_t parse_memory(const std::string& text, const std::string& where);
 // (a newer CLI elsewhere in PATH may not match the daemon), else `docker` from PATH.
 std::string docker_program();
 
+// The argument vector of a program to start (posix_spawn): `program`, then `args`, then a null
+// pointer. It owns its strings.
+class Argv {
+ public:
+  Argv(const std::string& program, const std::vector<std::string>& args);
+  Argv(const Argv&) = delete;  // its pointers point into its own strings
+  Argv& operator=(const Argv&) = delete;
+  char* const* get() const { return pointers_.data(); }
+
+ private:
+  std::vector<std::string> strings_;
+  std::vector<char*> pointers_;
+};
+
 struct CommandResult {
   int status = -1;     // exit code; -1 when it could not start or was killed
   std::string output;  // stdout and stderr together
