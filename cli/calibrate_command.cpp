@@ -153,7 +153,7 @@ void add_calibrate_command(CLI::App& app, int& exit_code, const Registries& regi
                    "in simulation, and print predicted against measured round times, and where they differ");
   cmd->add_option("file", o->file, "Scenario file (YAML, see scenarios/README.md); default: built-in");
   cmd->add_option("--launcher", o->launcher, "Who starts the nodes (default local, or the scenario's deploy.launcher)")
-      ->check(CLI::IsMember(launcher_names()));
+      ->check(CLI::IsMember(deploy::launcher_names()));
   cmd->add_option("--probe-rounds", o->probe_rounds, "Rounds of the probe run (measured from round 2)")
       ->capture_default_str()->check(CLI::Range(1, 1000));
   cmd->add_option("--population", o->population_file, "Population file to write (default NAME.population.yaml)");

@@ -1,6 +1,7 @@
 #pragma once
 // What the commands that run on real nodes share (`swarm deploy`, `swarm coordinator`,
-// `swarm calibrate`): their node flags, the launchers they may name, and Ctrl-C handling.
+// `swarm calibrate`): their node flags and Ctrl-C handling. What --launcher takes is
+// deploy::launcher_names().
 
 #include <signal.h>
 
@@ -13,12 +14,6 @@
 #include "scenario/scenario.hpp"
 
 namespace swarm::cli {
-
-// What --launcher takes (backend_options.launcher; deploy/deployment.hpp).
-inline const std::vector<std::string>& launcher_names() {
-  static const std::vector<std::string> names = {"local", "docker", "swarm-mode"};
-  return names;
-}
 
 // Ctrl-C and SIGTERM end a deployment in good order (nodes stopped, temporary files removed).
 class InterruptGuard {

@@ -249,7 +249,7 @@ void add_deploy_commands(CLI::App& app, int& exit_code, const Registries& regist
                     "deploy.launcher says otherwise), docker (a container per node from deploy.image, default "
                     "swarmsim-node:latest; scripts/build-image), swarm-mode (Docker Swarm mode jobs on the swarm "
                     "this engine manages)")
-        ->check(CLI::IsMember(launcher_names()));
+        ->check(CLI::IsMember(deploy::launcher_names()));
     nf->add(cmd);
     add_shortcut_flags(cmd, o->overrides, registries);
     cmd->callback([o, nf, launcher, &exit_code, &registries] {

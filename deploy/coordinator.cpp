@@ -22,6 +22,9 @@ std::string z85(const void* key32) {
   return out;
 }
 
+// A poll's timeout for `ns`, rounded up: a poll never wakes before what it waits for is due.
+std::chrono::milliseconds poll_timeout(Nanos ns) { return std::chrono::milliseconds((ns + 999'999) / 1'000'000); }
+
 std::string describe(NodeId id) { return id == kServerNode ? "the server" : "node " + std::to_string(id); }
 
 }  // namespace
@@ -180,7 +183,7 @@ std::optional<results::DriverTimes> Coordinator::driver_times() const {
 void Coordinator::poll_router(Nanos timeout) {
   const Nanos began = now_ns();
   zmq::pollitem_t item{zmq_->router.handle(), 0, ZMQ_POLLIN, 0};
-  poll_interruptible(&item, 1, std::chrono::milliseconds((timeout + 999'999) / 1'000'000));  // never early
+  poll_interruptible(&item, 1, poll_timeout(timeout));
   waiting_ns_ += now_ns() - began;
 }
 
@@ -435,8 +438,7 @@ void Coordinator::run_server_batch() {
   });
   for (bool finished = false; !finished;) {
     zmq::pollitem_t items[] = {{zmq_->router.handle(), 0, ZMQ_POLLIN, 0}, {zmq_->server_done_in.handle(), 0, ZMQ_POLLIN, 0}};
-    const Nanos timeout = next_check_in(now_ns());
-    poll_interruptible(items, 2, std::chrono::milliseconds((timeout + 999'999) / 1'000'000));
+    poll_interruptible(items, 2, poll_timeout(next_check_in(now_ns())));
     zmq::message_t signal;
     finished = zmq_->server_done_in.recv(signal, zmq::recv_flags::dontwait).has_value();
     receive();

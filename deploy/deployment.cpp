@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -102,8 +103,10 @@ class LocalNodes final : public NodeLauncher {
 // The launcher backend_options.launcher names (none: nullptr), its options checked.
 std::unique_ptr<NodeLauncher> make_launcher(const Dict& o, int64_t nodes) {
   const std::string name = option_string(o, "launcher", "local");
-  if (name != "none" && name != "local" && name != "docker" && name != "swarm-mode") {
-    throw UsageError("backend_options.launcher: unknown launcher '" + name + "'; expected local, docker, swarm-mode or none");
+  const std::vector<std::string>& names = launcher_names();
+  if (name != "none" && std::find(names.begin(), names.end(), name) == names.end()) {
+    throw UsageError(fmt::format("backend_options.launcher: unknown launcher '{}'; expected {} or none", name,
+                                 fmt::join(names, ", ")));
   }
   if (name != "docker" && name != "swarm-mode") {
     for (const char* key : {"image", "cpus", "memory"}) {
@@ -231,6 +234,11 @@ class Deployment : private PreparedHolder, public Coordinator {
 std::atomic<bool>& interrupt_flag() {
   static std::atomic<bool> flag{false};
   return flag;
+}
+
+const std::vector<std::string>& launcher_names() {
+  static const std::vector<std::string> names = {"local", "docker", "swarm-mode"};
+  return names;
 }
 
 const std::vector<std::string>& deployment_option_keys() {

@@ -33,6 +33,9 @@ namespace swarm::deploy {
 // Where the coordinator listens when nodes are started elsewhere and no address is given.
 inline constexpr const char* kDefaultBind = "tcp://127.0.0.1:5555";
 
+// The launchers that start nodes (backend_options.launcher), besides none.
+const std::vector<std::string>& launcher_names();
+
 // The option keys backend "nodes" reads.
 const std::vector<std::string>& deployment_option_keys();
 
