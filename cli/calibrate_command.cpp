@@ -47,10 +47,11 @@ struct Measured {
   std::vector<scenario::InstanceRecord> records;
 };
 
-Measured run_recorded(const scenario::Scenario& sc, const CalibrateOptions& o, const Registries& registries) {
+// `cache` holds the data the three runs (probe, real, simulated) share, loaded once.
+Measured run_recorded(const scenario::Scenario& sc, const CalibrateOptions& o, const Registries& registries,
+                      scenario::DataCache& cache) {
   scenario::InstanceRecorder recorder;
   scenario::RunContext ctx{o.threads, make_logger(o.verbose), {&recorder}, SWARM_VERSION};
-  scenario::DataCache cache;
   Measured m;
   m.result = scenario::run_scenario(sc, ctx, cache, registries);
   if (m.result.outcome != "complete") {
@@ -91,12 +92,13 @@ int calibrate(const CalibrateOptions& o, const Registries& registries) {
   const scenario::Scenario probe_sc = load_one(o, probe, registries);
   const int64_t nodes = measured_sc.population.num_nodes;
   InterruptGuard guard;
+  scenario::DataCache cache;
 
   std::printf("# swarm calibrate %s: %lld real nodes (launcher %s), probe of %d round(s)\n", measured_sc.name.c_str(),
               static_cast<long long>(nodes), measured_sc.backend_options.value("launcher", std::string("local")).c_str(),
               o.probe_rounds);
   std::fflush(stdout);
-  const Measured probed = run_recorded(probe_sc, o, registries);
+  const Measured probed = run_recorded(probe_sc, o, registries, cache);
   // Round 1 warms caches, allocators and connections: measured from round 2 when there is one.
   const int first = probed.result.rounds.size() > 1 ? 1 : 0;
   const scenario::CalibrationFit fit = scenario::fit_population(probed.records, nodes, first);
@@ -118,10 +120,10 @@ int calibrate(const CalibrateOptions& o, const Registries& registries) {
   std::printf("# wrote %s (population: {from: %s})\n", population.c_str(), population.c_str());
   std::fflush(stdout);
 
-  const Measured measured = run_recorded(measured_sc, o, registries);
+  const Measured measured = run_recorded(measured_sc, o, registries, cache);
   const scenario::Scenario predicted_sc = load_one(o, {{"backend=sim", ""}, {"population.from=" + population, ""}}, registries,
                                                        /*simulated=*/true);
-  const Measured predicted = run_recorded(predicted_sc, o, registries);
+  const Measured predicted = run_recorded(predicted_sc, o, registries, cache);
   const scenario::CalibrationReport report =
       scenario::compare_runs(predicted.result, predicted.records, measured.result, measured.records, fit);
 
