@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 
+#include "engine/text.hpp"
 #include "swarm/error.hpp"
 
 namespace swarm::scenario {
@@ -13,13 +14,6 @@ namespace {
 // Links of the server in the population file: fast enough never to be the bottleneck, since
 // each node's fitted link already holds what its transfers shared.
 constexpr double kServerLinkMbps = 1e6;
-
-std::string number(double v) {
-  std::ostringstream s;
-  s.precision(6);
-  s << v;
-  return s.str();
-}
 
 double median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -95,13 +89,13 @@ std::string population_yaml(const CalibrationFit& fit, const std::string& header
   for (std::string line; std::getline(lines, line);) out << "# " << line << '\n';
   out << "population:\n  nodes: " << fit.nodes.size() << "\n  order: listed\n  profiles:\n";
   for (const NodeFit& n : fit.nodes) {
-    const std::string mbps = number(n.link_bytes_per_s * 8 / 1e6);
-    out << "    - {name: node-" << n.node << ", count: 1, flops: " << number(n.flops_per_s) << ", up_mbps: " << mbps
+    const std::string mbps = shortest(n.link_bytes_per_s * 8 / 1e6);
+    out << "    - {name: node-" << n.node << ", count: 1, flops: " << shortest(n.flops_per_s) << ", up_mbps: " << mbps
         << ", down_mbps: " << mbps << ", latency_ms: 0}\n";
   }
   out << "network:\n";
-  if (fit.server_flops_per_s > 0) out << "  server_flops: " << number(fit.server_flops_per_s) << '\n';
-  out << "  server_up_mbps: " << number(kServerLinkMbps) << "\n  server_down_mbps: " << number(kServerLinkMbps)
+  if (fit.server_flops_per_s > 0) out << "  server_flops: " << shortest(fit.server_flops_per_s) << '\n';
+  out << "  server_up_mbps: " << shortest(kServerLinkMbps) << "\n  server_down_mbps: " << shortest(kServerLinkMbps)
       << "\n  server_latency_ms: 0\n";
   return out.str();
 }
