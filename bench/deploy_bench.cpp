@@ -229,7 +229,7 @@ void BM_DeathDetection(benchmark::State& state, bool killed) {
       socket.connect(coordinator.endpoint());
       Register reg;
       reg.node = 0;
-      reg.kernel = gemm_kernel();
+      reg.kernels = gemm_kernels();
       send_message(socket, reg);
       auto next = std::chrono::steady_clock::now();
       for (int i = 0; i < 4; ++i) {  // alive for 4 heartbeats

@@ -1,16 +1,19 @@
 // Throughput of one MLP training step (784-200-200-10, the Fashion-MNIST model) against the
 // bare matrix products of the same shapes, to show how much of the step is overhead.
 //
-//   BM_MlpTrainStep/B   Mlp::train_batch on a preallocated random batch of B samples.
+//   BM_MlpTrainStep/B   Mlp::train_batch on a preallocated random batch of B samples, on the
+//                       kernel a run would choose (ml::choose_kernel, auto; the label names it).
 //                       Counters: samples/s; FLOP/s (Mlp::train_flops, which counts 2mnk per
 //                       product plus the elementwise work); gemm_ratio = that FLOP/s divided by
-//                       the FLOP/s of the products alone, timed right after on the same thread.
-//   BM_GemmReference/B  Only the products a step does: forward W_l A_{l-1} for each layer,
+//                       the FLOP/s of the step's products alone on the same kernel, and
+//                       best_ratio = divided by the fastest kernel's products (every built-in
+//                       kernel timed right after, on the same thread, as many iterations).
+//   BM_MlpTrainStepOn/B/K  The same step on kernel K (0 OpenBLAS, 1 Eigen's), whichever is faster.
+//   BM_GemmReference/B/K  Only the products a step does: forward W_l A_{l-1} for each layer,
 //                       backward dW_l = dZ_l A_{l-1}^T for each layer and dA_{l-1} = W_l^T dZ_l
-//                       for l >= 2, through the kernel the MLP uses (ml::Gemm: OpenBLAS, or
-//                       Eigen's when built without it; the label names it). FLOP/s counts 2mnk.
+//                       for l >= 2, through ml::Gemm on kernel K. FLOP/s counts 2mnk.
 //   BM_EigenGemmReference/B  The same products written as Eigen expressions, as a user of
-//                       Eigen would, for comparison with the kernel the MLP uses.
+//                       Eigen would.
 //
 // Run with --benchmark_min_time=0.2; all single-threaded.
 
@@ -18,7 +21,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <algorithm>
 #include <memory>
+#include <optional>
+#include <string>
 #include <random>
 #include <vector>
 
@@ -41,7 +47,8 @@ Matrix random_matrix(Eigen::Index rows, Eigen::Index cols, std::mt19937_64& rng)
 // The matrix products of one training step on a batch, on preallocated operands.
 class GemmWorkload {
  public:
-  GemmWorkload(const std::vector<int>& sizes, int batch) : sizes_(sizes) {
+  GemmWorkload(const std::vector<int>& sizes, int batch, Kernel kernel = default_kernel())
+      : sizes_(sizes), kernel_(kernel) {
     std::mt19937_64 rng(1);
     const size_t L = sizes.size() - 1;
     w_.resize(L + 1);
@@ -64,7 +71,7 @@ class GemmWorkload {
   void run() {
     const size_t L = sizes_.size() - 1;
     if (gemm_.empty()) {
-      for (size_t l = 0; l <= 3 * L; ++l) gemm_.push_back(std::make_unique<Gemm>(1000, 1000, 1000));
+      for (size_t l = 0; l <= 3 * L; ++l) gemm_.push_back(std::make_unique<Gemm>(kernel_, 1000, 1000, 1000));
     }
     for (size_t l = 1; l <= L; ++l) {
       gemm_[l]->run(Op::Plain, Op::Plain, w_[l].rows(), a_[l].cols(), w_[l].cols(), 1.0f, w_[l].data(),
@@ -96,14 +103,26 @@ class GemmWorkload {
 
  private:
   std::vector<int> sizes_;
+  Kernel kernel_;
   std::vector<Matrix> w_, a_, dz_, dw_, da_;
   std::vector<std::unique_ptr<Gemm>> gemm_;
   uint64_t flops_ = 0;
 };
 
-void BM_MlpTrainStep(benchmark::State& state) {
+// FLOP/s of the step's products alone on `kernel`, timed for `iterations`.
+double products_rate(Kernel kernel, int batch, benchmark::IterationCount iterations) {
+  GemmWorkload gemm(kLayers, batch, kernel);
+  gemm.run();
+  const auto start = std::chrono::steady_clock::now();
+  for (benchmark::IterationCount i = 0; i < iterations; ++i) gemm.run();
+  const std::chrono::duration<double> time = std::chrono::steady_clock::now() - start;
+  return static_cast<double>(gemm.flops()) * static_cast<double>(iterations) / time.count();
+}
+
+void train_step(benchmark::State& state, Kernel kernel) {
   const int batch = static_cast<int>(state.range(0));
   Mlp model(kLayers);
+  model.set_kernel(kernel);
   std::mt19937_64 rng(1);
   model.init(rng);
   Matrix x = random_matrix(kLayers.front(), batch, rng);
@@ -119,43 +138,68 @@ void BM_MlpTrainStep(benchmark::State& state) {
     benchmark::DoNotOptimize(model.train_batch(x, y, options, &flops));
   }
   const std::chrono::duration<double> train_time = std::chrono::steady_clock::now() - start;
-
-  // The reference products, timed now on the same thread for as many iterations.
-  GemmWorkload gemm(kLayers, batch);
-  gemm.run();
-  const auto gemm_start = std::chrono::steady_clock::now();
-  for (benchmark::IterationCount i = 0; i < state.iterations(); ++i) gemm.run();
-  const std::chrono::duration<double> gemm_time = std::chrono::steady_clock::now() - gemm_start;
-
   const double train_rate = static_cast<double>(flops) / train_time.count();
-  const double gemm_rate =
-      static_cast<double>(gemm.flops()) * static_cast<double>(state.iterations()) /
-      gemm_time.count();
+
+  // The reference products of every kernel, timed now on the same thread for as many iterations.
+  double own = 0, best = 0;
+  for (Kernel k : available_kernels()) {
+    const double rate = products_rate(k, batch, state.iterations());
+    if (k == kernel) own = rate;
+    best = std::max(best, rate);
+  }
   state.counters["samples/s"] =
       benchmark::Counter(static_cast<double>(state.iterations()) * batch,
                          benchmark::Counter::kIsRate);
   state.counters["FLOP/s"] =
       benchmark::Counter(static_cast<double>(flops), benchmark::Counter::kIsRate);
-  state.counters["gemm_ratio"] = train_rate / gemm_rate;
-  state.SetLabel(gemm_backend());
+  state.counters["gemm_ratio"] = train_rate / own;
+  state.counters["best_ratio"] = train_rate / best;
+  state.SetLabel(std::string(kernel_name(kernel)));
+}
+
+void BM_MlpTrainStep(benchmark::State& state) {
+  const int batch = static_cast<int>(state.range(0));
+  train_step(state, choose_kernel(KernelRequest{}, kLayers, batch).kernel);
 }
 BENCHMARK(BM_MlpTrainStep)->Arg(10)->Arg(32)->Arg(64);
 
-// The products of a step, through `run` (the MLP's kernel, or Eigen's expressions).
-template <void (GemmWorkload::*run)()>
-void gemm_reference(benchmark::State& state) {
+// Kernel K of the benchmark's arguments, or skips when the build lacks it.
+std::optional<Kernel> kernel_arg(benchmark::State& state) {
+  const Kernel k = state.range(1) == 0 ? Kernel::OpenBlas : Kernel::Eigen;
+  const std::vector<Kernel>& built = available_kernels();
+  if (std::find(built.begin(), built.end(), k) == built.end()) {
+    state.SkipWithError("kernel not in this build");
+    return std::nullopt;
+  }
+  return k;
+}
+
+void BM_MlpTrainStepOn(benchmark::State& state) {
+  if (const std::optional<Kernel> k = kernel_arg(state)) train_step(state, *k);
+}
+BENCHMARK(BM_MlpTrainStepOn)->ArgsProduct({{10, 32, 64}, {0, 1}});
+
+void BM_GemmReference(benchmark::State& state) {
+  const std::optional<Kernel> k = kernel_arg(state);
+  if (!k) return;
+  GemmWorkload gemm(kLayers, static_cast<int>(state.range(0)), *k);
+  gemm.run();
+  for (auto _ : state) gemm.run();
+  state.counters["FLOP/s"] =
+      benchmark::Counter(static_cast<double>(gemm.flops()) * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(kernel_name(*k)));
+}
+BENCHMARK(BM_GemmReference)->ArgsProduct({{10, 32, 64}, {0, 1}});
+
+void BM_EigenGemmReference(benchmark::State& state) {
   GemmWorkload gemm(kLayers, static_cast<int>(state.range(0)));
-  (gemm.*run)();
-  for (auto _ : state) (gemm.*run)();
+  gemm.run_eigen();
+  for (auto _ : state) gemm.run_eigen();
   state.counters["FLOP/s"] =
       benchmark::Counter(static_cast<double>(gemm.flops()) * static_cast<double>(state.iterations()),
                          benchmark::Counter::kIsRate);
 }
-
-void BM_GemmReference(benchmark::State& state) { gemm_reference<&GemmWorkload::run>(state); }
-BENCHMARK(BM_GemmReference)->Arg(10)->Arg(32)->Arg(64);
-
-void BM_EigenGemmReference(benchmark::State& state) { gemm_reference<&GemmWorkload::run_eigen>(state); }
 BENCHMARK(BM_EigenGemmReference)->Arg(10)->Arg(32)->Arg(64);
 
 }  // namespace

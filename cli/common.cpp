@@ -17,6 +17,7 @@
 
 #include "engine/text.hpp"
 #include "swarm/error.hpp"
+#include "swarm/ml/kernel.hpp"
 
 namespace swarm::cli {
 
@@ -193,6 +194,13 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<Override>& ov, const Registri
       ->delimiter(',')->check(CLI::Range(1, 100000))->trigger_on_parse()->group("Scenario shortcuts");
   shortcut(cmd, ov, "--epochs", "training.epochs", "Local epochs per round", Value::Number, "INT");
   shortcut(cmd, ov, "--batch-size", "training.batch_size", "Mini-batch size", Value::Number, "INT");
+  {
+    std::vector<std::string> kernels{"auto"};
+    for (ml::Kernel k : ml::available_kernels()) kernels.emplace_back(ml::kernel_name(k));
+    shortcut(cmd, ov, "--kernel", "training.kernel",
+             "GEMM kernel of the model's products; auto: the faster here, timed at start (kernels give different "
+             "numbers; the results record it)", Value::Text, join(kernels, "|"));
+  }
   shortcut(cmd, ov, "--lr", "training.lr", "SGD learning rate", Value::Number, "NUMBER");
   shortcut(cmd, ov, "--momentum", "training.momentum", "SGD momentum, in [0, 1)", Value::Number, "NUMBER");
   shortcut(cmd, ov, "--weight-decay", "training.weight_decay", "L2 weight decay", Value::Number, "NUMBER");

@@ -156,7 +156,12 @@ int run_scenario(RunOptions o, const Registries& registries) {
               registries.backends.get(sc.backend).description.c_str(), sc.data.dataset.c_str(),
               sc.data.partition.c_str(), layers.str().c_str(), o.threads, static_cast<unsigned long long>(sc.seed));
   print_warnings(runs);
-  printer.header();
+  // The kernel line and the table's header once the run has chosen its kernel.
+  ctx.on_kernel = [&printer](const ml::KernelChoice& k) {
+    std::printf("# GEMM kernel %s (%s): %s\n", std::string(ml::kernel_name(k.kernel)).c_str(),
+                ml::kernel_identity(k.kernel).c_str(), k.reason.c_str());
+    printer.header();
+  };
   results::RunResult result;
   try {
     result = scenario::run_scenario(sc, ctx, cache, registries);

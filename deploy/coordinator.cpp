@@ -163,7 +163,8 @@ void Coordinator::describe_node(NodeId id, results::NodeRow& row) const {
   const Node& n = nodes_[id];
   row.profile = "";
   row.flops_per_s = n.info.flops;
-  row.kernel = n.info.kernel;
+  // The run's kernel, which the node had to have to join; without a run kernel, what it offered.
+  row.kernel = !options_.kernel.empty() ? options_.kernel : fmt::format("{}", fmt::join(n.info.kernels, "; "));
   row.wire_bytes_up = n.bytes_received;
   row.wire_bytes_down = n.bytes_sent;
 }
@@ -254,9 +255,11 @@ void Coordinator::handle(const std::string& routing_id, const std::string& key, 
         return refuse("node " + std::to_string(reg->node) + " registered before with another key");
       }
     }
-    if (!options_.kernel.empty() && reg->kernel != options_.kernel) {
-      return refuse("it runs the GEMM kernel " + reg->kernel + ", the coordinator " + options_.kernel +
-                    " (kernels give different numbers; set OPENBLAS_CORETYPE alike)");
+    if (!options_.kernel.empty() &&
+        std::find(reg->kernels.begin(), reg->kernels.end(), options_.kernel) == reg->kernels.end()) {
+      return refuse("the run computes on the GEMM kernel '" + options_.kernel + "' and the node has " +
+                    (reg->kernels.empty() ? std::string("none") : "'" + fmt::format("{}", fmt::join(reg->kernels, "', '")) + "'") +
+                    " (kernels give different numbers: build the node as the coordinator, set OPENBLAS_CORETYPE alike)");
     }
     const bool rejoin = n.last_seen > 0;
     n.alive = true;
@@ -266,8 +269,8 @@ void Coordinator::handle(const std::string& routing_id, const std::string& key, 
     n.info = *reg;
     n.traits.datasets = reg->datasets;
     send(n, Welcome{static_cast<uint32_t>(options_.heartbeat_ns / 1'000'000)});
-    logger_->info("node {} {} ({} cores, {:.1f} GFLOP/s, kernel {}, datasets {})", reg->node,
-                  rejoin ? "rejoined" : "registered", reg->cores, reg->flops / 1e9, reg->kernel,
+    logger_->info("node {} {} ({} cores, {:.1f} GFLOP/s, kernels {}, datasets {})", reg->node,
+                  rejoin ? "rejoined" : "registered", reg->cores, reg->flops / 1e9, fmt::join(reg->kernels, "; "),
                   fmt::join(reg->datasets, ","));
     if (rejoin) events_.push_back({NodeEvent::Kind::Changed, reg->node});
     return;

@@ -45,7 +45,7 @@ struct CoordinatorOptions {
   KeyPair server_keys;                      // the coordinator's own pair (curve)
   std::vector<std::string> allowed_keys;    // node public keys admitted (curve)
   int64_t nodes = 1;                        // node ids 0 .. nodes - 1
-  std::string kernel;                       // nodes must run this GEMM kernel; "" = any
+  std::string kernel;                       // nodes must offer this GEMM kernel ("NAME: IDENTITY"); "" = any
   Nanos heartbeat_ns = 200'000'000;         // heartbeat interval, both ways
   Nanos dead_after_ns = 3'000'000'000;      // silence after which a node is dead
   Nanos register_timeout_ns = 60'000'000'000;  // waiting for the nodes at start

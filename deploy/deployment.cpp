@@ -66,7 +66,9 @@ CoordinatorOptions coordinator_options(const BackendArgs& args, bool launched) {
   c.bind = option_string(o, "bind", launched ? c.bind : kDefaultBind);
   c.curve = option_bool(o, "curve", true);
   c.nodes = args.num_nodes;
-  c.kernel = gemm_kernel();
+  // The run's kernel when it has one (nodes must compute as the run does), else the default.
+  const std::optional<ml::Kernel> run_kernel = ml::parse_kernel(args.kernel);
+  c.kernel = gemm_kernel(run_kernel ? *run_kernel : ml::default_kernel());
   c.heartbeat_ns = static_cast<Nanos>(option_number(o, "heartbeat_ms", 200, 1, 60'000) * 1e6);
   c.dead_after_ns = static_cast<Nanos>(option_number(o, "dead_after_ms", 3000, 2, 600'000) * 1e6);
   c.register_timeout_ns = static_cast<Nanos>(option_number(o, "register_timeout_s", 60, 0.1, 86'400) * 1e9);

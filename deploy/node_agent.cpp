@@ -186,7 +186,15 @@ uint64_t usable_memory() {
 
 }  // namespace
 
-std::string gemm_kernel() { return ml::gemm_backend(); }
+std::string gemm_kernel(ml::Kernel kernel) {
+  return std::string(ml::kernel_name(kernel)) + ": " + ml::kernel_identity(kernel);
+}
+
+std::vector<std::string> gemm_kernels() {
+  std::vector<std::string> out;
+  for (ml::Kernel k : ml::available_kernels()) out.push_back(gemm_kernel(k));
+  return out;
+}
 
 int run_node_agent(const ModuleRegistry& modules, const NodeAgentOptions& o, spdlog::logger& logger) {
   const Shard shard = read_shard(o.data);
@@ -195,7 +203,7 @@ int run_node_agent(const ModuleRegistry& modules, const NodeAgentOptions& o, spd
   reg.cores = usable_cores();  // a container's limits, when it has some
   reg.memory_bytes = usable_memory();
   reg.flops = measured_flops();
-  reg.kernel = gemm_kernel();
+  reg.kernels = gemm_kernels();
   for (const auto& [name, value] : shard.data) reg.datasets.push_back(name);
 
   zmq::context_t context(1);

@@ -8,11 +8,13 @@
 #include <atomic>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <spdlog/logger.h>
 
 #include "deploy/keys.hpp"
 #include "deploy/protocol.hpp"
+#include "swarm/ml/kernel.hpp"
 #include "swarm/registry.hpp"
 
 namespace swarm::deploy {
@@ -31,9 +33,12 @@ struct NodeAgentOptions {
   const std::atomic<bool>* stop = nullptr;
 };
 
-// The GEMM kernel this build and environment run: "eigen", or "openblas" followed by
-// ":OPENBLAS_CORETYPE" when that is set. Nodes must run the coordinator's.
-std::string gemm_kernel();
+// A GEMM kernel as nodes and coordinator compare it: "NAME: IDENTITY" (swarm/ml/kernel.hpp), e.g.
+// "openblas: OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64"; the identity
+// follows the CPU, OPENBLAS_CORETYPE and the instruction sets the build was compiled for.
+std::string gemm_kernel(ml::Kernel kernel);
+// Every kernel of this build and environment, as gemm_kernel() names them.
+std::vector<std::string> gemm_kernels();
 
 // Runs until the coordinator says bye (returns 0), `stop` is set (returns 0), or the
 // coordinator refused it max_refusals times (returns 3). Throws DataError for a bad shard.

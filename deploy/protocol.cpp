@@ -163,7 +163,7 @@ std::vector<Blob> encode(const Message& m) {
                    h["cores"] = r.cores;
                    h["memory"] = r.memory_bytes;
                    h["flops"] = r.flops;
-                   h["kernel"] = r.kernel;
+                   h["kernels"] = r.kernels;
                    h["datasets"] = r.datasets;
                  },
                  [&](const Welcome& r) { h["heartbeat_ms"] = r.heartbeat_ms; },
@@ -239,7 +239,7 @@ Message decode(std::span<const std::span<const std::byte>> frames, size_t max_by
     m.memory_bytes = r.integer<uint64_t>("memory");
     m.flops = r.number("flops");
     if (!(m.flops > 0)) r.fail("flops", "must be > 0");
-    m.kernel = r.string("kernel");
+    m.kernels = r.strings("kernels");
     m.datasets = r.strings("datasets");
     std::sort(m.datasets.begin(), m.datasets.end());
     m.datasets.erase(std::unique(m.datasets.begin(), m.datasets.end()), m.datasets.end());

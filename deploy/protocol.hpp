@@ -20,7 +20,7 @@
 
 namespace swarm::deploy {
 
-inline constexpr int kProtocolVersion = 1;
+inline constexpr int kProtocolVersion = 2;  // 2: Register lists its kernels
 // Default limits: a header of at most 1 MiB, a message of at most 1 GiB in all.
 inline constexpr size_t kMaxHeaderBytes = size_t{1} << 20;
 inline constexpr size_t kDefaultMaxMessageBytes = size_t{1} << 30;
@@ -36,7 +36,9 @@ struct Register {
   uint32_t cores = 1;
   uint64_t memory_bytes = 0;
   double flops = 1e9;
-  std::string kernel;  // the GEMM kernel it runs ("openblas:Haswell", "eigen")
+  // The GEMM kernels it can run, each "NAME: IDENTITY" (gemm_kernels() in node_agent.hpp):
+  // a run's models compute on one kernel, and a node joins when it computes that one alike.
+  std::vector<std::string> kernels;
   std::vector<std::string> datasets;
 };
 

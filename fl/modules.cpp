@@ -74,6 +74,18 @@ std::vector<int> model_layers(TaskContext& ctx) {
   return entry<std::vector<int>>(model, "model", "layers");
 }
 
+// The GEMM kernel of global "model" ({"kernel": "openblas" | "eigen"}), the run's choice so that
+// every node computes alike; the build's default when the entry is absent (swarms that never
+// chose one).
+ml::Kernel model_kernel(TaskContext& ctx) {
+  Dict model = ctx.globals().get_dict("model");
+  if (!model.contains("kernel")) return ml::default_kernel();
+  const auto name = entry<std::string>(model, "model", "kernel");
+  const std::optional<ml::Kernel> kernel = ml::parse_kernel(name);
+  if (!kernel) throw TaskError("global 'model': unknown kernel '" + name + "' (expected openblas or eigen)");
+  return *kernel;
+}
+
 // The attack this node carries out, from global "attack" ({"kind", "nodes", "scale",
 // "noise_std"}); kind None when the node is honest or no attack is configured.
 AttackConfig attack_of(TaskContext& ctx) {
@@ -147,6 +159,7 @@ void worker(TaskContext& ctx) {
   Blob holder;
   std::span<const float> start = global_params(ctx, layers, holder);
   ml::Mlp mlp(layers, start);
+  mlp.set_kernel(model_kernel(ctx));
   if (sgd.prox_mu > 0) sgd.prox_center = start;  // FedProx: stay near the global model
   const AttackConfig attack = attack_of(ctx);
   const ml::DatasetView& data = ctx.dataset<ml::DatasetView>("train");
@@ -254,7 +267,8 @@ void scheduler(TaskContext& ctx) {
 
   const std::vector<int> layers = model_layers(ctx);
   Blob holder;
-  const ml::Mlp mlp(layers, global_params(ctx, layers, holder));
+  ml::Mlp mlp(layers, global_params(ctx, layers, holder));
+  mlp.set_kernel(model_kernel(ctx));
   ml::EvalStats eval = mlp.evaluate(ctx.dataset<ml::DatasetView>("test"), 1000, ctx.threads());
   ctx.add_flops(eval.flops);
   require_finite(eval.loss, "the test loss");

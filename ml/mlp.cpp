@@ -192,6 +192,16 @@ void Mlp::init(std::mt19937_64& rng) {
   std::fill(velocity_.begin(), velocity_.end(), 0.0f);
 }
 
+void Mlp::set_kernel(Kernel kernel) {
+  if (kernel == kernel_) return;
+  const std::vector<Kernel>& built = available_kernels();
+  if (std::find(built.begin(), built.end(), kernel) == built.end()) {
+    throw UsageError("kernel " + std::string(kernel_name(kernel)) + " is not in this build");
+  }
+  kernel_ = kernel;
+  train_ws_ = Workspace();  // its products were made for the other kernel
+}
+
 void Mlp::set_params(std::span<const float> p) {
   if (static_cast<int64_t>(p.size()) != num_params()) {
     throw UsageError("parameter vector has " + std::to_string(p.size()) +
@@ -234,7 +244,7 @@ void Mlp::reserve(Workspace& ws, int64_t batch) const {
   for (int l = 1; l <= L; ++l) {
     ws.act[l].resize(sizes_[l], batch);
     if (l < L) ws.delta[l].resize(sizes_[l], batch);
-    ws.products->forward[l] = std::make_unique<Gemm>(sizes_[l], batch, sizes_[l - 1]);
+    ws.products->forward[l] = std::make_unique<Gemm>(kernel_, sizes_[l], batch, sizes_[l - 1]);
   }
   ws.bias_grad.resize(*std::max_element(sizes_.begin(), sizes_.end()));
   ws.capacity = batch;
@@ -248,8 +258,8 @@ void Mlp::reserve_backward(Workspace& ws) const {
   p.input_grad.resize(L + 1);
   p.weight_grad.resize(L + 1);
   for (int l = 1; l <= L; ++l) {
-    if (l > 1) p.input_grad[l] = std::make_unique<Gemm>(sizes_[l - 1], batch, sizes_[l]);
-    p.weight_grad[l] = std::make_unique<Gemm>(sizes_[l], sizes_[l - 1], batch);
+    if (l > 1) p.input_grad[l] = std::make_unique<Gemm>(kernel_, sizes_[l - 1], batch, sizes_[l]);
+    p.weight_grad[l] = std::make_unique<Gemm>(kernel_, sizes_[l], sizes_[l - 1], batch);
   }
 }
 

@@ -359,6 +359,7 @@ void digest_attributes(Digest& digest, const RunResult& run, int32_t replicate, 
   digest.number(run.noise_multiplier);
   digest.text(run.outcome);
   digest.text(run.outcome_message);
+  if (!run.kernel.empty()) digest.text(run.kernel);  // added later: files without it keep their CRC
 }
 
 uint32_t write_run(hid_t group, const RunResult& run, const std::string& file) {
@@ -375,6 +376,7 @@ uint32_t write_run(hid_t group, const RunResult& run, const std::string& file) {
   write_attribute(group, "noise_multiplier", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &run.noise_multiplier, file);
   write_string_attribute(group, "outcome", run.outcome, file);
   write_string_attribute(group, "outcome_message", run.outcome_message, file);
+  if (!run.kernel.empty()) write_string_attribute(group, "kernel", run.kernel, file);
   digest_attributes(digest, run, replicate, point);
 
   {
@@ -688,6 +690,7 @@ RunResult read_run(hid_t group, const std::string& link, const std::string& file
   if (has_attribute(group, "outcome_message", file)) {
     run.outcome_message = read_string_attribute(group, "outcome_message", where, file);
   }
+  if (has_attribute(group, "kernel", file)) run.kernel = read_string_attribute(group, "kernel", where, file);
   digest_attributes(digest, run, replicate, point);
 
   read_table<RoundRow>(group, "rounds", round_members(), where, file, file_bytes, digest,

@@ -89,6 +89,9 @@ struct RunResult {
   // or loss), "no_nodes" (no node could ever take part); outcome_message says more.
   std::string outcome = "complete";
   std::string outcome_message;
+  // The GEMM kernel the models computed with, "NAME: IDENTITY" (swarm/ml/kernel.hpp: kernels
+  // give different numbers); "" when not recorded (files written before it was).
+  std::string kernel;
 };
 
 // What identifies a complete run of a file, to check it is the run a resumed sweep would run.

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "swarm/ml/idx.hpp"
+#include "swarm/ml/kernel.hpp"
 #include "swarm/fl/strategy.hpp"
 #include "swarm/fl/modules.hpp"
 #include "scenario/declared_swarm.hpp"
@@ -159,6 +160,11 @@ void read_model_training(Section model, Section training, Scenario& sc) {
                                                         float_value));
   sc.fl.weight_decay = training.number("weight_decay", 0, both(at_least(0), float_value));
   sc.fl.prox_mu = training.number("prox_mu", 0, both(at_least(0), float_value));
+  // "auto" (kept as "" until the run chooses, scenario::run_kernel) or a kernel of this build.
+  std::vector<std::string> kernels{"auto"};
+  for (ml::Kernel k : ml::available_kernels()) kernels.emplace_back(ml::kernel_name(k));
+  const std::string kernel = training.text("kernel", "auto", kernels);
+  sc.fl.kernel = kernel == "auto" ? "" : kernel;
   training.finish();
 }
 

@@ -203,6 +203,24 @@ void check_checkpointable(const Scenario& sc) {
   }
 }
 
+ml::KernelChoice run_kernel(const Scenario& sc, const std::vector<int>& layers) {
+  return ml::choose_kernel(ml::KernelRequest{ml::parse_kernel(sc.fl.kernel)}, layers, sc.fl.batch_size);
+}
+
+namespace {
+
+// The kernel of global "model" as a run records it ("NAME: IDENTITY"): the one the models
+// computed with, also after a resume (the checkpoint's globals hold the first run's choice).
+std::string recorded_kernel(const SwarmState& state) {
+  const std::optional<Blob> model = state.global("model");
+  if (!model) return "";
+  const Dict d = to_dict(*model);
+  const std::optional<ml::Kernel> k = ml::parse_kernel(d.value("kernel", std::string()));
+  return k ? std::string(ml::kernel_name(*k)) + ": " + ml::kernel_identity(*k) : "";
+}
+
+}  // namespace
+
 results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataCache& cache) {
   return run_scenario(sc, ctx, cache, builtin_registries());
 }
@@ -221,6 +239,9 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   layers.push_back(train.num_classes());
   cfg.layers = layers;
   cfg.strategy = sc.strategy;
+  const ml::KernelChoice kernel = run_kernel(sc, layers);
+  cfg.kernel = std::string(ml::kernel_name(kernel.kernel));
+  if (ctx.on_kernel) ctx.on_kernel(kernel);
   std::vector<uint32_t> byzantine;
   if (sc.attack.kind != "none" && sc.attack.share > 0) {
     byzantine = fl::choose_byzantine(num_nodes, sc.attack.share, derive_seed(sc.seed, {0x6279ULL}));
@@ -263,7 +284,8 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
                                                             .seed = sc.seed,
                                                             .data = data,
                                                             .options = sc.backend_options,
-                                                            .scenario = &sc});
+                                                            .scenario = &sc,
+                                                            .kernel = cfg.kernel});
   if (!backend) throw UsageError("backend '" + sc.backend + "': its factory returned no backend");
   const auto* details = dynamic_cast<const RunDetails*>(backend.get());
 
@@ -297,6 +319,7 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   out.replicate = sc.replicate;
   out.seed = sc.seed;
   out.version = ctx.version;
+  out.kernel = recorded_kernel(controller.state());
   out.rounds = std::move(recorder.rows);
   if (sc.strategy.value("strategy", std::string()) == "dp_fedavg") {
     out.noise_multiplier = sc.strategy.value("noise_multiplier", 1.0);

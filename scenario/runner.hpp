@@ -14,6 +14,7 @@
 #include "swarm/batch_runner.hpp"
 #include "swarm/controller.hpp"
 #include "swarm/ml/idx.hpp"
+#include "swarm/ml/kernel.hpp"
 #include "results/results.hpp"
 #include "scenario/scenario.hpp"
 
@@ -41,6 +42,8 @@ struct RunContext {
   std::filesystem::path checkpoint;
   bool resume = false;
   std::function<void(const std::vector<results::RoundRow>&)> on_resume;
+  // Called once the run's GEMM kernel is chosen, before the first round (e.g. to print it).
+  std::function<void(const ml::KernelChoice&)> on_kernel;
 };
 
 // The datasets of the nodes of `scenario` as a run gives them: "train", the node's part of
@@ -53,6 +56,10 @@ struct NodeData {
   std::shared_ptr<const std::vector<ml::DatasetView>> shards;
 };
 NodeData node_data(const Scenario& scenario, const ml::TrainTest& data);
+
+// The GEMM kernel runs of `scenario` compute with, for a model of `layers` (inputs, hidden...,
+// classes): training.kernel, or the faster here when it says auto (ml::choose_kernel).
+ml::KernelChoice run_kernel(const Scenario& scenario, const std::vector<int>& layers);
 
 // Throws UsageError unless runs of `scenario` can be checkpointed: those of wall-clock backends.
 void check_checkpointable(const Scenario& scenario);

@@ -40,6 +40,9 @@ struct BackendArgs {
   // network and faults from it). Its type is private to the project: a user factory has
   // everything it needs above and leaves this alone.
   const scenario::Scenario* scenario = nullptr;
+  // The GEMM kernel the run's models compute with ("openblas", "eigen"; swarm/ml/kernel.hpp),
+  // or "" when the run chose none. A backend whose nodes compute elsewhere makes them compute alike.
+  std::string kernel;
 };
 
 // Builds a backend for one run. Throws a swarm::Error (UsageError...) when it cannot.

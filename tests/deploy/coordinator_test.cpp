@@ -64,7 +64,7 @@ TEST_CASE("the coordinator heartbeats its nodes while the server's tasks run", "
     socket.connect(coordinator.endpoint());
     Register reg;
     reg.node = 0;
-    reg.kernel = gemm_kernel();
+    reg.kernels = gemm_kernels();
     send_message(socket, reg);
     while (!stop) {
       zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};

@@ -69,9 +69,10 @@ TEST_CASE("every protocol message comes back from its frames as it was sent", "[
   CHECK(got.output.results[0].second == d.output.results[0].second);
   CHECK(got.output.schedule == d.output.schedule);
 
-  Register reg{.node = 2, .cores = 4, .memory_bytes = 1 << 30, .flops = 5e9, .kernel = "eigen", .datasets = {"train", "test"}};
+  Register reg{.node = 2, .cores = 4, .memory_bytes = 1 << 30, .flops = 5e9, .kernels = {"eigen: Eigen 3.4.0 (SSE, SSE2)"}, .datasets = {"train", "test"}};
   const Register rg = std::get<Register>(decode(spans(encode(reg))));
   CHECK(rg.node == 2);
+  CHECK(rg.kernels == reg.kernels);
   CHECK(rg.datasets == std::vector<std::string>{"test", "train"});  // sorted
   CHECK(std::holds_alternative<Bye>(decode(spans(encode(Bye{})))));
   CHECK(std::get<Heartbeat>(decode(spans(encode(Heartbeat{3})))).busy == 3);
@@ -88,12 +89,16 @@ TEST_CASE("malformed messages are refused with what is wrong", "[deploy][protoco
   frames.pop_back();  // a blob the header names is missing
   CHECK_THROWS_AS(decode(spans(frames)), ProtocolError);
   auto header = [](const Dict& h) { return std::vector<Blob>{dict_blob(h)}; };
-  CHECK_THROWS_WITH(decode(spans(header(Dict{{"t", "run"}, {"v", 2}}))), Catch::Contains("protocol version 2"));
-  CHECK_THROWS_WITH(decode(spans(header(Dict{{"t", "nonsense"}, {"v", 1}}))), Catch::Contains("unknown type 'nonsense'"));
-  CHECK_THROWS_WITH(decode(spans(header(Dict{{"t", "cancel"}, {"v", 1}}))), Catch::Contains("'instance' is missing"));
-  CHECK_THROWS_WITH(decode(spans(header(Dict{{"t", "cancel"}, {"v", 1}, {"instance", "x"}}))),
+  constexpr int v = kProtocolVersion;
+  CHECK_THROWS_WITH(decode(spans(header(Dict{{"t", "run"}, {"v", v + 1}}))),
+                    Catch::Contains("protocol version " + std::to_string(v + 1)));
+  CHECK_THROWS_WITH(decode(spans(header(Dict{{"t", "register"}, {"v", v - 1}}))),
+                    Catch::Contains("this build speaks version " + std::to_string(v)));
+  CHECK_THROWS_WITH(decode(spans(header(Dict{{"t", "nonsense"}, {"v", v}}))), Catch::Contains("unknown type 'nonsense'"));
+  CHECK_THROWS_WITH(decode(spans(header(Dict{{"t", "cancel"}, {"v", v}}))), Catch::Contains("'instance' is missing"));
+  CHECK_THROWS_WITH(decode(spans(header(Dict{{"t", "cancel"}, {"v", v}, {"instance", "x"}}))),
                     Catch::Contains("must be an integer"));
-  CHECK_THROWS_WITH(decode(spans(header(Dict{{"t", "register"}, {"v", 1}, {"node", -1}}))), Catch::Contains("out of range"));
+  CHECK_THROWS_WITH(decode(spans(header(Dict{{"t", "register"}, {"v", v}, {"node", -1}}))), Catch::Contains("out of range"));
   std::vector<Blob> junk{Blob(std::vector<std::byte>(5, std::byte{0xc1}))};
   CHECK_THROWS_WITH(decode(spans(junk)), Catch::Contains("not a MessagePack map"));
 }

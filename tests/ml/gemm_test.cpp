@@ -39,7 +39,8 @@ std::vector<double> naive(Op op_a, Op op_b, int m, int n, int k, float alpha, co
 }  // namespace
 
 TEST_CASE("Gemm computes c = alpha op(a) op(b) + beta c for every transposition", "[ml][gemm]") {
-  INFO("kernel: " << gemm_backend());
+  const Kernel kernel = GENERATE(from_range(available_kernels()));
+  INFO("kernel: " << kernel_identity(kernel));
   const int m = 37, n = 11, k = 53;
   for (Op op_a : {Op::Plain, Op::Transposed}) {
     for (Op op_b : {Op::Plain, Op::Transposed}) {
@@ -50,7 +51,7 @@ TEST_CASE("Gemm computes c = alpha op(a) op(b) + beta c for every transposition"
       for (float beta : {1.0f, 0.9f, 0.0f}) {
         auto c = random_values(static_cast<size_t>(ldc) * n, 3);
         const auto expected = naive(op_a, op_b, m, n, k, 0.5f, a, lda, b, ldb, beta, c, ldc);
-        Gemm gemm(m, n, k);
+        Gemm gemm(kernel, m, n, k);
         gemm.run(op_a, op_b, m, n, k, 0.5f, a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
         for (int j = 0; j < n; ++j) {
           for (int i = 0; i < ldc; ++i) {
@@ -64,6 +65,8 @@ TEST_CASE("Gemm computes c = alpha op(a) op(b) + beta c for every transposition"
 }
 
 TEST_CASE("Gemm gives the same bits when several threads run products at once", "[ml][gemm]") {
+  const Kernel kernel = GENERATE(from_range(available_kernels()));
+  INFO("kernel: " << kernel_identity(kernel));
   // The shapes of an MLP step at batch 10 and 64 and of an evaluation batch. A library whose
   // buffers are not locked mixes concurrent products up (Debian's serial OpenBLAS did).
   struct Shape {
@@ -76,7 +79,7 @@ TEST_CASE("Gemm gives the same bits when several threads run products at once", 
     a.push_back(random_values(static_cast<size_t>(m) * k, 10 + s));
     b.push_back(random_values(static_cast<size_t>(k) * n, 20 + s));
     std::vector<float> c(static_cast<size_t>(m) * n, 0.0f);
-    Gemm(m, n, k).run(Op::Plain, Op::Plain, m, n, k, 1.0f, a[s].data(), m, b[s].data(), k, 0.0f, c.data(), m);
+    Gemm(kernel, m, n, k).run(Op::Plain, Op::Plain, m, n, k, 1.0f, a[s].data(), m, b[s].data(), k, 0.0f, c.data(), m);
     expected.push_back(std::move(c));
   }
   int mismatches = 0;
@@ -85,7 +88,7 @@ TEST_CASE("Gemm gives the same bits when several threads run products at once", 
     for (size_t s = 0; s < shapes.size(); ++s) {
       const auto [m, n, k] = shapes[s];
       std::vector<float> c(static_cast<size_t>(m) * n, 0.0f);
-      Gemm(m, n, k).run(Op::Plain, Op::Plain, m, n, k, 1.0f, a[s].data(), m, b[s].data(), k, 0.0f, c.data(), m);
+      Gemm(kernel, m, n, k).run(Op::Plain, Op::Plain, m, n, k, 1.0f, a[s].data(), m, b[s].data(), k, 0.0f, c.data(), m);
       mismatches += c != expected[s];
     }
   }

@@ -47,6 +47,9 @@ struct FlConfig {
   Dict attack;                    // global "attack" ({"kind", "nodes", "scale", "noise_std"}); empty: none
   uint64_t seed = 1;              // initial model
   std::string image = "swarmsim-node:latest";
+  // The GEMM kernel every model of the run computes with ("openblas" | "eigen", global
+  // "model"'s entry "kernel"); "" for the build's default (swarm/ml/kernel.hpp).
+  std::string kernel;
 };
 
 // Who draws each round's clients (clients_per_round x overcommit of them).

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "swarm/ml/dataset.hpp"
+#include "swarm/ml/kernel.hpp"
 
 namespace swarm::ml {
 
@@ -68,6 +69,12 @@ class Mlp {
 
   // He-uniform weights and zero biases, from `rng` (re-initialisation). Resets the momentum.
   void init(std::mt19937_64& rng);
+
+  // The GEMM kernel its products run on (default_kernel() until set). Kernels give different
+  // numbers: every model of a run should use the run's kernel (choose_kernel()).
+  // Throws swarm::UsageError for a kernel this build lacks.
+  void set_kernel(Kernel kernel);
+  Kernel kernel() const { return kernel_; }
 
   std::span<const float> params() const { return params_; }
   // REQUIRES: p.size() == num_params(). Also resets the momentum buffer.
@@ -143,6 +150,7 @@ class Mlp {
   std::vector<int64_t> weight_offset_, bias_offset_;  // per layer l = 1..L, into params_
   std::vector<float> params_;
   std::vector<float> velocity_;
+  Kernel kernel_ = default_kernel();
   // Kept between calls so that training does not allocate after the first batch of a size.
   Workspace train_ws_;
   Matrix batch_x_, tail_x_;  // full batches, and an epoch's smaller last batch
