@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "results/results.hpp"
+#include "swarm/ml/kernel.hpp"
 #include "tests/cli/run_cli.hpp"
 
 using swarm::testing::fresh_dir;
@@ -208,4 +209,46 @@ TEST_CASE("partition estimates the CSV's size and refuses more than 1 GB without
   CHECK(small.code == 0);
   CHECK_THAT(small.out, Catch::Contains("writing about"));
   CHECK(fs::exists(csv));
+}
+
+// Issue 13 item 1: the kernel is chosen at run time, printed, recorded, and a named kernel
+// gives the same numbers on every run.
+TEST_CASE("a run prints and records its GEMM kernel; a named one repeats its numbers", "[cli][output][kernel]") {
+  const fs::path dir = fresh_dir("swarm_output_kernel");
+  const std::string common = "run --synthetic --nodes 3 --hidden 16 --rounds 2 --threads 1 --seed 5 ";
+  std::vector<std::vector<float>> models;
+  for (swarm::ml::Kernel k : swarm::ml::available_kernels()) {
+    const std::string name(swarm::ml::kernel_name(k));
+    for (int rep = 0; rep < 2; ++rep) {
+      const fs::path out = dir / (name + std::to_string(rep) + ".h5");
+      const swarm::testing::CliResult r = swarm_cli(common + "--kernel " + name + " --out " + out.string());
+      INFO(r.out);
+      REQUIRE(r.code == 0);
+      CHECK_THAT(r.out, Catch::Contains("# GEMM kernel " + name + " (" + swarm::ml::kernel_identity(k) + "): named"));
+      const std::vector<swarm::results::RunResult> runs = swarm::results::read_results(out);
+      REQUIRE(runs.size() == 1);
+      CHECK(runs[0].kernel == name + ": " + swarm::ml::kernel_identity(k));
+      CHECK_THAT(runs[0].scenario_text, Catch::Contains("kernel: " + name));
+      models.push_back(runs[0].final_model);
+    }
+    CHECK(models[models.size() - 1] == models[models.size() - 2]);  // same kernel, same seed: same bits
+  }
+  // auto: one of the built-in kernels, with the speeds it chose by when there are two.
+  const swarm::testing::CliResult a = swarm_cli(common + "--out " + (dir / "auto.h5").string());
+  INFO(a.out);
+  REQUIRE(a.code == 0);
+  const std::string recorded = swarm::results::read_results(dir / "auto.h5")[0].kernel;
+  CHECK((recorded.rfind("openblas: ", 0) == 0 || recorded.rfind("eigen: ", 0) == 0));
+  if (swarm::ml::available_kernels().size() > 1) CHECK_THAT(a.out, Catch::Contains("GFLOP/s on a training step of"));
+}
+
+TEST_CASE("an unknown kernel is refused where it is given", "[cli][output][kernel]") {
+  const swarm::testing::CliResult flag = swarm_cli("run --synthetic --rounds 1 --kernel fastest");
+  CHECK(flag.code == 2);
+  CHECK_THAT(flag.out, Catch::Contains("--kernel") && Catch::Contains("auto"));
+  const fs::path dir = fresh_dir("swarm_output_kernel_file");
+  std::ofstream(dir / "k.yaml") << "data:\n  dataset: synthetic\ntraining:\n  kernel: blas\n";
+  const swarm::testing::CliResult file = swarm_cli("validate " + (dir / "k.yaml").string());
+  CHECK(file.code == 2);
+  CHECK_THAT(file.out, Catch::Contains("k.yaml:4") && Catch::Contains("training.kernel") && Catch::Contains("eigen"));
 }

@@ -95,3 +95,58 @@ TEST_CASE("the coordinator heartbeats its nodes while the server's tasks run", "
   CHECK(saw_enough);
   CHECK(heartbeats_during_task >= 3);
 }
+
+TEST_CASE("the coordinator refuses a node that lacks the run's kernel, naming both", "[deploy][coordinator][kernel]") {
+  CoordinatorOptions o;
+  o.curve = false;
+  o.nodes = 1;
+  o.kernel = gemm_kernel(ml::default_kernel());
+  o.register_timeout_ns = 10'000'000'000;
+  auto quiet = std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::null_sink_mt>());
+  const ModuleRegistry modules;
+  Coordinator coordinator(modules, o, quiet, {});
+
+  zmq::context_t context(1);
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.connect(coordinator.endpoint());
+  // The same kernel name from another build (another version or instruction sets), then the run's.
+  const std::vector<std::vector<std::string>> offers{
+      {std::string(ml::kernel_name(ml::default_kernel())) + ": another build"}, gemm_kernels()};
+  std::vector<std::string> answers;
+  std::thread coordinator_side([&] {
+    try {
+      coordinator.wait_for_nodes();
+    } catch (const std::exception&) {
+    }
+  });
+  for (const std::vector<std::string>& offer : offers) {
+    Register reg;
+    reg.node = 0;
+    reg.kernels = offer;
+    send_message(socket, reg);
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    std::optional<Message> answer;
+    while (!answer && std::chrono::steady_clock::now() < deadline) {
+      poll_interruptible(&item, 1, std::chrono::milliseconds(20));
+      while (std::optional<Received> r = receive_frames(socket)) {
+        Message m = decode_frames(r->frames, 0, kDefaultMaxMessageBytes);
+        if (std::holds_alternative<Heartbeat>(m)) continue;
+        answer = std::move(m);
+        break;
+      }
+    }
+    REQUIRE(answer.has_value());
+    if (const auto* refused = std::get_if<Refused>(&*answer)) {
+      answers.push_back("refused: " + refused->reason);
+    } else {
+      answers.push_back(std::holds_alternative<Welcome>(*answer) ? "welcome" : "other");
+    }
+  }
+  coordinator_side.join();
+  REQUIRE(answers.size() == 2);
+  CHECK_THAT(answers[0], Catch::StartsWith("refused: ") && Catch::Contains("GEMM kernel '" + o.kernel + "'") &&
+                             Catch::Contains("another build"));
+  CHECK(answers[1] == "welcome");
+}
