@@ -49,3 +49,31 @@ TEST_CASE("FedAvg refuses inconsistent inputs", "[fedavg]") {
   std::vector<double> none;
   CHECK_THROWS_AS(weighted_average(one, none, out), std::invalid_argument);
 }
+
+// The grouped, blocked loop sums each element in update order, as the one-update-at-a-time
+// loop it replaced did: the same bits for any count of updates (groups of 8 and a rest) and
+// any length (blocks of 8192 and a rest).
+TEST_CASE("FedAvg gives the bits of the one-update-at-a-time loop", "[fedavg]") {
+  for (size_t count : {1, 2, 7, 8, 9, 16, 17, 100}) {
+    for (size_t n : {1, 8191, 8192, 20000}) {
+      std::vector<std::vector<float>> u(count, std::vector<float>(n));
+      std::vector<double> w(count);
+      for (size_t k = 0; k < count; ++k) {
+        w[k] = 1.0 + static_cast<double>((k * 37) % 11);
+        for (size_t i = 0; i < n; ++i) u[k][i] = static_cast<float>((i * 7919 + k * 104729) % 1009) * 0.37f - 180.0f;
+      }
+      double total = 0;
+      for (double x : w) total += x;
+      std::vector<float> expected(n);
+      for (size_t k = 0; k < count; ++k) {
+        const float c = static_cast<float>(w[k] / total);
+        for (size_t i = 0; i < n; ++i) expected[i] = k == 0 ? c * u[k][i] : expected[i] + c * u[k][i];
+      }
+      std::vector<std::span<const float>> views(u.begin(), u.end());
+      std::vector<float> out(n);
+      weighted_average(views, w, out);
+      INFO(count << " updates of " << n);
+      CHECK(out == expected);
+    }
+  }
+}
