@@ -11,6 +11,7 @@
 #include "swarm/seed.hpp"
 #include "scenario/backends.hpp"
 #include "scenario/checkpoint.hpp"
+#include "scenario/kernel_choice.hpp"
 #include "scenario/declared_swarm.hpp"
 
 namespace swarm::scenario {
@@ -201,10 +202,6 @@ void check_checkpointable(const Scenario& sc) {
                      "' keeps a virtual clock, network and node availability that a checkpoint does not hold; "
                      "rerun the simulation instead");
   }
-}
-
-ml::KernelChoice run_kernel(const Scenario& sc, const std::vector<int>& layers) {
-  return ml::choose_kernel(ml::KernelRequest{ml::parse_kernel(sc.fl.kernel)}, layers, sc.fl.batch_size);
 }
 
 namespace {

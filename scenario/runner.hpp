@@ -57,10 +57,6 @@ struct NodeData {
 };
 NodeData node_data(const Scenario& scenario, const ml::TrainTest& data);
 
-// The GEMM kernel runs of `scenario` compute with, for a model of `layers` (inputs, hidden...,
-// classes): training.kernel, or the faster here when it says auto (ml::choose_kernel).
-ml::KernelChoice run_kernel(const Scenario& scenario, const std::vector<int>& layers);
-
 // Throws UsageError unless runs of `scenario` can be checkpointed: those of wall-clock backends.
 void check_checkpointable(const Scenario& scenario);
 

@@ -240,6 +240,14 @@ TEST_CASE("a run prints and records its GEMM kernel; a named one repeats its num
   const std::string recorded = swarm::results::read_results(dir / "auto.h5")[0].kernel;
   CHECK((recorded.rfind("openblas: ", 0) == 0 || recorded.rfind("eigen: ", 0) == 0));
   if (swarm::ml::available_kernels().size() > 1) CHECK_THAT(a.out, Catch::Contains("GFLOP/s on a training step of"));
+  // Another invocation takes the choice remembered for the model: the same kernel, the same bits.
+  const swarm::testing::CliResult b = swarm_cli(common + "--out " + (dir / "auto2.h5").string());
+  INFO(b.out);
+  REQUIRE(b.code == 0);
+  const swarm::results::RunResult second = swarm::results::read_results(dir / "auto2.h5")[0];
+  CHECK(second.kernel == recorded);
+  CHECK(second.final_model == swarm::results::read_results(dir / "auto.h5")[0].final_model);
+  if (swarm::ml::available_kernels().size() > 1) CHECK_THAT(b.out, Catch::Contains("(remembered in "));
 }
 
 TEST_CASE("an unknown kernel is refused where it is given", "[cli][output][kernel]") {
