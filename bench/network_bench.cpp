@@ -74,6 +74,32 @@ BENCHMARK(BM_MaxMinResolve)->Arg(100000)->Iterations(20)->Unit(benchmark::kMilli
 void BM_MaxMinIncremental(benchmark::State& state) { resolve_loop(state, Model::kIncremental); }
 BENCHMARK(BM_MaxMinIncremental)->Arg(100)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 
+// All N flows on one node's downlink (as when an aggregator node downloads every update):
+// each event changes the rate of every flow of that link.
+void one_node_loop(benchmark::State& state, Model model) {
+  const auto flows = static_cast<size_t>(state.range(0));
+  auto net = make_model(model);
+  net->set_node_links(0, {.up_bytes_per_s = 1e8, .down_bytes_per_s = 1e8, .latency = SimTime::zero()});
+  for (size_t f = 0; f < flows; ++f) net->start_flow(SimTime::zero(), 0, Direction::Download, 1e15);
+  benchmark::DoNotOptimize(net->next_event_time());
+  for (auto _ : state) {
+    const FlowId id = net->start_flow(SimTime::zero(), 0, Direction::Download, 1e15);
+    benchmark::DoNotOptimize(net->next_event_time());
+    net->cancel_flow(SimTime::zero(), id);
+    benchmark::DoNotOptimize(net->next_event_time());
+  }
+  state.counters["flows"] = static_cast<double>(flows);
+  state.counters["s/resolve"] = benchmark::Counter(
+      2.0 * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void BM_MaxMinOneNode(benchmark::State& state) { one_node_loop(state, Model::kFull); }
+BENCHMARK(BM_MaxMinOneNode)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+void BM_MaxMinOneNodeIncremental(benchmark::State& state) { one_node_loop(state, Model::kIncremental); }
+BENCHMARK(BM_MaxMinOneNodeIncremental)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+
 void BM_ConstantStartCancel(benchmark::State& state) { resolve_loop(state, Model::kConstant); }
 BENCHMARK(BM_ConstantStartCancel)->Arg(100)->Arg(1000)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 

@@ -79,11 +79,12 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
     validate_links(node, links);
     if (node >= nodes_.size()) {
       nodes_.resize(static_cast<size_t>(node) + 1);
-      node_flows_.resize(nodes_.size());
+      links_.resize(nodes_.size());
     }
     nodes_[node] = links;
     for (uint32_t g = 0; g < 2; ++g) {
-      if (node_flows_[node][g].empty()) continue;
+      if (links_[node][g].by_beta.empty()) continue;
+      begin_node_change(node, g);
       solve_node(node, g);
       rebalance(groups_[g]);
     }
@@ -93,14 +94,7 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
     const LinkSpec& links = detail::check_flow(nodes_, node, bytes);
     move_clock(now, "start_flow");
     const detail::FlowShape shape = detail::flow_shape(tcp_, links, server_, dir);
-    uint32_t slot;
-    if (free_slots_.empty()) {
-      slot = static_cast<uint32_t>(flows_.size());
-      flows_.emplace_back();
-    } else {
-      slot = free_slots_.back();
-      free_slots_.pop_back();
-    }
+    const uint32_t slot = allocate(flows_, free_flows_);
     Flow& flow = flows_[slot];
     flow = Flow{};
     flow.id = next_id_++;
@@ -134,7 +128,7 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
     if (!activations_.empty()) consider(activations_.begin()->key);
     if (!capped_done_.empty()) consider(capped_done_.begin()->key);
     for (const Group& g : groups_) {
-      if (!g.tags.empty()) consider(free_done_at(g, g.tags.begin()->key));
+      if (!g.tags.empty()) consider(group_done_at(g, g.tags.begin()->key));
     }
     return next;
   }
@@ -165,71 +159,102 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
     if (it == index_.end()) return 0;
     const Flow& flow = flows_[it->second];
     if (!flow.active) return 0;
-    return flow.capped ? flow.cap : flow.weight * groups_[flow.group].lambda;
+    const Unit& u = units_[flow.unit];
+    return flow.weight * (u.capped ? u.theta : groups_[flow.group].lambda);
   }
 
  private:
+  static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+
   struct Flow {
     FlowId id = 0;
     uint32_t node = 0;
     uint32_t group = 0;
     bool active = false;
-    bool placed = false;  // in its group's order (active, and its cap known)
-    bool capped = false;  // in the capped prefix
+    bool bounded = false;  // its bound, below its node link's level, caps it: a unit of its own
     double weight = 1;
     double bound = kInf;
     SimTime active_at;
-    double theta = 0;      // cap / weight: the level where the node link or bound stops it
-    double cap = 0;        // the rate its node link and bound allow
-    double remaining = 0;  // bytes as of t0 (latent or capped flows)
-    SimTime t0;
-    double tag = 0;  // free flows: the group's virtual time at which it completes
-    SimTime done_at;  // capped flows
+    double remaining = 0;  // bytes, while latent
+    uint32_t unit = kNone;
+    double tag = 0;  // the virtual time of its unit at which it completes
+  };
+
+  // Flows that share one rate per unit of weight: the flows of a node link that its bound does
+  // not cap (the link's "main" unit), or one bound-limited flow. Its level theta (the rate per
+  // unit of weight its node link or bound allows) orders it in its group; capped, it runs at
+  // theta, free, at the group's lambda. Its virtual time V_u (bytes per unit of weight received)
+  // is v_ref + theta (t - t_ref) while capped, the group's V + offset while free, and v_ref while
+  // out of the group (during a change, at clock_).
+  struct Unit {
+    uint64_t serial = 0;  // breaks ties in the group's order
+    uint32_t group = 0;
+    bool placed = false;
+    bool capped = false;
+    double theta = 0;
+    long double weight = 0;
+    double cap = 0;  // theta * weight
+    double v_ref = 0;
+    SimTime t_ref;
+    double offset = 0;
+    LevelSet tags;      // its flows by tag
+    SimTime done_key;   // capped: its key in capped_done_
+    double free_key = 0;  // free: its key in the group's tags (first tag - offset)
+  };
+
+  struct NodeLink {
+    LevelSet by_beta;    // active flows by bound / weight
+    size_t bounded = 0;  // the first `bounded` of by_beta are bound-limited
+    long double weight = 0;
+    uint32_t main = kNone;
   };
 
   struct Group {
     double capacity = 0;  // of the server link
-    LevelSet order;       // placed flows by theta
-    LevelSet::iterator boundary;  // first free flow of `order`; those before it are capped
-    long double capped_sum = 0;   // of the caps of the capped flows
-    long double free_weight = 0;  // of the weights of the free flows
+    LevelSet order;       // placed units by theta
+    LevelSet::iterator boundary;  // first free unit of `order`; those before it are capped
+    long double capped_sum = 0;   // of the caps of the capped units
+    long double free_weight = 0;  // of the weights of the free units
     size_t capped = 0;
     size_t free = 0;
-    double lambda = kInf;  // rate per unit of weight of the free flows
-    // Virtual time: v_ref at t_ref, then rising at v_rate (lambda while there are free flows).
+    double lambda = kInf;  // rate per unit of weight of the free units
+    // Virtual time: v_ref at t_ref, then rising at v_rate (lambda while there are free units).
     SimTime t_ref;
     double v_ref = 0;
     double v_rate = 0;
-    LevelSet tags;  // free flows by tag
+    LevelSet tags;  // free units by free_key
   };
 
-  // Removes the flows complete at `to` (their completion time, or no more than kDoneBytes
-  // left), appending their ids to `done`.
-  void remove_done(SimTime to, std::vector<FlowId>& done) {
-    done_slots_.clear();
-    for (auto it = capped_done_.begin(); it != capped_done_.end() && it->key == to; ++it) {
-      done_slots_.push_back(it->slot);
+  template <typename T>
+  static uint32_t allocate(std::vector<T>& v, std::vector<uint32_t>& free) {
+    if (free.empty()) {
+      v.emplace_back();
+      return static_cast<uint32_t>(v.size() - 1);
     }
-    for (const Group& g : groups_) {
-      const double v = virtual_time(g, to);
-      for (const auto& e : g.tags) {
-        if (free_done_at(g, e.key) != to && (e.key - v) * flows_[e.slot].weight > kDoneBytes) break;
-        done_slots_.push_back(e.slot);
-      }
-    }
-    for (uint32_t slot : done_slots_) {
-      done.push_back(flows_[slot].id);
-      remove(slot);
-    }
+    const uint32_t slot = free.back();
+    free.pop_back();
+    return slot;
   }
 
-  double virtual_time(const Group& g, SimTime t) const {
+  double group_v(const Group& g, SimTime t) const {
     if (g.v_rate == 0 || t == g.t_ref) return g.v_ref;
     return g.v_ref + g.v_rate * seconds_between(g.t_ref, t);
   }
 
-  SimTime free_done_at(const Group& g, double tag) const {
-    return add_saturated(g.t_ref, transfer_time(std::max(0.0, tag - g.v_ref), g.lambda));
+  double unit_v(const Unit& u, SimTime t) const {
+    if (!u.placed) return u.v_ref;
+    if (!u.capped) return group_v(groups_[u.group], t) + u.offset;
+    if (t == u.t_ref) return u.v_ref;
+    return u.v_ref + u.theta * seconds_between(u.t_ref, t);
+  }
+
+  SimTime group_done_at(const Group& g, double key) const {
+    return add_saturated(g.t_ref, transfer_time(std::max(0.0, key - g.v_ref), g.lambda));
+  }
+
+  SimTime unit_done_at(const Unit& u, double tag) const {
+    if (!u.capped) return group_done_at(groups_[u.group], tag - u.offset);
+    return add_saturated(u.t_ref, transfer_time(std::max(0.0, tag - u.v_ref), u.theta));
   }
 
   void move_clock(SimTime now, const char* op) {
@@ -243,131 +268,224 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
     return (group == kDownloads ? l.down_bytes_per_s : l.up_bytes_per_s) * tcp_.bandwidth_factor;
   }
 
+  // Removes the flows complete at `to` (their completion time, or no more than kDoneBytes
+  // left), appending their ids to `done`.
+  void remove_done(SimTime to, std::vector<FlowId>& done) {
+    done_slots_.clear();
+    auto collect = [&](const Unit& u) {
+      const double v = unit_v(u, to);
+      for (const auto& e : u.tags) {
+        if (unit_done_at(u, e.key) != to && (e.key - v) * flows_[e.slot].weight > kDoneBytes) break;
+        done_slots_.push_back(e.slot);
+      }
+    };
+    for (auto it = capped_done_.begin(); it != capped_done_.end() && it->key == to; ++it) collect(units_[it->slot]);
+    for (const Group& g : groups_) {
+      const double v = group_v(g, to);
+      for (const auto& e : g.tags) {
+        const Unit& u = units_[e.slot];
+        const double first_weight = flows_[u.tags.begin()->slot].weight;
+        if (group_done_at(g, e.key) != to && (e.key - v) * first_weight > kDoneBytes) break;
+        collect(u);
+      }
+    }
+    for (uint32_t slot : done_slots_) {
+      done.push_back(flows_[slot].id);
+      remove(slot);
+    }
+  }
+
   void activate(uint32_t slot) {
-    Flow& flow = flows_[slot];
-    flow.active = true;
-    flow.t0 = clock_;
-    node_flows_[flow.node][flow.group].push_back(slot);
-    solve_node(flow.node, flow.group);
-    rebalance(groups_[flow.group]);
+    Flow& f = flows_[slot];
+    f.active = true;
+    NodeLink& nl = links_[f.node][f.group];
+    if (nl.main == kNone) {
+      nl.main = allocate(units_, free_units_);
+      units_[nl.main] = Unit{};
+      units_[nl.main].serial = next_serial_++;
+      units_[nl.main].group = f.group;
+    }
+    begin_node_change(f.node, f.group);
+    nl.by_beta.insert({f.bound / f.weight, f.id, slot});
+    nl.weight += f.weight;
+    join(slot, nl.main, f.remaining);
+    solve_node(f.node, f.group);
+    rebalance(groups_[f.group]);
   }
 
   void remove(uint32_t slot) {
-    Flow& flow = flows_[slot];
-    if (flow.active) {
-      if (flow.placed) unplace(slot);
-      auto& list = node_flows_[flow.node][flow.group];
-      *std::find(list.begin(), list.end(), slot) = list.back();
-      list.pop_back();
-      if (!list.empty()) solve_node(flow.node, flow.group);
-      rebalance(groups_[flow.group]);
+    Flow& f = flows_[slot];
+    if (f.active) {
+      NodeLink& nl = links_[f.node][f.group];
+      begin_node_change(f.node, f.group);
+      const uint32_t u = f.unit;
+      if (u != nl.main) {
+        unplace(u);
+        leave(slot);
+        free_units_.push_back(u);
+        --nl.bounded;
+      } else {
+        leave(slot);
+      }
+      nl.by_beta.erase({f.bound / f.weight, f.id, slot});
+      nl.weight -= f.weight;
+      if (nl.by_beta.empty()) nl.weight = 0;
+      solve_node(f.node, f.group);
+      rebalance(groups_[f.group]);
     } else {
-      activations_.erase({flow.active_at, flow.id, slot});
+      activations_.erase({f.active_at, f.id, slot});
     }
-    index_.erase(flow.id);
-    flow.active = false;
-    free_slots_.push_back(slot);
+    index_.erase(f.id);
+    f.active = false;
+    free_flows_.push_back(slot);
   }
 
-  // Re-solves the node link of `node` in `group`: the caps of its flows, by the water level
-  // lambda_n of the link (bound-limited flows below it), as progressive filling gives them.
-  // Flows whose cap changes move in the group's order.
+  // Adds a flow with `bytes` left to unit u, which is out of its group.
+  void join(uint32_t slot, uint32_t u, double bytes) {
+    Flow& f = flows_[slot];
+    Unit& unit = units_[u];
+    f.unit = u;
+    f.tag = unit.v_ref + bytes / f.weight;
+    unit.tags.insert({f.tag, f.id, slot});
+    unit.weight += f.weight;
+  }
+
+  // Takes a flow out of its unit, which is out of its group; returns its bytes left.
+  double leave(uint32_t slot) {
+    Flow& f = flows_[slot];
+    Unit& unit = units_[f.unit];
+    const double bytes = std::max(0.0, (f.tag - unit.v_ref) * f.weight);
+    unit.tags.erase({f.tag, f.id, slot});
+    unit.weight -= f.weight;
+    if (unit.tags.empty()) {
+      unit.weight = 0;
+      unit.v_ref = 0;
+    }
+    f.unit = kNone;
+    return bytes;
+  }
+
+  void begin_node_change(uint32_t node, uint32_t group) {
+    const uint32_t main = links_[node][group].main;
+    if (main != kNone && units_[main].placed) unplace(main);
+  }
+
+  // Re-solves the node link of `node` in `group`, whose main unit is out of the group: its
+  // level lambda_n (sum of min(w_f lambda_n, b_f) = capacity, bound-limited flows below it, as
+  // progressive filling gives it), then which flows are bound-limited (units of their own),
+  // then puts the main unit back at theta = lambda_n.
   void solve_node(uint32_t node, uint32_t group) {
-    const auto& list = node_flows_[node][group];
-    auto level = [&](uint32_t s) { return flows_[s].bound / flows_[s].weight; };
-    scratch_.assign(list.begin(), list.end());
-    std::sort(scratch_.begin(), scratch_.end(), [&](uint32_t a, uint32_t b) {
-      return level(a) < level(b) || (level(a) == level(b) && flows_[a].id < flows_[b].id);
-    });
-    double left = node_capacity(node, group);
-    double weights = 0;
-    for (uint32_t s : scratch_) weights += flows_[s].weight;
+    NodeLink& nl = links_[node][group];
+    const double capacity = node_capacity(node, group);
+    long double taken = 0;
+    long double weight = nl.weight;
+    size_t count = 0;
     double lambda_n = kInf;
-    size_t bounded = 0;
-    for (uint32_t s : scratch_) {
-      const double share = left / weights;
-      if (!(level(s) < share)) {
-        lambda_n = share;
+    for (const auto& e : nl.by_beta) {
+      const double level = static_cast<double>((capacity - taken) / weight);
+      if (!(e.key < level)) {
+        lambda_n = level;
         break;
       }
-      left = std::max(0.0, left - flows_[s].bound);
-      weights -= flows_[s].weight;
-      ++bounded;
+      taken += flows_[e.slot].bound;
+      weight -= flows_[e.slot].weight;
+      ++count;
     }
-    for (size_t i = 0; i < scratch_.size(); ++i) {
-      const uint32_t s = scratch_[i];
-      Flow& f = flows_[s];
-      const double cap = i < bounded ? f.bound : lambda_n * f.weight;
-      const double theta = i < bounded ? level(s) : lambda_n;
-      if (f.placed && f.cap == cap && f.theta == theta) continue;
-      if (f.placed) unplace(s);
-      f.cap = cap;
-      f.theta = theta;
-      place(s);
+    // The bound-limited flows were a prefix of by_beta and are one again: walk the longer.
+    const size_t old_count = nl.bounded;
+    size_t i = 0;
+    for (auto it = nl.by_beta.begin(); it != nl.by_beta.end() && (i < count || i <= old_count); ++it, ++i) {
+      Flow& f = flows_[it->slot];
+      if (i < count && !f.bounded) {
+        const double bytes = leave(it->slot);
+        const uint32_t u = allocate(units_, free_units_);
+        units_[u] = Unit{};
+        units_[u].serial = next_serial_++;
+        units_[u].group = group;
+        units_[u].theta = it->key;
+        f.bounded = true;
+        join(it->slot, u, bytes);
+        units_[u].cap = f.bound;
+        place(u);
+      } else if (i >= count && f.bounded) {
+        const uint32_t u = f.unit;
+        unplace(u);
+        const double bytes = leave(it->slot);
+        free_units_.push_back(u);
+        f.bounded = false;
+        join(it->slot, nl.main, bytes);
+      }
     }
+    nl.bounded = count;
+    Unit& main = units_[nl.main];
+    if (main.tags.empty()) return;
+    main.theta = lambda_n;
+    main.cap = static_cast<double>(main.weight) * lambda_n;
+    place(nl.main);
   }
 
-  // Brings the flow's remaining bytes to clock_ and takes it out of its group's order.
-  void unplace(uint32_t slot) {
-    Flow& f = flows_[slot];
-    Group& g = groups_[f.group];
-    unmark(slot);
-    auto it = g.order.find({f.theta, f.id, slot});
-    if (it == g.boundary) ++g.boundary;
-    g.order.erase(it);
-    f.placed = false;
-  }
-
-  // Puts a flow whose remaining bytes are as of clock_ into its group's order, capped if it
+  // Puts unit u, whose virtual time is v_ref at clock_, into its group's order, capped if it
   // falls in the capped prefix. rebalance() then moves the prefix boundary.
-  void place(uint32_t slot) {
-    Flow& f = flows_[slot];
-    Group& g = groups_[f.group];
-    const Entry<double> e{f.theta, f.id, slot};
+  void place(uint32_t u) {
+    Unit& unit = units_[u];
+    Group& g = groups_[unit.group];
+    const Entry<double> e{unit.theta, unit.serial, u};
     const bool capped = g.boundary == g.order.end() || e < *g.boundary;
     g.order.insert(e);
-    f.placed = true;
+    unit.placed = true;
+    unit.t_ref = clock_;
     if (capped) {
-      mark_capped(slot);
+      mark_capped(u);
     } else {
-      mark_free(slot);
+      mark_free(u);
     }
   }
 
-  void mark_capped(uint32_t slot) {
-    Flow& f = flows_[slot];
-    Group& g = groups_[f.group];
-    f.capped = true;
-    f.t0 = clock_;
-    f.done_at = add_saturated(clock_, transfer_time(f.remaining, f.cap));
-    capped_done_.insert({f.done_at, f.id, slot});
-    g.capped_sum += f.cap;
+  // Takes unit u out of its group's order, its virtual time folded to v_ref at clock_.
+  void unplace(uint32_t u) {
+    Unit& unit = units_[u];
+    Group& g = groups_[unit.group];
+    unmark(u);
+    auto it = g.order.find({unit.theta, unit.serial, u});
+    if (it == g.boundary) ++g.boundary;
+    g.order.erase(it);
+    unit.placed = false;
+  }
+
+  void mark_capped(uint32_t u) {
+    Unit& unit = units_[u];
+    Group& g = groups_[unit.group];
+    unit.capped = true;
+    unit.done_key = unit_done_at(unit, unit.tags.begin()->key);
+    capped_done_.insert({unit.done_key, unit.serial, u});
+    g.capped_sum += unit.cap;
     ++g.capped;
   }
 
-  void mark_free(uint32_t slot) {
-    Flow& f = flows_[slot];
-    Group& g = groups_[f.group];
-    f.capped = false;
-    f.tag = virtual_time(g, clock_) + f.remaining / f.weight;
-    g.tags.insert({f.tag, f.id, slot});
-    g.free_weight += f.weight;
+  void mark_free(uint32_t u) {
+    Unit& unit = units_[u];
+    Group& g = groups_[unit.group];
+    unit.capped = false;
+    unit.offset = unit.v_ref - group_v(g, clock_);
+    unit.free_key = unit.tags.begin()->key - unit.offset;
+    g.tags.insert({unit.free_key, unit.serial, u});
+    g.free_weight += unit.weight;
     ++g.free;
   }
 
-  // Undoes mark_capped/mark_free, leaving the remaining bytes as of clock_.
-  void unmark(uint32_t slot) {
-    Flow& f = flows_[slot];
-    Group& g = groups_[f.group];
-    if (f.capped) {
-      f.remaining = std::max(0.0, f.remaining - f.cap * seconds_between(f.t0, clock_));
-      capped_done_.erase({f.done_at, f.id, slot});
-      g.capped_sum -= f.cap;
+  // Undoes mark_capped/mark_free, folding the unit's virtual time to v_ref at clock_.
+  void unmark(uint32_t u) {
+    Unit& unit = units_[u];
+    Group& g = groups_[unit.group];
+    unit.v_ref = unit_v(unit, clock_);
+    unit.t_ref = clock_;
+    if (unit.capped) {
+      capped_done_.erase({unit.done_key, unit.serial, u});
+      g.capped_sum -= unit.cap;
       if (--g.capped == 0) g.capped_sum = 0;
     } else {
-      f.remaining = std::max(0.0, (f.tag - virtual_time(g, clock_)) * f.weight);
-      g.tags.erase({f.tag, f.id, slot});
-      g.free_weight -= f.weight;
+      g.tags.erase({unit.free_key, unit.serial, u});
+      g.free_weight -= unit.weight;
       if (--g.free == 0) g.free_weight = 0;
     }
   }
@@ -377,11 +495,11 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
     return static_cast<double>((g.capacity - g.capped_sum) / g.free_weight);
   }
 
-  // Moves the prefix boundary until the capped flows are those whose theta is below the
+  // Moves the prefix boundary until the capped units are those whose theta is below the
   // group's level, then fixes the level from clock_ on.
   void rebalance(Group& g) {
-    FlowId last_in = 0;
-    FlowId last_out = 0;
+    uint64_t last_in = 0;
+    uint64_t last_out = 0;
     for (;;) {
       const double lambda = level_of(g);
       if (g.boundary != g.order.begin()) {
@@ -401,10 +519,10 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
         ++g.boundary;
         continue;
       }
-      break;  // the prefix is right (or rounding would flip one flow back and forth)
+      break;  // the prefix is right (or rounding would flip one unit back and forth)
     }
-    // Free flows' tags stay valid across a change of level: fold V up to now first.
-    g.v_ref = g.free == 0 ? 0 : virtual_time(g, clock_);
+    // Free units' keys stay valid across a change of level: fold V up to now first.
+    g.v_ref = g.free == 0 ? 0 : group_v(g, clock_);
     g.t_ref = clock_;
     g.lambda = level_of(g);
     g.v_rate = g.free == 0 ? 0 : g.lambda;
@@ -413,16 +531,18 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
   ServerLinks server_;
   TcpParams tcp_;
   std::vector<std::optional<LinkSpec>> nodes_;
-  std::vector<std::array<std::vector<uint32_t>, 2>> node_flows_;  // active flows by node, group
-  std::vector<Flow> flows_;  // by slot
-  std::vector<uint32_t> free_slots_;
+  std::vector<std::array<NodeLink, 2>> links_;  // by node, group
+  std::vector<Flow> flows_;                      // by slot
+  std::vector<uint32_t> free_flows_;
+  std::vector<Unit> units_;  // by slot
+  std::vector<uint32_t> free_units_;
+  uint64_t next_serial_ = 1;
   std::unordered_map<FlowId, uint32_t> index_;  // flow id -> slot
   std::array<Group, 2> groups_;
   TimeSet activations_;  // latent flows
-  TimeSet capped_done_;  // capped flows by completion time
+  TimeSet capped_done_;  // capped units by the completion time of their first flow
   SimTime clock_ = SimTime::zero();
   FlowId next_id_ = 1;
-  std::vector<uint32_t> scratch_;
   std::vector<uint32_t> done_slots_;
 };
 

@@ -472,7 +472,7 @@ struct Run {
 
 TEST_CASE("maxmin: the incremental solver equals the full one on random platforms", "[network][maxmin]") {
   // 3000 random stars (1-12 nodes, so that node links carry several flows; bandwidths over
-  // three decades; latencies 0-50 ms, some zero) under the three TCP settings, each driven
+  // three decades; latencies 0-50 ms, some zero) under five TCP settings, each driven
   // through the same script: flows started at random nanoseconds, some cancelled, node links
   // redeclared, and every completion in between. Both models run in lockstep: at each
   // instant either has an event, the one(s) with an event there advance, then the script's
@@ -484,7 +484,14 @@ TEST_CASE("maxmin: the incremental solver equals the full one on random platform
   // 6e-13, where (capacity - sum of caps) cancels digits), and completion times, rounded up to the nanosecond from those rates, to 1e-9
   // relative or 20 ns: a rounding can move a completion by one nanosecond, which moves the
   // next re-solve, and so on down a chain of completions.
-  const std::array<TcpParams, 3> tcps = {TcpParams{}, TcpParams::cm02(), TcpParams::lv08()};
+  // The TCP settings: plain max-min, cm02, lv08, and both with a 32 KiB window, whose bound
+  // (32768 / (2 x 1..70 ms) = 0.2..16 MB/s) falls among the link shares, so that bound-limited
+  // flows are common.
+  TcpParams small_cm02 = TcpParams::cm02();
+  small_cm02.window_bytes = 32768;
+  TcpParams small_lv08 = TcpParams::lv08();
+  small_lv08.window_bytes = 32768;
+  const std::array<TcpParams, 5> tcps = {TcpParams{}, TcpParams::cm02(), TcpParams::lv08(), small_cm02, small_lv08};
   double worst_rate = 0;
   int64_t worst_time_ns = 0;
   size_t flows_compared = 0;
@@ -492,7 +499,7 @@ TEST_CASE("maxmin: the incremental solver equals the full one on random platform
     std::mt19937_64 rng(seed);
     auto uniform = [&](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
     auto log_uniform = [&](double lo, double hi) { return std::exp(uniform(std::log(lo), std::log(hi))); };
-    const TcpParams tcp = tcps[seed % 3];
+    const TcpParams tcp = tcps[seed % tcps.size()];
     const ServerLinks server{.up_bytes_per_s = log_uniform(1e5, 1e8), .down_bytes_per_s = log_uniform(1e5, 1e8),
                              .latency = rng() % 3 == 0 ? SimTime::zero() : SimTime::from_ns(rng() % 20000000)};
     const auto nodes = 1 + static_cast<uint32_t>(rng() % 12);
