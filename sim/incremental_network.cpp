@@ -8,26 +8,31 @@
 //
 // - Within a node link of capacity c, the flows of weights w_f and bounds b_f reach a level
 //   lambda_n where sum min(w_f lambda_n, b_f) = c: a flow whose bound level b_f / w_f is lower is
-//   bound-limited. So each flow has a cap (the rate its node link and bound allow: b_f or
-//   w_f lambda_n) and a cap level theta_f = cap_f / w_f. A node link usually carries one flow:
-//   cap = min(c, b).
+//   bound-limited (at most a few; found by walking the link's flows in bound-level order). So
+//   each flow has a cap (b_f, or w_f lambda_n) and a cap level theta = cap / w_f: b_f / w_f for a
+//   bound-limited flow, lambda_n for all the others of the link.
 // - The server link of capacity C then fills to the level lambda where
-//   sum_f min(w_f lambda, cap_f) = C: flows with theta_f < lambda run at their cap ("capped"),
-//   the others at w_f lambda ("free"). Sorted by theta, the capped flows are a prefix; lambda =
-//   (C - sum of capped caps) / (sum of free weights), and the prefix is right when its last
-//   theta is <= lambda < the next theta. No prefix (all free) or lambda = infinity (all capped,
-//   the server link not saturated) are the extremes.
+//   sum_f min(w_f lambda, cap_f) = C: flows with theta < lambda run at their cap ("capped"), the
+//   others at w_f lambda ("free").
 //
-// A change (a flow becomes active, completes, is cancelled; a node link changes) re-solves
-// its node link (O(k log k) for its k flows, usually 1), moves the flow in the theta order,
-// then moves the prefix boundary until it is right again: each step is O(log F), and a step
-// moves one flow between capped and free, so only flows whose bottleneck changes are touched.
-// A change of lambda changes the rate of every free flow, so their bytes are not tracked one
-// by one: the group keeps a virtual time V (the bytes a flow of weight 1 has received since
-// the reference, advancing at lambda), and a free flow its tag, the V at which it completes
-// (V at entry + remaining / weight); the free flow that completes first is the one of lowest
-// tag. A capped flow has a constant rate, and keeps its remaining bytes as of when it became
-// capped and its completion time. Converting a flow between the two costs O(log F).
+// The flows of a node link that share theta = lambda_n form one "unit" (the link's main unit);
+// each bound-limited flow is a unit of its own. A unit has a weight (the sum of its flows'),
+// a level theta and a cap theta x weight, and it is capped or free as a whole. Sorted by theta,
+// the capped units are a prefix of the group; lambda = (C - sum of capped caps) / (sum of free
+// weights), and the prefix is right when its last theta is <= lambda < the next theta. No
+// prefix (all free) or lambda = infinity (all capped, the server link not saturated) are the
+// extremes.
+//
+// A change (a flow becomes active, completes, is cancelled; a node link changes) re-solves its
+// node link, moves the link's units in the theta order, then moves the prefix boundary until
+// it is right again: each step is O(log F) and moves one unit between capped and free, so only
+// units whose bottleneck changes are touched. Rates change for whole units and groups at once,
+// so bytes are not tracked flow by flow: a unit has a virtual time V_u (the bytes a flow of
+// weight 1 of it has received), advancing at theta while capped and with the group's virtual
+// time (which advances at lambda) while free, and each flow a tag, the V_u at which it
+// completes (V_u at entry + remaining / weight): a unit's first flow to complete is its lowest
+// tag, and the group orders its free units by their lowest tag in the group's virtual time.
+// An event costs O(log F), whatever the number of flows of a link.
 //
 // The results equal the full solver's up to floating-point rounding (the sums are kept
 // incrementally, in long double; bytes are integrated per group instead of per flow); the
