@@ -103,7 +103,7 @@ class NetworkModel {
 std::unique_ptr<NetworkModel> make_constant_network(ServerLinks server);
 
 // SimGrid's TCP corrections to max-min sharing, as its CM02 network model applies them
-// (SimGrid 3.32, src/kernel/resource/NetworkCm02Model): the defaults are plain max-min
+// (SimGrid 3.32's NetworkCm02Model): the defaults are plain max-min
 // (`maxmin`); cm02() and lv08() are SimGrid's two models of that name. With rtt_sharing, a
 // flow's share of a bottleneck is proportional to 1 / penalty, where penalty = its route's
 // latency (node's + server's, in seconds) + weight_s_bytes / bandwidth of each link of the
