@@ -226,8 +226,9 @@ void add_shortcut_flags(CLI::App* cmd, std::vector<Override>& ov, const Registri
          "Population by built-in profile and share, e.g. phone=0.6,laptop=0.3,server=0.1 "
          "(scenario key population.profiles)")
       ->delimiter(',')->trigger_on_parse()->group("Scenario shortcuts");
-  shortcut(cmd, ov, "--network", "network.model", "maxmin: flows share links fairly; constant: latency + size/bandwidth",
-           Value::Text, "maxmin|constant");
+  shortcut(cmd, ov, "--network", "network.model",
+           "maxmin: flows share links fairly; cm02, lv08: SimGrid's TCP models; constant: latency + size/bandwidth",
+           Value::Text, "maxmin|cm02|lv08|constant");
   shortcut(cmd, ov, "--deadline", "swarm.deadline_s", "Drop workers still running this many virtual seconds into a round",
            Value::Number, "SECONDS");
   shortcut(cmd, ov, "--overcommit", "swarm.overcommit",

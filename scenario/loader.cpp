@@ -266,8 +266,24 @@ void read_population(Section s, Scenario& sc) {
 }
 
 void read_network_faults(Section net, Section faults, Scenario& sc) {
-  const std::string model = net.text("model", "maxmin", {"maxmin", "constant"});
+  const std::string model = net.text("model", "maxmin", {"maxmin", "cm02", "lv08", "constant"});
   sc.sim.network = model == "constant" ? sim::NetworkKind::Constant : sim::NetworkKind::MaxMin;
+  // SimGrid's TCP corrections: only the cm02 and lv08 models have them, with SimGrid's
+  // defaults for the model chosen.
+  sc.sim.tcp = model == "lv08" ? sim::TcpParams::lv08()
+               : model == "cm02" ? sim::TcpParams::cm02()
+                                 : sim::TcpParams{};
+  for (const char* key : {"latency_factor", "bandwidth_factor", "tcp_window_bytes", "weight_s_bytes"}) {
+    if (sc.sim.tcp.rtt_sharing || !net.has(key)) continue;
+    net.fail(key, "applies only to network.model cm02 or lv08 (the model is " + model + ")");
+  }
+  if (sc.sim.tcp.rtt_sharing) {
+    sim::TcpParams& tcp = sc.sim.tcp;
+    tcp.latency_factor = net.number("latency_factor", tcp.latency_factor, above(0));
+    tcp.bandwidth_factor = net.number("bandwidth_factor", tcp.bandwidth_factor, above(0));
+    tcp.window_bytes = net.number("tcp_window_bytes", tcp.window_bytes, at_least(0));
+    tcp.weight_s_bytes = net.number("weight_s_bytes", tcp.weight_s_bytes, at_least(0));
+  }
   sc.sim.server.up_bytes_per_s = sim::mbit_per_s(net.number("server_up_mbps", 10000, above(0)));
   sc.sim.server.down_bytes_per_s = sim::mbit_per_s(net.number("server_down_mbps", 10000, above(0)));
   sc.sim.server.latency = sim::SimTime::from_seconds(net.number("server_latency_ms", 0, duration(1e-3, true)) / 1e3);

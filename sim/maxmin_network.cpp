@@ -4,13 +4,19 @@
 // n's uplink and 3 + 2n its downlink. A download uses {server up, node down}, an upload
 // {node up, server down}.
 //
-// Rates are solved by progressive filling. Every resource r with n_r unfixed flows and
-// capacity c_r left offers the fair share c_r / n_r; the resource with the smallest share is
-// the bottleneck of its unfixed flows, which get that share, and each such flow gives the
-// share up on its other resource. Shares never decrease in this process (a resource of
-// share s >= x losing a flow fixed at x keeps (c - x) / (n - 1) >= s), so an indexed
-// min-heap of resources keyed by share, updated once per fixed flow, solves F flows over R
-// resources in O(F log R + R). Only resources that carry an active flow take part.
+// Rates are solved by progressive filling. Every resource r whose unfixed flows have weights
+// summing to w_r, with capacity c_r left, offers the fair share c_r / w_r per unit of weight;
+// the resource with the smallest share is the bottleneck of its unfixed flows, each of which
+// gets that share times its weight, and gives it up on its other resource. A flow with a rate
+// bound b and weight w is fixed at b instead if b / w is below every share (its bound is then
+// its bottleneck). Shares never decrease in this process (a resource of share s >= x losing a
+// flow fixed at x w keeps (c - x w) / (w_r - w) >= s), so an indexed min-heap of resources
+// keyed by share, updated once per fixed flow, solves F flows over R resources in
+// O(F log F + R). Only resources that carry an active flow take part. With weights 1 and no
+// bounds (the `maxmin` model), this is the plain max-min of equal shares.
+//
+// This is the reference solver (MaxMinSolver::kFull); incremental_network.cpp solves the
+// same system re-solving only what a change affects.
 //
 // Solving is lazy: a change (a flow becomes active, completes, is cancelled; a capacity
 // changes) marks the solution stale, and the next query solves once, however many flows
@@ -40,9 +46,11 @@ uint32_t node_down(uint32_t node) { return 3 + 2 * node; }
 
 class MaxMinNetwork final : public NetworkModel {
  public:
-  explicit MaxMinNetwork(const ServerLinks& server) : server_(server) {
+  MaxMinNetwork(const ServerLinks& server, const TcpParams& tcp) : server_(server), tcp_(tcp) {
     validate_links(server_);
-    capacity_ = {server.up_bytes_per_s, server.down_bytes_per_s};
+    detail::check_tcp(tcp_);
+    capacity_ = {server.up_bytes_per_s * tcp_.bandwidth_factor,
+                 server.down_bytes_per_s * tcp_.bandwidth_factor};
     grow_scratch();
   }
 
@@ -56,14 +64,15 @@ class MaxMinNetwork final : public NetworkModel {
     // Rates in force so far apply up to the clock; the new capacities from there on.
     solve_if_stale();
     nodes_[node] = links;
-    capacity_[node_up(node)] = links.up_bytes_per_s;
-    capacity_[node_down(node)] = links.down_bytes_per_s;
+    capacity_[node_up(node)] = links.up_bytes_per_s * tcp_.bandwidth_factor;
+    capacity_[node_down(node)] = links.down_bytes_per_s * tcp_.bandwidth_factor;
     stale_ = true;
   }
 
   FlowId start_flow(SimTime now, uint32_t node, Direction dir, double bytes) override {
-    detail::check_flow(nodes_, node, bytes);
+    const LinkSpec& links = detail::check_flow(nodes_, node, bytes);
     move_clock(now, "start_flow");
+    const detail::FlowShape shape = detail::flow_shape(tcp_, links, server_, dir);
     Flow flow;
     flow.id = next_id_++;
     if (dir == Direction::Download) {
@@ -72,7 +81,9 @@ class MaxMinNetwork final : public NetworkModel {
       flow.resources = {node_up(node), kServerDown};
     }
     flow.remaining = bytes;
-    flow.active_at = add_saturated(add_saturated(now, nodes_[node]->latency), server_.latency);
+    flow.weight = shape.weight;
+    flow.bound = shape.bound;
+    flow.active_at = add_saturated(now, shape.latency);
     index_.emplace(flow.id, static_cast<uint32_t>(flows_.size()));
     flows_.push_back(flow);
     if (flow.active_at > clock_) {
@@ -144,6 +155,8 @@ class MaxMinNetwork final : public NetworkModel {
     FlowId id = 0;
     std::array<uint32_t, 2> resources{};
     double remaining = 0;  // bytes, as of clock_
+    double weight = 1;
+    double bound = std::numeric_limits<double>::infinity();
     SimTime active_at;
     bool active = false;
     // Cache of the current solution (valid while !stale_ and active).
@@ -196,6 +209,7 @@ class MaxMinNetwork final : public NetworkModel {
     const size_t r = capacity_.size();
     count_.resize(r, 0);
     begin_.resize(r, 0);
+    weights_.resize(r, 0.0);
     end_.resize(r, 0);
     left_.resize(r, 0.0);
     heap_pos_.resize(r, kNotInHeap);
@@ -210,8 +224,8 @@ class MaxMinNetwork final : public NetworkModel {
 
   // Indexed min-heap of resources by (fair share, resource id).
   bool heap_less(uint32_t a, uint32_t b) const {
-    const double sa = left_[a] / count_[a];
-    const double sb = left_[b] / count_[b];
+    const double sa = left_[a] / weights_[a];
+    const double sb = left_[b] / weights_[b];
     return sa < sb || (sa == sb && a < b);
   }
   void heap_place(size_t i, uint32_t r) const {
@@ -253,6 +267,7 @@ class MaxMinNetwork final : public NetworkModel {
   }
 
   ServerLinks server_;
+  TcpParams tcp_;
   std::vector<std::optional<LinkSpec>> nodes_;
   std::vector<double> capacity_;  // by resource
   std::vector<Flow> flows_;       // latent and active, in no order
@@ -268,6 +283,8 @@ class MaxMinNetwork final : public NetworkModel {
   mutable std::vector<uint32_t> begin_;     // bucket of the resource's flows in members_
   mutable std::vector<uint32_t> end_;
   mutable std::vector<double> left_;        // capacity not yet given to fixed flows
+  mutable std::vector<double> weights_;     // sum of the weights of the unfixed flows
+  mutable std::vector<uint32_t> bounded_;   // active flows with a bound, by bound / weight
   mutable std::vector<uint32_t> heap_pos_;  // position in heap_, or kNotInHeap
   mutable std::vector<uint32_t> heap_;
   mutable std::vector<uint32_t> used_;     // resources with at least one active flow
@@ -281,12 +298,21 @@ void MaxMinNetwork::solve() const {
 
   // Count the active flows of each resource and list the resources used.
   used_.clear();
+  bounded_.clear();
   size_t active = 0;
-  for (const Flow& flow : flows_) {
+  for (size_t i = 0; i < flows_.size(); ++i) {
+    const Flow& flow = flows_[i];
     if (!flow.active) continue;
     ++active;
+    if (flow.bound < std::numeric_limits<double>::infinity()) {
+      bounded_.push_back(static_cast<uint32_t>(i));
+    }
     for (uint32_t r : flow.resources) {
-      if (count_[r]++ == 0) used_.push_back(r);
+      if (count_[r]++ == 0) {
+        used_.push_back(r);
+        weights_[r] = 0;
+      }
+      weights_[r] += flow.weight;
     }
   }
   if (active == 0) return;
@@ -308,30 +334,47 @@ void MaxMinNetwork::solve() const {
   }
   for (size_t i = heap_.size() / 2; i-- > 0;) heap_sift_down(i);
   fixed_.assign(flows_.size(), 0);
+  auto level = [&](uint32_t i) { return flows_[i].bound / flows_[i].weight; };
+  std::sort(bounded_.begin(), bounded_.end(), [&](uint32_t a, uint32_t b) {
+    return level(a) < level(b) || (level(a) == level(b) && a < b);
+  });
+  size_t next_bounded = 0;
+
+  // Fixes flow i at `rate`: it gives the rate up on its resources other than `skip`.
+  auto fix = [&](uint32_t i, double rate, uint32_t skip) {
+    fixed_[i] = 1;
+    const Flow& flow = flows_[i];
+    flow.rate = rate;
+    for (uint32_t other : flow.resources) {
+      if (other == skip) continue;
+      left_[other] = std::max(0.0, left_[other] - rate);
+      weights_[other] -= flow.weight;
+      if (--count_[other] == 0) {
+        heap_erase(other);
+      } else {
+        heap_sift_up(heap_pos_[other]);
+        heap_sift_down(heap_pos_[other]);
+      }
+    }
+  };
 
   // Progressive filling: the resource of smallest fair share is the bottleneck of its
-  // unfixed flows; each gives its share up on its other resource, whose share then rises.
+  // unfixed flows, unless a flow's bound comes first; each fixed flow gives its rate up on
+  // its other resources, whose shares then rise.
   while (!heap_.empty()) {
     const uint32_t r = heap_[0];
-    const double share = left_[r] / count_[r];
+    const double share = left_[r] / weights_[r];
+    while (next_bounded < bounded_.size() && fixed_[bounded_[next_bounded]]) ++next_bounded;
+    if (next_bounded < bounded_.size() && level(bounded_[next_bounded]) < share) {
+      const uint32_t i = bounded_[next_bounded++];
+      fix(i, flows_[i].bound, kNotInHeap);
+      continue;
+    }
     heap_erase(r);
     count_[r] = 0;
     for (uint32_t m = begin_[r]; m < end_[r]; ++m) {
       const uint32_t i = members_[m];
-      if (fixed_[i]) continue;
-      fixed_[i] = 1;
-      const Flow& flow = flows_[i];
-      flow.rate = share;
-      for (uint32_t other : flow.resources) {
-        if (other == r) continue;
-        left_[other] = std::max(0.0, left_[other] - share);
-        if (--count_[other] == 0) {
-          heap_erase(other);
-        } else {
-          heap_sift_up(heap_pos_[other]);
-          heap_sift_down(heap_pos_[other]);
-        }
-      }
+      if (!fixed_[i]) fix(i, share * flows_[i].weight, r);
     }
   }
 
@@ -346,8 +389,15 @@ void MaxMinNetwork::solve() const {
 
 }  // namespace
 
-std::unique_ptr<NetworkModel> make_maxmin_network(ServerLinks server) {
-  return std::make_unique<MaxMinNetwork>(server);
+namespace detail {
+// sim/incremental_network.cpp
+std::unique_ptr<NetworkModel> make_incremental_maxmin_network(const ServerLinks& server,
+                                                              const TcpParams& tcp);
+}  // namespace detail
+
+std::unique_ptr<NetworkModel> make_maxmin_network(ServerLinks server, TcpParams tcp, MaxMinSolver solver) {
+  if (solver == MaxMinSolver::kIncremental) return detail::make_incremental_maxmin_network(server, tcp);
+  return std::make_unique<MaxMinNetwork>(server, tcp);
 }
 
 }  // namespace swarm::sim

@@ -30,6 +30,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -101,13 +102,46 @@ class NetworkModel {
 // server links, as validate_links() does.
 std::unique_ptr<NetworkModel> make_constant_network(ServerLinks server);
 
+// SimGrid's TCP corrections to max-min sharing, as its CM02 network model applies them
+// (SimGrid 3.32's NetworkCm02Model): the defaults are plain max-min
+// (`maxmin`); cm02() and lv08() are SimGrid's two models of that name. With rtt_sharing, a
+// flow's share of a bottleneck is proportional to 1 / penalty, where penalty = its route's
+// latency (node's + server's, in seconds) + weight_s_bytes / bandwidth of each link of the
+// route; a flow whose route has zero latency keeps SimGrid's initial penalty of 1. The latency
+// phase lasts latency_factor * route latency; every link's bandwidth is multiplied by
+// bandwidth_factor; with window_bytes > 0 (SimGrid's TCP-gamma) a flow's rate is at most
+// bandwidth_factor * window_bytes / (2 * route latency). Weights and bounds are taken from the
+// links as they are when the flow starts. SimGrid's cross-traffic (5% of every flow on the
+// reverse route, its network/crosstraffic option) is not modelled: compare with it off.
+struct TcpParams {
+  bool rtt_sharing = false;
+  double latency_factor = 1;
+  double bandwidth_factor = 1;
+  double window_bytes = 0;    // 0: no window bound
+  double weight_s_bytes = 0;  // SimGrid's network/weight-S
+
+  static TcpParams cm02() { return {.rtt_sharing = true, .window_bytes = 4194304}; }
+  static TcpParams lv08() {
+    return {.rtt_sharing = true, .latency_factor = 13.01, .bandwidth_factor = 0.97,
+            .window_bytes = 4194304, .weight_s_bytes = 20537};
+  }
+};
+
+// How the max-min models compute rates. Both give the same rates and completion times up to
+// floating-point rounding (tests/sim/network_test.cpp compares them on thousands of random
+// platforms): kFull re-solves every active flow by progressive filling at each change, the
+// reference; kIncremental re-solves only what a change can affect (sim/incremental_network.cpp),
+// so that an event costs O(log F) for F flows instead of O(F log F).
+enum class MaxMinSolver { kFull, kIncremental };
+
 // Active flows share every node's uplink, every node's downlink and the server's uplink
 // and downlink by max-min fairness (progressive filling), re-solved whenever a flow becomes
-// active, completes or is cancelled. This is SimGrid's fluid model with all its correction
-// factors set to 1: a flow's rate is not bounded by latency or a TCP window. Remaining bytes
-// are tracked in doubles; a flow with <= 1e-6 bytes left counts as done. Throws
-// swarm::UsageError on bad server links.
-std::unique_ptr<NetworkModel> make_maxmin_network(ServerLinks server);
+// active, completes or is cancelled. This is SimGrid's fluid model; `tcp` sets its TCP
+// corrections (none by default: a flow's rate is not bounded by latency or a TCP window).
+// Remaining bytes are tracked in doubles; a flow with <= 1e-6 bytes left counts as done.
+// Throws swarm::UsageError on bad server links or TCP parameters.
+std::unique_ptr<NetworkModel> make_maxmin_network(ServerLinks server, TcpParams tcp = {},
+                                                  MaxMinSolver solver = MaxMinSolver::kIncremental);
 
 // Time to send `bytes` at `bytes_per_s`, rounded up to the next nanosecond. A result within
 // 1e-13 (relative) above a whole nanosecond counts as that nanosecond, so that floating-point
@@ -124,6 +158,51 @@ inline SimTime transfer_time(double bytes, double bytes_per_s) {
 }
 
 namespace detail {
+
+// What the max-min models need of a flow, from its links and the TCP parameters (see
+// TcpParams): how long its latency phase lasts, its sharing weight (1 / penalty) and its
+// rate bound (infinity if none).
+struct FlowShape {
+  SimTime latency;
+  double weight = 1;
+  double bound = std::numeric_limits<double>::infinity();
+};
+
+inline FlowShape flow_shape(const TcpParams& tcp, const LinkSpec& node, const ServerLinks& server,
+                            Direction dir) {
+  FlowShape shape;
+  const SimTime route = add_saturated(node.latency, server.latency);
+  const double route_s = node.latency.seconds() + server.latency.seconds();
+  shape.latency = tcp.latency_factor == 1 ? route : SimTime::from_seconds(route_s * tcp.latency_factor);
+  if (tcp.rtt_sharing) {
+    // The route in SimGrid's order: a download leaves by the server's uplink.
+    const double first = dir == Direction::Download ? server.up_bytes_per_s : node.up_bytes_per_s;
+    const double second = dir == Direction::Download ? node.down_bytes_per_s : server.down_bytes_per_s;
+    double penalty = route_s;
+    if (tcp.weight_s_bytes > 0) penalty += tcp.weight_s_bytes / first + tcp.weight_s_bytes / second;
+    if (!(route_s * tcp.latency_factor > 0)) penalty = 1;
+    shape.weight = 1 / penalty;
+  }
+  if (tcp.window_bytes > 0 && route_s > 0) {
+    shape.bound = tcp.bandwidth_factor * tcp.window_bytes / (2 * route_s);
+  }
+  return shape;
+}
+
+inline void check_tcp(const TcpParams& tcp) {
+  auto check = [](double v, bool zero_ok, const char* what) {
+    if (!(std::isfinite(v) && (v > 0 || (zero_ok && v == 0)))) {
+      std::ostringstream msg;
+      msg << "network: " << what << " is " << v << "; expected a finite number "
+          << (zero_ok ? ">= 0" : "> 0");
+      throw UsageError(msg.str());
+    }
+  };
+  check(tcp.latency_factor, false, "the latency factor");
+  check(tcp.bandwidth_factor, false, "the bandwidth factor");
+  check(tcp.window_bytes, true, "the TCP window");
+  check(tcp.weight_s_bytes, true, "the weight-S parameter");
+}
 
 // The clock rules shared by the models (see the header comment): advance(to) may not go back
 // nor skip an event; start_flow/cancel_flow at `now` may not step over or onto one either.

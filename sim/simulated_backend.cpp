@@ -14,7 +14,7 @@ constexpr uint64_t kSimStream = 0x73696dULL;  // "sim"
 
 std::unique_ptr<NetworkModel> make_network(const SimOptions& o) {
   return o.network == NetworkKind::Constant ? make_constant_network(o.server)
-                                            : make_maxmin_network(o.server);
+                                            : make_maxmin_network(o.server, o.tcp);
 }
 
 void check_probability(double p, const char* name) {

@@ -53,6 +53,7 @@ struct SimOptions {
   int threads = 1;
   NetworkKind network = NetworkKind::MaxMin;
   ServerLinks server;
+  TcpParams tcp;  // of the max-min model: `maxmin` (the default), cm02, lv08
   // Compute speed of the server, where tasks placed with Method::Server run: they read and
   // write the server's state in place (no transfer), take their FLOPs / server_flops, and
   // see no faults (a server crash is out of this model). Default: the built-in "server"

@@ -322,3 +322,27 @@ TEST_CASE("issue 9.9: a run whose virtual time would leave the clock's range is 
   // A time limit bounds it.
   CHECK(load(base + slow + "swarm: {rounds: 30000, max_virtual_time_s: 1e8}\n").size() == 1);
 }
+
+TEST_CASE("network.model cm02 and lv08 take SimGrid's defaults and their own keys", "[scenario]") {
+  const std::string head = "name: d\ndata: {dataset: synthetic}\n";
+  Scenario lv08 = load(head + "network: {model: lv08}\n")[0];
+  CHECK(lv08.sim.network == sim::NetworkKind::MaxMin);
+  CHECK(lv08.sim.tcp.rtt_sharing);
+  CHECK(lv08.sim.tcp.latency_factor == 13.01);
+  CHECK(lv08.sim.tcp.bandwidth_factor == 0.97);
+  CHECK(lv08.sim.tcp.window_bytes == 4194304);
+  CHECK(lv08.sim.tcp.weight_s_bytes == 20537);
+  Scenario cm02 = load(head + "network: {model: cm02, tcp_window_bytes: 65536, latency_factor: 2}\n")[0];
+  CHECK(cm02.sim.tcp.rtt_sharing);
+  CHECK(cm02.sim.tcp.window_bytes == 65536);
+  CHECK(cm02.sim.tcp.latency_factor == 2);
+  CHECK(cm02.sim.tcp.bandwidth_factor == 1);
+  CHECK(cm02.sim.tcp.weight_s_bytes == 0);
+  CHECK_FALSE(load(head)[0].sim.tcp.rtt_sharing);  // maxmin: plain max-min
+  CHECK_THROWS_WITH(load(head + "network: {model: maxmin, latency_factor: 2}\n"),
+                    Catch::Contains("test.yaml:3") && Catch::Contains("network.latency_factor") &&
+                        Catch::Contains("applies only to network.model cm02 or lv08"));
+  CHECK_THROWS_WITH(load(head + "network: {model: lv08, bandwidth_factor: 0}\n"),
+                    Catch::Contains("network.bandwidth_factor") && Catch::Contains("a number > 0"));
+  CHECK_THROWS_WITH(load(head + "network: {model: lv8}\n"), Catch::Contains("lv08"));
+}
