@@ -148,9 +148,11 @@ int run_scenario(RunOptions o, const Registries& registries) {
 
   std::ostringstream layers;
   for (size_t i = 0; i < sc.fl.layers.size(); ++i) layers << (i ? "-" : "") << sc.fl.layers[i];
-  std::printf("# swarm run %s: %s FL, strategy %s, %lld nodes (%s), %s data (%s partition), hidden layers %s, "
+  std::printf("# swarm run %s: %s FL, %s, strategy %s, %lld nodes (%s), %s data (%s partition), hidden layers %s, "
               "%d thread(s), seed %llu\n",
               sc.name.c_str(), sc.fl.async ? "asynchronous" : "synchronous",
+              sc.training_mode == scenario::TrainingMode::Timing ? "timing only (no training: accuracy not computed)"
+                                                                 : "real training",
               sc.strategy.value("strategy", std::string("?")).c_str(),
               static_cast<long long>(sc.population.num_nodes),
               registries.backends.get(sc.backend).description.c_str(), sc.data.dataset.c_str(),

@@ -359,6 +359,8 @@ void digest_attributes(Digest& digest, const RunResult& run, int32_t replicate, 
   digest.number(run.noise_multiplier);
   digest.text(run.outcome);
   digest.text(run.outcome_message);
+  // Files of real runs are checksummed as before the mode existed.
+  if (run.training_mode != "real") digest.text(run.training_mode);
 }
 
 uint32_t write_run(hid_t group, const RunResult& run, const std::string& file) {
@@ -375,6 +377,7 @@ uint32_t write_run(hid_t group, const RunResult& run, const std::string& file) {
   write_attribute(group, "noise_multiplier", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &run.noise_multiplier, file);
   write_string_attribute(group, "outcome", run.outcome, file);
   write_string_attribute(group, "outcome_message", run.outcome_message, file);
+  write_string_attribute(group, "training_mode", run.training_mode, file);
   digest_attributes(digest, run, replicate, point);
 
   {
@@ -687,6 +690,9 @@ RunResult read_run(hid_t group, const std::string& link, const std::string& file
   if (has_attribute(group, "outcome", file)) run.outcome = read_string_attribute(group, "outcome", where, file);
   if (has_attribute(group, "outcome_message", file)) {
     run.outcome_message = read_string_attribute(group, "outcome_message", where, file);
+  }
+  if (has_attribute(group, "training_mode", file)) {
+    run.training_mode = read_string_attribute(group, "training_mode", where, file);
   }
   digest_attributes(digest, run, replicate, point);
 

@@ -24,6 +24,9 @@ class DataCache {
  public:
   // Throws DataError naming the file on a missing or corrupt dataset.
   ml::TrainTest get(const DataSpec& spec, uint64_t seed);
+  // The shapes get() would give, from the files' headers (or the synthetic set's rule) alone:
+  // for timing-only runs. Not cached (cheap). Throws DataError as get().
+  static ml::TrainTestShape shape(const DataSpec& spec, uint64_t seed);
 
  private:
   std::mutex mutex_;
@@ -53,6 +56,10 @@ struct NodeData {
   std::shared_ptr<const std::vector<ml::DatasetView>> shards;
 };
 NodeData node_data(const Scenario& scenario, const ml::TrainTest& data);
+// The same for a timing-only run: every node holds ml::DataShape instead of samples ("train":
+// the size of its part, from `shards` or data.samples_per_node; "test": `shape.test`).
+NodeData timing_node_data(const Scenario& scenario, const ml::TrainTestShape& shape,
+                          std::shared_ptr<const std::vector<ml::DatasetView>> shards);
 
 // Throws UsageError unless runs of `scenario` can be checkpointed: those of wall-clock backends.
 void check_checkpointable(const Scenario& scenario);
