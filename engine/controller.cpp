@@ -271,9 +271,29 @@ std::vector<NodeId> Controller::choose_nodes(int task, int iteration) {
   std::mt19937_64 rng(derive_seed(options_.seed, {static_cast<uint64_t>(SeedDomain::kPlacement),
                                                   static_cast<uint64_t>(iteration),
                                                   static_cast<uint64_t>(task)}));
+  auto without_busy = [&busy](std::vector<NodeDescriptor>& nodes) {
+    if (busy.empty()) return;
+    std::vector<NodeId> sorted = sorted_unique(busy);
+    std::erase_if(nodes, [&](const NodeDescriptor& n) { return std::binary_search(sorted.begin(), sorted.end(), n.id); });
+  };
+  const auto fixed = fixed_nodes_.find(task);
+  if (scheduled == nullptr && spec.options.specified_ids.empty() && fixed != fixed_nodes_.end()) {
+    // A fixed task keeps those of its nodes that are still eligible: only they are asked
+    // about, so that its later iterations cost O(its nodes), not O(population). place() needs
+    // the other nodes only when none of these is left (a copy of rng: the fallback below then
+    // draws as it always did).
+    std::vector<NodeDescriptor> own = backend_.available_among(sorted_unique(fixed->second));
+    without_busy(own);
+    PlacementRequest request{&spec, own};
+    request.fixed_nodes = &fixed->second;
+    request.running = running_count(task);
+    std::mt19937_64 copy = rng;
+    std::vector<NodeId> kept = place(request, copy);
+    if (!kept.empty()) return kept;
+  }
   if (scheduled == nullptr && spec.options.specified_ids.empty()) {
     const Maximum& maximum = spec.options.maximum;
-    const bool first_placement = fixed_nodes_.find(task) == fixed_nodes_.end();
+    const bool first_placement = fixed == fixed_nodes_.end();
     // The k nodes chosen are among any k + |excluded| nodes chosen the same way from the
     // available ones: the fastest for BestResources, a uniform sample for Any.
     const size_t enough = static_cast<size_t>(std::max<int64_t>(0, maximum.resolve(INT64_MAX))) + busy.size() +
@@ -286,15 +306,10 @@ std::vector<NodeId> Controller::choose_nodes(int task, int iteration) {
       available = backend_.available_nodes();
     }
   }
-  if (!busy.empty()) {
-    busy = sorted_unique(std::move(busy));
-    std::erase_if(available, [&](const NodeDescriptor& n) {
-      return std::binary_search(busy.begin(), busy.end(), n.id);
-    });
-  }
+  without_busy(available);
   PlacementRequest request{&spec, available};
   request.scheduled = scheduled;
-  if (auto it = fixed_nodes_.find(task); it != fixed_nodes_.end()) request.fixed_nodes = &it->second;
+  if (fixed != fixed_nodes_.end()) request.fixed_nodes = &fixed->second;
   request.running = running_count(task);
   return place(request, rng);
 }
