@@ -272,6 +272,24 @@ TEST_CASE("a timing-only run keeps its mode, and its empty accuracy and loss as 
   CHECK(RunResult{}.training_mode == "real");
 }
 
+TEST_CASE("a report gives a timing-only run's accuracy as NaN, not 0", "[results][report]") {
+  RunResult run;
+  run.name = "timing";
+  run.training_mode = "timing";
+  for (int i = 0; i < 3; ++i) {
+    RoundRow r{};
+    r.round = i + 1;
+    r.accuracy = r.loss = std::numeric_limits<double>::quiet_NaN();
+    r.bytes_up = 1'000'000;
+    run.rounds.push_back(r);
+  }
+  const std::vector<PointSummary> points = summarize({run}, {});
+  REQUIRE(points.size() == 1);
+  CHECK(std::isnan(points[0].final_accuracy_mean));
+  CHECK(std::isnan(points[0].best_accuracy_mean));
+  CHECK(points[0].megabytes_mean == Approx(3.0));  // what a timing run is for stays a number
+}
+
 TEST_CASE("a run with no rounds, nodes or model round-trips", "[results]") {
   TempDir dir;
   const fs::path path = dir / "empty.h5";
