@@ -14,7 +14,10 @@
 #   BENCH_REPORT_ARGS extra arguments for bench_report.py, e.g. "--readme bench/README.md"
 #
 # Duration: most binaries take seconds; sim_round_bench takes minutes (BM_SimRound trains up to
-# 1,000 nodes per round; BM_Population builds populations of up to 10,000,000 nodes, 3 GB). Skip it with BENCH_FILTER, e.g. BENCH_FILTER='BM_FedAvg|BM_Memcpy|BM_Tensor'. A binary
+# 1,000 nodes per round; BM_Population builds populations of up to 10,000,000 nodes, 3 GB), and so
+# does scale_bench (BM_TimingRound's 100,000 clients on the max-min network: about an hour until
+# the network's re-solve is incremental; BM_FedBuffIteration builds 10,000,000 nodes, 1.4 GB).
+# Skip them with BENCH_FILTER, e.g. BENCH_FILTER='BM_FedAvg|BM_Memcpy|BM_Tensor'. A binary
 # in which the filter matches nothing writes no result and is skipped in the report.
 set -euo pipefail
 
