@@ -14,9 +14,11 @@
 #   BENCH_REPORT_ARGS extra arguments for bench_report.py, e.g. "--readme bench/README.md"
 #
 # Duration: most binaries take seconds; sim_round_bench takes minutes (BM_SimRound trains up to
-# 1,000 nodes per round; BM_Population builds populations of up to 10,000,000 nodes, 3 GB). Skip it with BENCH_FILTER, e.g. BENCH_FILTER='BM_FedAvg|BM_Memcpy|BM_Tensor'. A binary
-# in which the filter matches nothing writes no result and is skipped in the report. simgrid_bench takes
+# 1,000 nodes per round; BM_Population builds populations of up to 10,000,000 nodes, 3 GB), and so
+# does scale_bench (BM_FedBuffIteration builds 10,000,000 nodes, 1.4 GB). simgrid_bench takes
 # about 5 minutes (SimGrid's own runs of 10,000 workers, 45-50 s each).
+# Skip them with BENCH_FILTER, e.g. BENCH_FILTER='BM_FedAvg|BM_Memcpy|BM_Tensor'. A binary
+# in which the filter matches nothing writes no result and is skipped in the report.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

@@ -148,18 +148,22 @@ int run_scenario(RunOptions o, const Registries& registries) {
 
   std::ostringstream layers;
   for (size_t i = 0; i < sc.fl.layers.size(); ++i) layers << (i ? "-" : "") << sc.fl.layers[i];
-  std::printf("# swarm run %s: %s FL, strategy %s, %lld nodes (%s), %s data (%s partition), hidden layers %s, "
+  std::printf("# swarm run %s: %s FL, %s, strategy %s, %lld nodes (%s), %s data (%s partition), hidden layers %s, "
               "%d thread(s), seed %llu\n",
               sc.name.c_str(), sc.fl.async ? "asynchronous" : "synchronous",
+              sc.training_mode == scenario::TrainingMode::Timing ? "timing only (no training: accuracy not computed)"
+                                                                 : "real training",
               sc.strategy.value("strategy", std::string("?")).c_str(),
               static_cast<long long>(sc.population.num_nodes),
               registries.backends.get(sc.backend).description.c_str(), sc.data.dataset.c_str(),
               sc.data.partition.c_str(), layers.str().c_str(), o.threads, static_cast<unsigned long long>(sc.seed));
   print_warnings(runs);
   // The kernel line and the table's header once the run has chosen its kernel.
-  ctx.on_kernel = [&printer](const ml::KernelChoice& k) {
-    std::printf("# GEMM kernel %s (%s): %s\n", std::string(ml::kernel_name(k.kernel)).c_str(),
-                ml::kernel_identity(k.kernel).c_str(), k.reason.c_str());
+  ctx.on_kernel = [&printer](const std::optional<ml::KernelChoice>& k) {
+    if (k) {
+      std::printf("# GEMM kernel %s (%s): %s\n", std::string(ml::kernel_name(k->kernel)).c_str(),
+                  ml::kernel_identity(k->kernel).c_str(), k->reason.c_str());
+    }
     printer.header();
   };
   results::RunResult result;

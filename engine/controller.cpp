@@ -113,35 +113,36 @@ std::optional<Nanos> Controller::next_deadline(const std::vector<TaskRun>& runs)
 }
 
 std::vector<int> Controller::check_completion(const Completion& c) const {
-  const std::string what = "the backend delivered a completion for instance " + std::to_string(c.spec.id);
+  // Built only for a message: a round of 100,000 completions should not format 100,000 strings.
+  auto what = [&c] { return "the backend delivered a completion for instance " + std::to_string(c.spec.id); };
   auto it = running_.find(c.spec.id);
   if (it == running_.end()) {
-    throw BackendError(what + (c.spec.id < next_instance_id_ ? ", which is no longer running (completed or cancelled)"
+    throw BackendError(what() + (c.spec.id < next_instance_id_ ? ", which is no longer running (completed or cancelled)"
                                                              : ", which was never started"));
   }
   const InstanceSpec& started = it->second;
   if (c.spec.task != started.task || c.spec.node != started.node || c.spec.iteration != started.iteration ||
       c.spec.alias != started.alias) {
-    throw BackendError(what + " with another spec than it was started with (task '" + c.spec.alias + "' on node " +
+    throw BackendError(what() + " with another spec than it was started with (task '" + c.spec.alias + "' on node " +
                        std::to_string(c.spec.node) + " in iteration " + std::to_string(c.spec.iteration) +
                        ", started as task '" + started.alias + "' on node " + std::to_string(started.node) +
                        " in iteration " + std::to_string(started.iteration) + ")");
   }
   if (c.status != InstanceStatus::Ok && c.status != InstanceStatus::Failed && c.status != InstanceStatus::Lost) {
-    throw BackendError(what + " with an unknown status " + std::to_string(static_cast<int>(c.status)));
+    throw BackendError(what() + " with an unknown status " + std::to_string(static_cast<int>(c.status)));
   }
   if (c.status == InstanceStatus::Lost && static_cast<size_t>(c.loss) >= kLossCauseCount) {
-    throw BackendError(what + " lost for an unknown cause " + std::to_string(static_cast<int>(c.loss)));
+    throw BackendError(what() + " lost for an unknown cause " + std::to_string(static_cast<int>(c.loss)));
   }
   if (!(c.start_ns <= c.end_ns)) {
-    throw BackendError(what + " that ends (" + std::to_string(c.end_ns) + " ns) before it starts (" +
+    throw BackendError(what() + " that ends (" + std::to_string(c.end_ns) + " ns) before it starts (" +
                        std::to_string(c.start_ns) + " ns)");
   }
   std::vector<int> scheduled;
   if (c.status != InstanceStatus::Ok) return scheduled;
   for (const auto& [alias, nodes] : c.output.schedule) {
     std::optional<int> t = graph_.find(alias);
-    if (!t) throw BackendError(what + " that schedules nodes for an unknown task '" + alias + "'");
+    if (!t) throw BackendError(what() + " that schedules nodes for an unknown task '" + alias + "'");
     scheduled.push_back(*t);
   }
   return scheduled;
@@ -271,9 +272,29 @@ std::vector<NodeId> Controller::choose_nodes(int task, int iteration) {
   std::mt19937_64 rng(derive_seed(options_.seed, {static_cast<uint64_t>(SeedDomain::kPlacement),
                                                   static_cast<uint64_t>(iteration),
                                                   static_cast<uint64_t>(task)}));
+  auto without_busy = [&busy](std::vector<NodeDescriptor>& nodes) {
+    if (busy.empty()) return;
+    std::vector<NodeId> sorted = sorted_unique(busy);
+    std::erase_if(nodes, [&](const NodeDescriptor& n) { return std::binary_search(sorted.begin(), sorted.end(), n.id); });
+  };
+  const auto fixed = fixed_nodes_.find(task);
+  if (scheduled == nullptr && spec.options.specified_ids.empty() && fixed != fixed_nodes_.end()) {
+    // A fixed task keeps those of its nodes that are still eligible: only they are asked
+    // about, so that its later iterations cost O(its nodes), not O(population). place() needs
+    // the other nodes only when none of these is left (a copy of rng: the fallback below then
+    // draws as it always did).
+    std::vector<NodeDescriptor> own = backend_.available_among(sorted_unique(fixed->second));
+    without_busy(own);
+    PlacementRequest request{&spec, own};
+    request.fixed_nodes = &fixed->second;
+    request.running = running_count(task);
+    std::mt19937_64 copy = rng;
+    std::vector<NodeId> kept = place(request, copy);
+    if (!kept.empty()) return kept;
+  }
   if (scheduled == nullptr && spec.options.specified_ids.empty()) {
     const Maximum& maximum = spec.options.maximum;
-    const bool first_placement = fixed_nodes_.find(task) == fixed_nodes_.end();
+    const bool first_placement = fixed == fixed_nodes_.end();
     // The k nodes chosen are among any k + |excluded| nodes chosen the same way from the
     // available ones: the fastest for BestResources, a uniform sample for Any.
     const size_t enough = static_cast<size_t>(std::max<int64_t>(0, maximum.resolve(INT64_MAX))) + busy.size() +
@@ -286,15 +307,10 @@ std::vector<NodeId> Controller::choose_nodes(int task, int iteration) {
       available = backend_.available_nodes();
     }
   }
-  if (!busy.empty()) {
-    busy = sorted_unique(std::move(busy));
-    std::erase_if(available, [&](const NodeDescriptor& n) {
-      return std::binary_search(busy.begin(), busy.end(), n.id);
-    });
-  }
+  without_busy(available);
   PlacementRequest request{&spec, available};
   request.scheduled = scheduled;
-  if (auto it = fixed_nodes_.find(task); it != fixed_nodes_.end()) request.fixed_nodes = &it->second;
+  if (fixed != fixed_nodes_.end()) request.fixed_nodes = &fixed->second;
   request.running = running_count(task);
   return place(request, rng);
 }

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
+#include <mutex>
 #include <vector>
 
 #include <spdlog/spdlog.h>
@@ -67,6 +70,37 @@ void require_finite(double value, const std::string& what) {
     throw Diverged(what + " is " + std::to_string(value) + ": " + kDivergedHint);
   }
 }
+
+// In a timing-only run (training.mode: timing) a node holds the shape of its dataset `name`
+// (ml::DataShape), not its samples: the shape, or null when the node holds real data.
+const ml::DataShape* shape_of(const TaskContext& ctx, const std::string& name) {
+  auto it = ctx.local().find(name);
+  return it == ctx.local().end() ? nullptr : std::any_cast<ml::DataShape>(&it->second);
+}
+
+// Whether this node runs timing-only: it holds data shapes, not samples.
+bool timing_only(const TaskContext& ctx) {
+  for (const auto& [name, value] : ctx.local()) {
+    if (value.type() == typeid(ml::DataShape)) return true;
+  }
+  return false;
+}
+
+// What a timing-only worker sends as its update: a tensor of `n` zeros, the size of a real
+// one. One blob per model size, shared by every worker of the process (blobs are immutable),
+// so that 100,000 updates of a round cost one model's memory, not 100,000.
+Blob zero_update(size_t n) {
+  static std::mutex mutex;
+  static std::map<size_t, Blob> cache;
+  std::lock_guard lock(mutex);
+  auto it = cache.find(n);
+  if (it == cache.end()) it = cache.emplace(n, tensor_blob(std::vector<float>(n, 0.0f))).first;
+  return it->second;
+}
+
+// Stands for the loss and accuracy a timing-only run does not compute. A NaN is encoded in
+// MessagePack on 9 bytes, as a real (double) loss is, so messages keep their size.
+constexpr double kNotComputed = std::numeric_limits<double>::quiet_NaN();
 
 // The layer sizes of global "model" ({"layers": [inputs, hidden..., classes]}).
 std::vector<int> model_layers(TaskContext& ctx) {
@@ -158,6 +192,19 @@ void worker(TaskContext& ctx) {
   const std::vector<int> layers = model_layers(ctx);
   Blob holder;
   std::span<const float> start = global_params(ctx, layers, holder);
+  if (const ml::DataShape* shape = shape_of(ctx, "train")) {
+    // Timing only: what train() would report and send, without training. The same reads,
+    // FLOPs, and message sizes as the real path below.
+    const AttackConfig attack = attack_of(ctx);
+    if (sgd.prox_mu > 0) sgd.prox_center = start;
+    ctx.add_flops(ml::Mlp::train_total_flops(layers, shape->samples, sgd));
+    ctx.results().add("update", zero_update(start.size()));
+    ctx.results().add("stats", Dict{{"samples", shape->samples},
+                                    {"loss", kNotComputed},
+                                    {"iteration", ctx.iteration()},
+                                    {"byzantine", attack.kind != AttackKind::None}});
+    return;
+  }
   ml::Mlp mlp(layers, start);
   mlp.set_kernel(model_kernel(ctx));
   if (sgd.prox_mu > 0) sgd.prox_center = start;  // FedProx: stay near the global model
@@ -224,16 +271,26 @@ void aggregator(TaskContext& ctx, const strategies::StrategyRegistry& strategies
     std::span<const float> saved = tensor_values(ctx.globals().get("aggregator_state"));
     state.assign(saved.begin(), saved.end());
   }
-  std::vector<float> params(current.begin(), current.end());
   strategies::AggregateReport report;
-  try {
-    report = strategy->aggregate(params, client_updates, state, ctx.rng());
-  } catch (const Error& e) {
-    throw TaskError(e.what());
+  const uint64_t flops = 2 * static_cast<uint64_t>(current.size()) * (client_updates.size() + 1);
+  if (timing_only(ctx)) {
+    // Timing only: the updates are placeholders; the model stays as it is, and is written
+    // back (its size is what a real aggregation writes). Only the strategies that use every
+    // update and keep no state are accepted in this mode (the scenario loader checks).
+    report.used = static_cast<int>(client_updates.size());
+    ctx.add_flops(flops);
+    ctx.globals().set("global_model_params", holder);
+  } else {
+    std::vector<float> params(current.begin(), current.end());
+    try {
+      report = strategy->aggregate(params, client_updates, state, ctx.rng());
+    } catch (const Error& e) {
+      throw TaskError(e.what());
+    }
+    ctx.add_flops(flops);
+    require_finite(params, "the aggregated model (strategy " + cfg.value("strategy", std::string("fedavg")) + ")");
+    ctx.globals().set("global_model_params", tensor_blob(params));
   }
-  ctx.add_flops(2 * static_cast<uint64_t>(params.size()) * (client_updates.size() + 1));
-  require_finite(params, "the aggregated model (strategy " + cfg.value("strategy", std::string("fedavg")) + ")");
-  ctx.globals().set("global_model_params", tensor_blob(params));
   if (!state.empty()) ctx.globals().set("aggregator_state", tensor_blob(state));
   const double n = client_updates.empty() ? 1.0 : static_cast<double>(client_updates.size());
   ctx.globals().set("aggregate", Dict{{"updates", report.used},
@@ -267,11 +324,20 @@ void scheduler(TaskContext& ctx) {
 
   const std::vector<int> layers = model_layers(ctx);
   Blob holder;
-  ml::Mlp mlp(layers, global_params(ctx, layers, holder));
-  mlp.set_kernel(model_kernel(ctx));
-  ml::EvalStats eval = mlp.evaluate(ctx.dataset<ml::DatasetView>("test"), 1000, ctx.threads());
+  std::span<const float> params = global_params(ctx, layers, holder);
+  constexpr int kEvalBatch = 1000;
+  ml::EvalStats eval;
+  if (const ml::DataShape* shape = shape_of(ctx, "test")) {
+    // Timing only: the evaluation's FLOPs, no accuracy or loss (NaN: "not computed").
+    eval.flops = ml::Mlp::evaluate_total_flops(layers, shape->samples, kEvalBatch);
+    eval.accuracy = eval.loss = kNotComputed;
+  } else {
+    ml::Mlp mlp(layers, params);
+    mlp.set_kernel(model_kernel(ctx));
+    eval = mlp.evaluate(ctx.dataset<ml::DatasetView>("test"), kEvalBatch, ctx.threads());
+    require_finite(eval.loss, "the test loss");
+  }
   ctx.add_flops(eval.flops);
-  require_finite(eval.loss, "the test loss");
   const int round = ctx.iteration() + 1;
   Dict aggregate = ctx.globals().contains("aggregate") ? ctx.globals().get_dict("aggregate") : Dict::object();
   ctx.globals().set("metrics", Dict{{"round", round},

@@ -174,9 +174,11 @@ std::shared_ptr<DatasetStorage> load_storage(const std::filesystem::path& images
   return storage;
 }
 
-}  // namespace
 
-IdxArray read_idx(const std::filesystem::path& path) {
+// Opens `path` and reads its IDX header: `magic` (4 bytes), `header` (the dimension sizes as
+// stored) and the dimensions into array.dims; the file is left at the first data byte.
+GzFile open_idx(const std::filesystem::path& path, std::array<uint8_t, 4>& magic, std::vector<uint8_t>& header,
+                IdxArray& array, uint64_t& total) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) fail(path, "no such file");
   if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, not an IDX file");
@@ -184,7 +186,6 @@ IdxArray read_idx(const std::filesystem::path& path) {
   if (!file) fail(path, std::string("cannot open: ") + std::strerror(errno));
   gzbuffer(file.get(), kGzBufferBytes);
 
-  std::array<uint8_t, 4> magic{};
   if (read_some(file.get(), path, magic.data(), magic.size()) != magic.size()) {
     fail(path, "truncated header: fewer than 4 bytes");
   }
@@ -197,12 +198,11 @@ IdxArray read_idx(const std::filesystem::path& path) {
   const int num_dims = magic[3];
   if (num_dims == 0) fail(path, "header declares zero dimensions");
 
-  std::vector<uint8_t> header(static_cast<size_t>(num_dims) * 4);
+  header.assign(static_cast<size_t>(num_dims) * 4, 0);
   if (read_some(file.get(), path, header.data(), header.size()) != header.size()) {
     fail(path, "truncated header: expected " + std::to_string(num_dims) + " dimension sizes");
   }
-  IdxArray array;
-  uint64_t total = 1;
+  total = 1;
   for (int d = 0; d < num_dims; ++d) {
     array.dims.push_back(read_be32(&header[4 * d]));
     total *= array.dims.back();
@@ -210,6 +210,27 @@ IdxArray read_idx(const std::filesystem::path& path) {
       fail(path, "dimensions " + dims_string(array.dims) + " are implausibly large");
     }
   }
+  return file;
+}
+
+}  // namespace
+
+std::vector<uint32_t> read_idx_dims(const std::filesystem::path& path) {
+  std::array<uint8_t, 4> magic{};
+  std::vector<uint8_t> header;
+  IdxArray array;
+  uint64_t total = 0;
+  open_idx(path, magic, header, array, total);
+  return array.dims;
+}
+
+IdxArray read_idx(const std::filesystem::path& path) {
+  std::error_code ec;
+  std::array<uint8_t, 4> magic{};
+  std::vector<uint8_t> header;
+  IdxArray array;
+  uint64_t total = 0;
+  GzFile file = open_idx(path, magic, header, array, total);
 
   // The declared size is checked against what the file really holds before anything of that
   // size is allocated: a plain file by its size on disk; a gzip stream, whose size is only
@@ -286,16 +307,36 @@ std::shared_ptr<const DatasetStorage> load_idx_dataset(const std::filesystem::pa
   return load_storage(images, labels, num_classes);
 }
 
-TrainTest load_fashion_mnist(const std::filesystem::path& dir) {
-  // Prefers the compressed file as shipped; accepts an uncompressed copy.
-  auto find = [&dir](const std::string& stem) {
-    std::filesystem::path gz = dir / (stem + ".gz");
-    std::error_code ec;
-    if (std::filesystem::exists(gz, ec)) return gz;
-    std::filesystem::path plain = dir / stem;
-    if (std::filesystem::exists(plain, ec)) return plain;
-    throw DataError(dir.string() + ": Fashion-MNIST file " + stem + "[.gz] not found");
+namespace {
+
+// A Fashion-MNIST file of `dir`: the compressed file as shipped, or an uncompressed copy.
+std::filesystem::path fashion_mnist_file(const std::filesystem::path& dir, const std::string& stem) {
+  std::filesystem::path gz = dir / (stem + ".gz");
+  std::error_code ec;
+  if (std::filesystem::exists(gz, ec)) return gz;
+  std::filesystem::path plain = dir / stem;
+  if (std::filesystem::exists(plain, ec)) return plain;
+  throw DataError(dir.string() + ": Fashion-MNIST file " + stem + "[.gz] not found");
+}
+
+}  // namespace
+
+TrainTestShape fashion_mnist_shape(const std::filesystem::path& dir) {
+  auto shape = [&dir](const std::string& prefix) {
+    const std::filesystem::path images = fashion_mnist_file(dir, prefix + "-images-idx3-ubyte");
+    const std::filesystem::path labels = fashion_mnist_file(dir, prefix + "-labels-idx1-ubyte");
+    const std::vector<uint32_t> image_dims = read_idx_dims(images), label_dims = read_idx_dims(labels);
+    if (image_dims.size() != 3) fail(images, "an image file has 3 dimensions, this one has " + dims_string(image_dims));
+    if (label_dims.size() != 1 || label_dims[0] != image_dims[0]) {
+      fail(labels, "holds " + dims_string(label_dims) + " labels for " + std::to_string(image_dims[0]) + " images");
+    }
+    return DataShape{image_dims[0], static_cast<int>(int64_t{image_dims[1]} * image_dims[2]), 10};
   };
+  return {shape("train"), shape("t10k")};
+}
+
+TrainTest load_fashion_mnist(const std::filesystem::path& dir) {
+  auto find = [&dir](const std::string& stem) { return fashion_mnist_file(dir, stem); };
   auto load = [&](const std::string& prefix, const std::string& name) {
     const std::filesystem::path images = find(prefix + "-images-idx3-ubyte");
     const std::filesystem::path labels = find(prefix + "-labels-idx1-ubyte");

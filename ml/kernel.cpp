@@ -132,7 +132,10 @@ class StepTimer {
 
 std::string layers_text(const std::vector<int>& layers) {
   std::string out;
-  for (int n : layers) out += (out.empty() ? "" : "-") + std::to_string(n);
+  for (int n : layers) {
+    if (!out.empty()) out += '-';
+    out += std::to_string(n);
+  }
   return out;
 }
 

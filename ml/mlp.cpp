@@ -211,27 +211,43 @@ void Mlp::set_params(std::span<const float> p) {
   std::fill(velocity_.begin(), velocity_.end(), 0.0f);
 }
 
-uint64_t Mlp::forward_flops(int64_t batch) const {
-  const int L = num_layers();
+uint64_t Mlp::forward_flops(const std::vector<int>& sizes, int64_t batch) {
+  param_count(sizes);  // checks the sizes
+  const int L = static_cast<int>(sizes.size()) - 1;
   uint64_t per_sample = 0;
   for (int l = 1; l <= L; ++l) {
-    per_sample += 2 * uint64_t(sizes_[l - 1]) * sizes_[l] + sizes_[l];
-    if (l < L) per_sample += sizes_[l];
+    per_sample += 2 * uint64_t(sizes[l - 1]) * sizes[l] + sizes[l];
+    if (l < L) per_sample += sizes[l];
   }
-  per_sample += kLossFlopsPerLogit * sizes_[L] + kLossFlopsPerSample;
+  per_sample += kLossFlopsPerLogit * sizes[L] + kLossFlopsPerSample;
   return per_sample * uint64_t(batch);
 }
 
-uint64_t Mlp::train_flops(int64_t batch, const SgdOptions& options) const {
-  const int L = num_layers();
-  uint64_t per_sample = sizes_[L] + kLogitGradFlopsPerSample;
+uint64_t Mlp::train_flops(const std::vector<int>& sizes, int64_t batch, const SgdOptions& options) {
+  const int L = static_cast<int>(sizes.size()) - 1;
+  const uint64_t forward = forward_flops(sizes, batch);
+  uint64_t per_sample = sizes[L] + kLogitGradFlopsPerSample;
   for (int l = 1; l <= L; ++l) {
-    per_sample += 2 * uint64_t(sizes_[l]) * sizes_[l - 1] + sizes_[l];
-    if (l >= 2) per_sample += 2 * uint64_t(sizes_[l - 1]) * sizes_[l] + sizes_[l - 1];
+    per_sample += 2 * uint64_t(sizes[l]) * sizes[l - 1] + sizes[l];
+    if (l >= 2) per_sample += 2 * uint64_t(sizes[l - 1]) * sizes[l] + sizes[l - 1];
   }
   const uint64_t per_param = 2 + (options.momentum != 0 ? 2 : 0) +
                              (options.weight_decay != 0 ? 2 : 0) + (options.prox_mu != 0 ? 3 : 0);
-  return forward_flops(batch) + per_sample * uint64_t(batch) + per_param * uint64_t(num_params());
+  return forward + per_sample * uint64_t(batch) + per_param * uint64_t(param_count(sizes));
+}
+
+uint64_t Mlp::train_total_flops(const std::vector<int>& sizes, int64_t samples, const SgdOptions& options) {
+  if (samples <= 0 || options.epochs <= 0 || options.batch_size < 1) return 0;
+  const int64_t full = samples / options.batch_size, rest = samples % options.batch_size;
+  uint64_t epoch = uint64_t(full) * train_flops(sizes, options.batch_size, options);
+  if (rest > 0) epoch += train_flops(sizes, rest, options);
+  return epoch * uint64_t(options.epochs);
+}
+
+uint64_t Mlp::evaluate_total_flops(const std::vector<int>& sizes, int64_t samples, int batch_size) {
+  if (samples <= 0 || batch_size < 1) return 0;
+  // forward_flops is linear in the batch: the batches add up to the whole set.
+  return forward_flops(sizes, samples);
 }
 
 void Mlp::reserve(Workspace& ws, int64_t batch) const {

@@ -103,4 +103,19 @@ TrainTest hold_out(const DatasetStorage& all, int every) {
   return {copy(train, base + "/train"), copy(test, base + "/test")};
 }
 
+TrainTestShape hold_out_shape(const SyntheticOptions& options, int every) {
+  if (every < 2) throw UsageError("hold_out: every must be >= 2, got " + std::to_string(every));
+  if (options.num_samples < 1 || options.num_classes < 1 || options.num_features < 1) {
+    throw UsageError("synthetic dataset: num_samples, num_features and num_classes must be >= 1");
+  }
+  const int64_t n = options.num_samples, c = options.num_classes;
+  int64_t test = 0;
+  for (int64_t k = 0; k < c; ++k) {
+    const int64_t count = n / c + (k < n % c ? 1 : 0);
+    test += (count + every - 1) / every;
+  }
+  return {DataShape{n - test, options.num_features, options.num_classes},
+          DataShape{test, options.num_features, options.num_classes}};
+}
+
 }  // namespace swarm::ml

@@ -360,6 +360,8 @@ void digest_attributes(Digest& digest, const RunResult& run, int32_t replicate, 
   digest.text(run.outcome);
   digest.text(run.outcome_message);
   if (!run.kernel.empty()) digest.text(run.kernel);  // added later: files without it keep their CRC
+  // Files of real runs are checksummed as before the mode existed.
+  if (run.training_mode != "real") digest.text(run.training_mode);
 }
 
 uint32_t write_run(hid_t group, const RunResult& run, const std::string& file) {
@@ -377,6 +379,7 @@ uint32_t write_run(hid_t group, const RunResult& run, const std::string& file) {
   write_string_attribute(group, "outcome", run.outcome, file);
   write_string_attribute(group, "outcome_message", run.outcome_message, file);
   if (!run.kernel.empty()) write_string_attribute(group, "kernel", run.kernel, file);
+  write_string_attribute(group, "training_mode", run.training_mode, file);
   digest_attributes(digest, run, replicate, point);
 
   {
@@ -691,6 +694,9 @@ RunResult read_run(hid_t group, const std::string& link, const std::string& file
     run.outcome_message = read_string_attribute(group, "outcome_message", where, file);
   }
   if (has_attribute(group, "kernel", file)) run.kernel = read_string_attribute(group, "kernel", where, file);
+  if (has_attribute(group, "training_mode", file)) {
+    run.training_mode = read_string_attribute(group, "training_mode", where, file);
+  }
   digest_attributes(digest, run, replicate, point);
 
   read_table<RoundRow>(group, "rounds", round_members(), where, file, file_bytes, digest,

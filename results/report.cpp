@@ -71,6 +71,8 @@ PointSummary summarize_point(const Point& point, const std::vector<const RunResu
       lost += r.failed + r.lost_crash + r.lost_transfer + r.lost_offline + r.lost_deadline + r.lost_overcommit;
       if (target > 0 && reached_at < 0 && r.accuracy >= target) reached_at = static_cast<int>(i);
     }
+    // A timing-only run computes no accuracy: its figures are NaN, not the 0 of "never better".
+    if (run->training_mode == "timing") best = std::numeric_limits<double>::quiet_NaN();
     final_acc.push_back(run->rounds.empty() ? 0 : run->rounds.back().accuracy);
     best_acc.push_back(best);
     megabytes.push_back(bytes / 1e6);

@@ -85,6 +85,8 @@ struct RunResult {
   std::vector<float> final_model;
   std::vector<TraceRow> trace;  // optional (empty = not recorded)
   double noise_multiplier = 0;  // differential-privacy runs, else 0
+  // training.mode of the run: "real", or "timing" (no training: accuracy and loss are NaN).
+  std::string training_mode = "real";
   // How the run ended: "complete" (every round it was to run), "diverged" (non-finite model
   // or loss), "no_nodes" (no node could ever take part); outcome_message says more.
   std::string outcome = "complete";

@@ -19,7 +19,10 @@ namespace {
 std::string memory_key(const std::vector<int>& layers, int batch) {
   std::string key;
   for (ml::Kernel k : ml::available_kernels()) key += std::string(ml::kernel_name(k)) + ": " + ml::kernel_identity(k) + "; ";
-  for (size_t i = 0; i < layers.size(); ++i) key += (i ? "-" : "") + std::to_string(layers[i]);
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (i > 0) key += '-';
+    key += std::to_string(layers[i]);
+  }
   return key + " at batch " + std::to_string(batch);
 }
 

@@ -165,6 +165,8 @@ void read_model_training(Section model, Section training, Scenario& sc) {
   for (ml::Kernel k : ml::available_kernels()) kernels.emplace_back(ml::kernel_name(k));
   const std::string kernel = training.text("kernel", "auto", kernels);
   sc.fl.kernel = kernel == "auto" ? "" : kernel;
+  sc.training_mode = training.text("mode", "real", {"real", "timing"}) == "timing" ? TrainingMode::Timing
+                                                                              : TrainingMode::Real;
   training.finish();
 }
 
@@ -614,6 +616,30 @@ void check_virtual_time(const YAML::Node& root, const std::shared_ptr<const Sour
   Section(find(root, "swarm"), "swarm", source).fail("rounds", msg.str());
 }
 
+// A timing-only run has no real updates and no wall-clock meaning: it needs a virtual clock,
+// and a strategy whose bytes and FLOPs do not depend on the updates' values (one that uses
+// every update and keeps no server state), and no attack (attacks change values only).
+void check_timing_mode(const YAML::Node& root, const std::shared_ptr<const Source>& source, const Scenario& sc) {
+  if (sc.training_mode != TrainingMode::Timing) return;
+  if (sc.clock != ClockKind::Virtual) {
+    Section(find(root, "training"), "training", source)
+        .fail("mode", "timing is for simulated backends (a virtual clock); backend '" + sc.backend +
+                          "' runs on real time, where only real training means anything; use backend: sim");
+  }
+  const std::string strategy = sc.strategy.value("strategy", std::string("fedavg"));
+  if (strategy != "fedavg" && strategy != "fedbuff") {
+    Section(find(root, "strategy"), "strategy", source)
+        .fail("name", "'" + strategy + "' cannot run with training.mode: timing, which has no real updates (its "
+                      "model, state or report depend on their values); timing runs fedavg or fedbuff, whose cost "
+                      "and messages are those of any averaging");
+  }
+  if (sc.attack.kind != "none" && sc.attack.share > 0) {
+    Section(find(root, "attack"), "attack", source)
+        .fail("kind", "an attack changes the values of updates, which training.mode: timing does not compute; "
+                      "use attack.kind: none (an attacker's timing is an honest node's)");
+  }
+}
+
 Scenario read_scenario(const YAML::Node& root, std::shared_ptr<const Source> source, const Registries& registries) {
   Scenario sc;
   Section top(root, "", source);
@@ -643,6 +669,7 @@ Scenario read_scenario(const YAML::Node& root, std::shared_ptr<const Source> sou
   sc.sim.seed = sc.seed;
   sc.fl.seed = sc.seed;
   sc.population.seed = sc.seed;
+  check_timing_mode(root, source, sc);
   check_task_nodes(root, source, sc);
   check_backend_keys(root, source, sc, *backend);
   check_strategy_feasible(root, source, sc, *registries.strategies);
@@ -688,8 +715,14 @@ std::vector<std::string> warnings(const Scenario& sc) {
                   std::to_string(nodes) + "): every aggregation waits for every node, so this asynchronous run "
                   "is synchronous FL, update for update; use a buffer smaller than the population");
   }
+  if (sc.training_mode == TrainingMode::Timing && sc.fl.target_accuracy <= 1) {
+    out.push_back("swarm.target_accuracy is never reached with training.mode: timing (no accuracy is computed): "
+                  "the run stops after swarm.rounds or swarm.max_virtual_time_s");
+  }
   return out;
 }
+
+const char* to_string(TrainingMode mode) { return mode == TrainingMode::Timing ? "timing" : "real"; }
 
 std::string Scenario::run_name() const {
   // Also the run's group name in a results file, as is (docs/results.md): HDF5 names cannot

@@ -67,10 +67,14 @@ MemoryEstimate estimate_memory(const Scenario& sc, int threads) {
   // Global model, server optimizer state (up to two moments), the aggregate; per training
   // thread: the local model, its gradient, momentum and the trained copy.
   const double workers = std::min<double>(std::max(1, threads), held);
-  m.model_copies = 4 + 4 * workers + held;
+  const bool timing = sc.training_mode == TrainingMode::Timing;
+  // Timing only: no local model is trained, and every update is the same shared blob of zeros.
+  m.model_copies = timing ? 4 + 1 : 4 + 4 * workers + held;
 
-  const double activations = 2 * widths * sc.fl.batch_size * kFloat * workers;
-  if (fashion) {
+  const double activations = timing ? 0 : 2 * widths * sc.fl.batch_size * kFloat * workers;
+  if (timing && sc.data.partition == "sampled") {
+    m.data_bytes = 0;  // only the datasets' shapes are read
+  } else if (fashion) {
     m.data_bytes = kFashionMnistSamples * kFashionMnistFeatures * kFloat;
   } else {
     // The generated set, then its train and test parts copied out of it.

@@ -157,6 +157,28 @@ void resume_from(const Scenario& sc, const std::filesystem::path& path, Controll
 
 }  // namespace
 
+namespace {
+
+// One sample in six of each class of a synthetic set is held out for testing.
+constexpr int kSyntheticHoldOut = 6;
+
+ml::SyntheticOptions synthetic_options(const DataSpec& spec, uint64_t seed) {
+  ml::SyntheticOptions s;
+  s.num_samples = spec.samples;
+  s.num_features = spec.features;
+  s.num_classes = spec.classes;
+  s.class_separation = static_cast<float>(spec.separation);
+  s.seed = derive_seed(seed, {static_cast<uint64_t>(SeedDomain::kData)});
+  return s;
+}
+
+}  // namespace
+
+ml::TrainTestShape DataCache::shape(const DataSpec& spec, uint64_t seed) {
+  if (spec.dataset == "synthetic") return ml::hold_out_shape(synthetic_options(spec, seed), kSyntheticHoldOut);
+  return ml::fashion_mnist_shape(spec.path);
+}
+
 ml::TrainTest DataCache::get(const DataSpec& spec, uint64_t seed) {
   std::lock_guard lock(mutex_);
   std::string key = spec.dataset + "|" + spec.path;
@@ -167,14 +189,7 @@ ml::TrainTest DataCache::get(const DataSpec& spec, uint64_t seed) {
   if (auto it = cache_.find(key); it != cache_.end()) return it->second;
   ml::TrainTest tt;
   if (spec.dataset == "synthetic") {
-    ml::SyntheticOptions s;
-    s.num_samples = spec.samples;
-    s.num_features = spec.features;
-    s.num_classes = spec.classes;
-    s.class_separation = static_cast<float>(spec.separation);
-    s.seed = derive_seed(seed, {static_cast<uint64_t>(SeedDomain::kData)});
-    // One sample in six of each class is held out for testing.
-    tt = ml::hold_out(*ml::make_synthetic(s), 6);
+    tt = ml::hold_out(*ml::make_synthetic(synthetic_options(spec, seed)), kSyntheticHoldOut);
   } else {
     tt = ml::load_fashion_mnist(spec.path);
   }
@@ -194,6 +209,18 @@ NodeData node_data(const Scenario& sc, const ml::TrainTest& tt) {
             return LocalData{{"train", (*shards)[id]}, {"test", test}};
           },
           shards};
+}
+
+NodeData timing_node_data(const Scenario& sc, const ml::TrainTestShape& shape,
+                          std::shared_ptr<const std::vector<ml::DatasetView>> shards) {
+  const int64_t sampled = sampled_per_node(sc, shape.train.samples);
+  return {[shape, shards, sampled](NodeId id) {
+            if (id == kServerNode) return LocalData{{"test", shape.test}};
+            ml::DataShape train = shape.train;
+            train.samples = shards ? (*shards).at(id).size() : sampled;
+            return LocalData{{"train", train}, {"test", shape.test}};
+          },
+          std::move(shards)};
 }
 
 void check_checkpointable(const Scenario& sc) {
@@ -224,20 +251,37 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
 
 results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataCache& cache,
                                 const Registries& registries) {
-  ml::TrainTest tt = cache.get(sc.data, sc.seed);
-  ml::DatasetView train(tt.train);
+  // A timing-only run reads the datasets' shapes alone, unless its partition needs the labels
+  // to size the nodes' parts.
+  const bool timing = sc.training_mode == TrainingMode::Timing;
+  ml::TrainTestShape shape;
+  NodeData node;
+  if (timing && sc.data.partition == "sampled") {
+    shape = cache.shape(sc.data, sc.seed);
+    node = timing_node_data(sc, shape, nullptr);
+  } else {
+    ml::TrainTest tt = cache.get(sc.data, sc.seed);
+    shape.train = {tt.train->size(), tt.train->num_features(), tt.train->num_classes};
+    shape.test = {tt.test->size(), tt.test->num_features(), tt.test->num_classes};
+    node = node_data(sc, tt);
+    if (timing) node = timing_node_data(sc, shape, node.shards);
+  }
   const int64_t num_nodes = sc.population.num_nodes;
-  auto [data, shards] = node_data(sc, tt);
+  auto& [data, shards] = node;
 
   // Attackers.
   fl::FlConfig cfg = sc.fl;
-  std::vector<int> layers = {train.num_features()};
+  std::vector<int> layers = {shape.train.features};
   layers.insert(layers.end(), sc.fl.layers.begin(), sc.fl.layers.end());
-  layers.push_back(train.num_classes());
+  layers.push_back(shape.train.classes);
   cfg.layers = layers;
   cfg.strategy = sc.strategy;
-  const ml::KernelChoice kernel = run_kernel(sc, layers);
-  cfg.kernel = std::string(ml::kernel_name(kernel.kernel));
+  // A timing-only run multiplies no matrix: no kernel to choose (nor to time).
+  std::optional<ml::KernelChoice> kernel;
+  if (!timing) {
+    kernel = run_kernel(sc, layers);
+    cfg.kernel = std::string(ml::kernel_name(kernel->kernel));
+  }
   if (ctx.on_kernel) ctx.on_kernel(kernel);
   std::vector<uint32_t> byzantine;
   if (sc.attack.kind != "none" && sc.attack.share > 0) {
@@ -317,6 +361,7 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   out.seed = sc.seed;
   out.version = ctx.version;
   out.kernel = recorded_kernel(controller.state());
+  out.training_mode = to_string(sc.training_mode);
   out.rounds = std::move(recorder.rows);
   if (sc.strategy.value("strategy", std::string()) == "dp_fedavg") {
     out.noise_multiplier = sc.strategy.value("noise_multiplier", 1.0);
@@ -324,8 +369,8 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   std::vector<ml::DatasetView> parts;
   const bool summarize = shards != nullptr;
   ml::PartitionSummary summary;
-  if (summarize) summary = ml::summarize(*shards, train.num_classes());
-  const int64_t sampled_samples = sampled_per_node(sc, train.size());
+  if (summarize) summary = ml::summarize(*shards, shape.train.classes);
+  const int64_t sampled_samples = sampled_per_node(sc, shape.train.samples);
   out.nodes.reserve(static_cast<size_t>(num_nodes));  // exact: no doubling at millions of rows
   for (int64_t i = 0; i < num_nodes; ++i) {
     results::NodeRow row{};

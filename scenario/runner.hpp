@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -25,6 +26,9 @@ class DataCache {
  public:
   // Throws DataError naming the file on a missing or corrupt dataset.
   ml::TrainTest get(const DataSpec& spec, uint64_t seed);
+  // The shapes get() would give, from the files' headers (or the synthetic set's rule) alone:
+  // for timing-only runs. Not cached (cheap). Throws DataError as get().
+  static ml::TrainTestShape shape(const DataSpec& spec, uint64_t seed);
 
  private:
   std::mutex mutex_;
@@ -42,8 +46,9 @@ struct RunContext {
   std::filesystem::path checkpoint;
   bool resume = false;
   std::function<void(const std::vector<results::RoundRow>&)> on_resume;
-  // Called once the run's GEMM kernel is chosen, before the first round (e.g. to print it).
-  std::function<void(const ml::KernelChoice&)> on_kernel;
+  // Called before the first round with the run's GEMM kernel once chosen (e.g. to print it),
+  // or none when the run trains nothing (training.mode: timing).
+  std::function<void(const std::optional<ml::KernelChoice>&)> on_kernel;
 };
 
 // The datasets of the nodes of `scenario` as a run gives them: "train", the node's part of
@@ -56,6 +61,10 @@ struct NodeData {
   std::shared_ptr<const std::vector<ml::DatasetView>> shards;
 };
 NodeData node_data(const Scenario& scenario, const ml::TrainTest& data);
+// The same for a timing-only run: every node holds ml::DataShape instead of samples ("train":
+// the size of its part, from `shards` or data.samples_per_node; "test": `shape.test`).
+NodeData timing_node_data(const Scenario& scenario, const ml::TrainTestShape& shape,
+                          std::shared_ptr<const std::vector<ml::DatasetView>> shards);
 
 // Throws UsageError unless runs of `scenario` can be checkpointed: those of wall-clock backends.
 void check_checkpointable(const Scenario& scenario);

@@ -40,6 +40,13 @@ struct AttackSpec {
   double noise_std = 1.0;     // gaussian
 };
 
+// training.mode: `real` trains and evaluates; `timing` runs the same graph, placement,
+// availability, faults and network with the exact FLOPs and message sizes of a real run, but
+// no data is held (nodes get ml::DataShape), nothing is trained or evaluated, and accuracy
+// and loss are NaN (not computed). For systems questions at scale (docs/simulator.md).
+enum class TrainingMode { Real, Timing };
+const char* to_string(TrainingMode mode);
+
 // A task or an edge of a graph declared in the file (swarm.graph: custom).
 struct TaskDecl {
   std::string alias, module;
@@ -64,6 +71,7 @@ struct Scenario {
   std::vector<TaskDecl> tasks;
   std::vector<EdgeDecl> edges;
   fl::FlConfig fl;                           // rounds, target, sampling, model, training
+  TrainingMode training_mode = TrainingMode::Real;
   std::optional<double> max_virtual_time_s;
   double deadline_s = 0;                     // 0: none
   DataSpec data;

@@ -56,7 +56,8 @@ bool parse_whole(std::string_view s, double& out) {
 
 AvailabilityModel::AvailabilityModel(const std::vector<NodeProfile>& profiles,
                                      std::vector<uint16_t> profile_of, uint64_t seed)
-    : seed_(seed), profile_of_(std::move(profile_of)), states_(profile_of_.size()) {
+    : seed_(seed), states_(profile_of.size()) {
+  for (size_t i = 0; i < profile_of.size(); ++i) states_[i].profile = profile_of[i];
   params_.reserve(profiles.size());
   for (const NodeProfile& p : profiles) {
     ProfileParams pp;
@@ -68,7 +69,7 @@ AvailabilityModel::AvailabilityModel(const std::vector<NodeProfile>& profiles,
     }
     params_.push_back(pp);
   }
-  for ([[maybe_unused]] uint16_t p : profile_of_) assert(p < params_.size());
+  for ([[maybe_unused]] const NodeState& s : states_) assert(s.profile < params_.size());
   std::vector<TraceEntry> entries;
   bool any_trace = false;
   for (size_t i = 0; i < profiles.size(); ++i) {
@@ -137,7 +138,7 @@ void AvailabilityModel::load_trace(const NodeProfile& profile, uint16_t profile_
       }
       it->second = end_ns;
     }
-    if (node < profile_of_.size() && profile_of_[node] == profile_index) {
+    if (node < states_.size() && states_[node].profile == profile_index) {
       entries.push_back({static_cast<uint32_t>(node), start_ns, end_ns});
     }
   }
@@ -148,10 +149,10 @@ void AvailabilityModel::build_trace_index(std::vector<TraceEntry> entries) {
   // Entries of one node come from one file in time order; a stable sort by node keeps it.
   std::stable_sort(entries.begin(), entries.end(),
                    [](const TraceEntry& a, const TraceEntry& b) { return a.node < b.node; });
-  trace_begin_.assign(profile_of_.size() + 1, 0);
+  trace_begin_.assign(states_.size() + 1, 0);
   intervals_.reserve(entries.size());
   size_t e = 0;
-  for (size_t node = 0; node < profile_of_.size(); ++node) {
+  for (size_t node = 0; node < states_.size(); ++node) {
     trace_begin_[node] = static_cast<uint32_t>(intervals_.size());
     const size_t node_begin = intervals_.size();
     for (; e < entries.size() && entries[e].node == node; ++e) {
@@ -165,7 +166,7 @@ void AvailabilityModel::build_trace_index(std::vector<TraceEntry> entries) {
       }
     }
   }
-  trace_begin_[profile_of_.size()] = static_cast<uint32_t>(intervals_.size());
+  trace_begin_[states_.size()] = static_cast<uint32_t>(intervals_.size());
   intervals_.shrink_to_fit();
 }
 
@@ -187,7 +188,7 @@ int64_t AvailabilityModel::period_ns(uint64_t node_seed, const ProfileParams& pp
 }
 
 AvailabilityModel::MarkovPeriod AvailabilityModel::advance(uint32_t node, int64_t t) {
-  const ProfileParams& pp = params_[profile_of_[node]];
+  const ProfileParams& pp = params_[states_[node].profile];
   const uint64_t ns = node_seed(node);
   const bool on0 = initially_on(ns, pp);
   auto on_in = [on0](uint32_t k) { return on0 != ((k & 1) != 0); };
@@ -213,7 +214,7 @@ AvailabilityModel::MarkovPeriod AvailabilityModel::advance(uint32_t node, int64_
 
 bool AvailabilityModel::is_on(uint32_t node, SimTime t) {
   const int64_t at = std::max<int64_t>(0, t.ns());
-  switch (params_[profile_of_[node]].kind) {
+  switch (params_[states_[node].profile].kind) {
     case Availability::Kind::Always:
       return true;
     case Availability::Kind::Markov:
@@ -233,7 +234,7 @@ bool AvailabilityModel::is_on(uint32_t node, SimTime t) {
 SimTime AvailabilityModel::next_change(uint32_t node, SimTime t) {
   const int64_t at = std::max<int64_t>(0, t.ns());
   int64_t change = kNever;
-  switch (params_[profile_of_[node]].kind) {
+  switch (params_[states_[node].profile].kind) {
     case Availability::Kind::Always:
       break;
     case Availability::Kind::Markov:
@@ -252,9 +253,8 @@ SimTime AvailabilityModel::next_change(uint32_t node, SimTime t) {
 }
 
 size_t AvailabilityModel::bytes_per_node() const {
-  const size_t n = std::max<size_t>(1, profile_of_.size());
-  const size_t total = profile_of_.capacity() * sizeof(uint16_t) +
-                       states_.capacity() * sizeof(NodeState) +
+  const size_t n = std::max<size_t>(1, states_.size());
+  const size_t total = states_.capacity() * sizeof(NodeState) +
                        trace_begin_.capacity() * sizeof(uint32_t) +
                        intervals_.capacity() * sizeof(Interval);
   return (total + n - 1) / n;

@@ -140,49 +140,53 @@ Population::Population(const PopulationSpec& spec) : counts_(resolve_counts(spec
   const int64_t n = std::accumulate(counts_.begin(), counts_.end(), int64_t{0});
 
   // Blocks by profile, then a seeded Fisher-Yates shuffle.
-  profile_of_.reserve(static_cast<size_t>(n));
+  nodes_.resize(static_cast<size_t>(n));
+  size_t at = 0;
   for (size_t p = 0; p < counts_.size(); ++p) {
-    profile_of_.insert(profile_of_.end(), static_cast<size_t>(counts_[p]),
-                       static_cast<uint16_t>(p));
+    for (int64_t k = 0; k < counts_[p]; ++k) nodes_[at++].profile = static_cast<uint16_t>(p);
   }
   SplitMix rng(derive_seed(spec.seed, {kAssignmentSeedDomain}));
-  for (size_t i = profile_of_.size(); spec.shuffle && i > 1; --i) {
-    std::swap(profile_of_[i - 1], profile_of_[rng.below(i)]);
+  for (size_t i = nodes_.size(); spec.shuffle && i > 1; --i) {
+    std::swap(nodes_[i - 1].profile, nodes_[rng.below(i)].profile);
   }
 
-  compute_factor_.resize(profile_of_.size(), 1.0f);
-  network_factor_.resize(profile_of_.size(), 1.0f);
-  for (size_t i = 0; i < profile_of_.size(); ++i) {
-    const double sigma = profiles_[profile_of_[i]].speed_spread;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const double sigma = profiles_[nodes_[i].profile].speed_spread;
     if (sigma == 0) continue;  // exactly the profile's speeds
     const uint64_t s = derive_seed(spec.seed, {kSpeedSeedDomain, i});
     // Box-Muller: two independent standard normals from two uniforms, u1 in (0, 1].
     const double u1 = 1.0 - to_unit(mix64(s));
     const double u2 = to_unit(mix64(s ^ 0xd1b54a32d192ed03ULL));
     const double r = std::sqrt(-2.0 * std::log(u1));
-    compute_factor_[i] = static_cast<float>(std::exp(sigma * r * std::cos(kTwoPi * u2)));
-    network_factor_[i] = static_cast<float>(std::exp(sigma * r * std::sin(kTwoPi * u2)));
+    nodes_[i].compute = static_cast<float>(std::exp(sigma * r * std::cos(kTwoPi * u2)));
+    nodes_[i].network = static_cast<float>(std::exp(sigma * r * std::sin(kTwoPi * u2)));
   }
 }
 
 double Population::flops(uint32_t node) const {
-  return profile(node).flops * compute_factor_[node];
+  const Node& n = nodes_[node];
+  return profiles_[n.profile].flops * n.compute;
 }
 
 double Population::up_bytes_per_s(uint32_t node) const {
-  return profile(node).up_bytes_per_s * network_factor_[node];
+  const Node& n = nodes_[node];
+  return profiles_[n.profile].up_bytes_per_s * n.network;
 }
 
 double Population::down_bytes_per_s(uint32_t node) const {
-  return profile(node).down_bytes_per_s * network_factor_[node];
+  const Node& n = nodes_[node];
+  return profiles_[n.profile].down_bytes_per_s * n.network;
+}
+
+std::vector<uint16_t> Population::profile_assignment() const {
+  std::vector<uint16_t> out(nodes_.size());
+  for (size_t i = 0; i < nodes_.size(); ++i) out[i] = nodes_[i].profile;
+  return out;
 }
 
 size_t Population::bytes_per_node() const {
-  const size_t n = std::max<size_t>(1, profile_of_.size());
-  const size_t total = profile_of_.capacity() * sizeof(uint16_t) +
-                       compute_factor_.capacity() * sizeof(float) +
-                       network_factor_.capacity() * sizeof(float);
-  return (total + n - 1) / n;
+  const size_t n = std::max<size_t>(1, nodes_.size());
+  return (nodes_.capacity() * sizeof(Node) + n - 1) / n;
 }
 
 PopulationSpec default_population(int64_t num_nodes, uint64_t seed) {

@@ -145,6 +145,47 @@ TEST_CASE("placement follows method, maximum, fixed and ids through the controll
   CHECK(any_sets.size() > 1);  // a fresh draw every iteration
 }
 
+TEST_CASE("a fixed task asks only about its own nodes after its first placement", "[controller]") {
+  // Counts the controller's calls that list every node, which a fixed task's later iterations
+  // must not make (they would cost O(population) a round), and the nodes it asks about.
+  struct Counting : InProcessBackend {
+    using InProcessBackend::InProcessBackend;
+    std::vector<NodeDescriptor> available_nodes() override {
+      if (!among_) ++scans;
+      return InProcessBackend::available_nodes();
+    }
+    std::vector<NodeDescriptor> available_among(std::span<const NodeId> ids) override {
+      asked += ids.size();
+      among_ = true;  // the base class answers through available_nodes()
+      std::vector<NodeDescriptor> out = InProcessBackend::available_among(ids);
+      among_ = false;
+      return out;
+    }
+    int scans = 0;
+    size_t asked = 0;
+
+   private:
+    bool among_ = false;
+  };
+  ModuleRegistry reg = counting_registry(4);
+  LambdaSwarm s([](LambdaSwarm& sw) {
+    TaskRef fixed = sw.add("noop", {.method = Method::Any, .maximum = 2, .fixed = true, .alias = "fixed"});
+    return sw.add("stop", {.method = Method::Server})(fixed());
+  });
+  SwarmGraph graph = s.build(reg);
+  Counting backend(reg, make_nodes(1000), 1, quiet_logger());
+  Controller controller(graph, backend, {.seed = 1, .max_iterations = 10});
+  Recorder recorder;
+  controller.add_observer(&recorder);
+  controller.run();
+  for (int it = 1; it < 4; ++it) CHECK(recorder.nodes_of("fixed", it) == recorder.nodes_of("fixed", 0));
+  CHECK(recorder.nodes_of("fixed", 0).size() == 2);
+  CHECK(backend.scans == 0);
+  // The first placement draws 2 of the 1,000 nodes (all on: one batch of 2), each of the 3
+  // later ones asks about those 2: 4 x 2.
+  CHECK(backend.asked == 8);
+}
+
 TEST_CASE("the same seed gives the same placements; another seed another", "[controller]") {
   ModuleRegistry reg = counting_registry(3);
   auto draws = [&](uint64_t seed) {

@@ -85,6 +85,27 @@ TEST_CASE("IDX arrays round-trip through plain and gzip files", "[ml][idx]") {
   REQUIRE(gz[1] == 0x8b);
 }
 
+TEST_CASE("The shapes of a Fashion-MNIST folder come from the headers alone", "[ml][idx]") {
+  TempDir dir;
+  write_idx(dir / "train-images-idx3-ubyte.gz", images_2x2x3());
+  write_idx(dir / "train-labels-idx1-ubyte.gz", labels_of({7, 2}));
+  write_idx(dir / "t10k-images-idx3-ubyte", {{1, 2, 3}, {1, 2, 3, 4, 5, 6}});
+  write_idx(dir / "t10k-labels-idx1-ubyte", labels_of({4}));
+  REQUIRE(read_idx_dims(dir / "train-images-idx3-ubyte.gz") == std::vector<uint32_t>{2, 2, 3});
+  const TrainTestShape shape = fashion_mnist_shape(dir / "");
+  CHECK(shape.train.samples == 2);
+  CHECK(shape.train.features == 6);  // 2 x 3 pixels
+  CHECK(shape.train.classes == 10);
+  CHECK(shape.test.samples == 1);
+  // The same as loading them.
+  const TrainTest loaded = load_fashion_mnist(dir / "");
+  CHECK(loaded.train->size() == shape.train.samples);
+  CHECK(loaded.test->num_features() == shape.test.features);
+  // Labels that do not match the images are refused, naming the file.
+  write_idx(dir / "t10k-labels-idx1-ubyte", labels_of({4, 5}));
+  CHECK_THAT(data_error_of([&] { fashion_mnist_shape(dir / ""); }), Catch::Contains("t10k-labels-idx1-ubyte"));
+}
+
 TEST_CASE("An IDX image and label pair loads as a scaled dataset", "[ml][idx]") {
   TempDir dir;
   write_idx(dir / "img.gz", images_2x2x3());

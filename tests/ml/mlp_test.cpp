@@ -438,6 +438,40 @@ TEST_CASE("Mlp FLOP counts follow the formula", "[ml][mlp]") {
   REQUIRE(model.evaluate(data, 4).flops == 440);
 }
 
+TEST_CASE("Mlp FLOP counts from the layer sizes alone equal what training reports", "[ml][mlp]") {
+  // The static counts (timing-only runs) against real calls, with an epoch's short last batch.
+  const std::vector<int> sizes = {2, 3, 2};
+  Mlp model = initialised(sizes, 1);
+  CHECK(Mlp::forward_flops(sizes, 4) == model.forward_flops(4));  // 176
+  SgdOptions prox;
+  prox.prox_mu = 0.01f;
+  CHECK(Mlp::train_flops(sizes, 4, prox) == 487);
+  SyntheticOptions data_options;
+  data_options.num_samples = 10;
+  data_options.num_features = 2;
+  data_options.num_classes = 2;
+  DatasetView data(make_synthetic(data_options));
+  std::mt19937_64 rng(1);
+  for (int batch : {1, 3, 4, 10, 32}) {
+    for (int epochs : {1, 3}) {
+      SgdOptions options;
+      options.batch_size = batch;
+      options.epochs = epochs;
+      options.weight_decay = batch == 3 ? 0.01f : 0.0f;
+      INFO("batch " << batch << ", epochs " << epochs);
+      CHECK(Mlp::train_total_flops(sizes, 10, options) == model.train(data, options, rng).flops);
+    }
+    CHECK(Mlp::evaluate_total_flops(sizes, 10, batch) == model.evaluate(data, batch).flops);
+  }
+  // 10 samples, batch 4, 2 epochs: 2 x (2 x 436 + 252) = 2248, as in the test above.
+  SgdOptions options;
+  options.batch_size = 4;
+  options.epochs = 2;
+  CHECK(Mlp::train_total_flops(sizes, 10, options) == 2248);
+  CHECK(Mlp::train_total_flops(sizes, 0, options) == 0);
+  CHECK_THROWS_AS(Mlp::forward_flops({2}, 1), UsageError);
+}
+
 TEST_CASE("Mlp rejects data of the wrong shape", "[ml][mlp]") {
   SyntheticOptions data_options;  // 20 features, 4 classes
   DatasetView data(make_synthetic(data_options));

@@ -73,3 +73,29 @@ TEST_CASE("the held-out test split holds every class in proportion", "[synthetic
   }
   CHECK_THROWS_AS(swarm::ml::hold_out(*swarm::ml::make_synthetic({}), 1), swarm::UsageError);
 }
+
+TEST_CASE("hold_out_shape gives the sizes hold_out makes, without the data", "[synthetic]") {
+  // Sample counts that do not divide by the classes (class c gets one more when c < n % classes)
+  // nor by 6 (ceil(count / 6) held out per class).
+  for (int64_t samples : {12, 997, 1200, 2401}) {
+    for (int classes : {2, 3, 7, 10}) {
+      swarm::ml::SyntheticOptions o;
+      o.num_samples = samples;
+      o.num_classes = classes;
+      o.num_features = 5;
+      const swarm::ml::TrainTest tt = swarm::ml::hold_out(*swarm::ml::make_synthetic(o), 6);
+      const swarm::ml::TrainTestShape shape = swarm::ml::hold_out_shape(o, 6);
+      INFO(samples << " samples, " << classes << " classes");
+      CHECK(shape.train.samples == tt.train->size());
+      CHECK(shape.test.samples == tt.test->size());
+      CHECK(shape.train.features == 5);
+      CHECK(shape.test.classes == classes);
+    }
+  }
+  // 2401 samples, 4 classes: 601, 600, 600, 600; held out 101 + 100 + 100 + 100.
+  swarm::ml::SyntheticOptions o;
+  o.num_samples = 2401;
+  o.num_classes = 4;
+  CHECK(swarm::ml::hold_out_shape(o, 6).test.samples == 401);
+  CHECK_THROWS_AS(swarm::ml::hold_out_shape(o, 1), swarm::UsageError);
+}

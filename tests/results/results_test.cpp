@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -118,6 +119,7 @@ void require_equal(const RunResult& a, const RunResult& b) {
   CHECK(a.noise_multiplier == b.noise_multiplier);
   CHECK(a.outcome == b.outcome);
   CHECK(a.outcome_message == b.outcome_message);
+  CHECK(a.training_mode == b.training_mode);
   REQUIRE(a.rounds.size() == b.rounds.size());
   for (size_t i = 0; i < a.rounds.size(); ++i) {
     const RoundRow &x = a.rounds[i], &y = b.rounds[i];
@@ -245,6 +247,47 @@ TEST_CASE("runs round-trip through an HDF5 file, every field", "[results]") {
   require_equal(runs[0], a);
   require_equal(runs[1], b);
   CHECK(runs[1].trace.empty());  // not recorded: no trace dataset
+}
+
+TEST_CASE("a timing-only run keeps its mode, and its empty accuracy and loss as NaN", "[results]") {
+  TempDir dir;
+  const fs::path path = dir / "timing.h5";
+  RunResult run = full_run("timing", 0, false);
+  run.training_mode = "timing";
+  for (RoundRow& r : run.rounds) r.accuracy = r.loss = std::numeric_limits<double>::quiet_NaN();
+  {
+    ResultWriter writer(path, false);
+    writer.write(run);
+    writer.finish();
+  }
+  const std::vector<RunResult> runs = read_results(path);  // the checksum covers the mode
+  REQUIRE(runs.size() == 1);
+  CHECK(runs[0].training_mode == "timing");
+  REQUIRE(runs[0].rounds.size() == run.rounds.size());
+  for (const RoundRow& r : runs[0].rounds) {
+    CHECK(std::isnan(r.accuracy));
+    CHECK(std::isnan(r.loss));
+  }
+  // A real run's file has the attribute too, and one without it (older) reads as real.
+  CHECK(RunResult{}.training_mode == "real");
+}
+
+TEST_CASE("a report gives a timing-only run's accuracy as NaN, not 0", "[results][report]") {
+  RunResult run;
+  run.name = "timing";
+  run.training_mode = "timing";
+  for (int i = 0; i < 3; ++i) {
+    RoundRow r{};
+    r.round = i + 1;
+    r.accuracy = r.loss = std::numeric_limits<double>::quiet_NaN();
+    r.bytes_up = 1'000'000;
+    run.rounds.push_back(r);
+  }
+  const std::vector<PointSummary> points = summarize({run}, {});
+  REQUIRE(points.size() == 1);
+  CHECK(std::isnan(points[0].final_accuracy_mean));
+  CHECK(std::isnan(points[0].best_accuracy_mean));
+  CHECK(points[0].megabytes_mean == Approx(3.0));  // what a timing run is for stays a number
 }
 
 TEST_CASE("a run with no rounds, nodes or model round-trips", "[results]") {

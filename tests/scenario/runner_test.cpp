@@ -1,5 +1,7 @@
 #include "scenario/runner.hpp"
 
+#include <cmath>
+
 #include <catch2/catch.hpp>
 #include <spdlog/sinks/null_sink.h>
 
@@ -100,4 +102,134 @@ swarm:
 data: {dataset: synthetic}
 )"),
                     Catch::Contains("unknown module 'fl.wroker'"));
+}
+
+namespace {
+
+// The same run in training.mode real and timing: every round's simulated times, counts, bytes
+// and FLOPs, and every event of the trace, must be equal; only accuracy and loss differ (NaN in
+// timing mode: not computed).
+void check_timing_equals_real(const std::string& text, const std::vector<Override>& overrides) {
+  std::vector<Override> timing_overrides = overrides;
+  timing_overrides.emplace_back("training.mode=timing");
+  results::RunResult real = run(text, overrides);
+  results::RunResult timing = run(text, timing_overrides);
+  CHECK(real.training_mode == "real");
+  CHECK(timing.training_mode == "timing");
+  REQUIRE(real.rounds.size() == timing.rounds.size());
+  REQUIRE(!real.rounds.empty());
+  for (size_t i = 0; i < real.rounds.size(); ++i) {
+    const results::RoundRow &a = real.rounds[i], &b = timing.rounds[i];
+    INFO("round " << a.round);
+    CHECK(a.round == b.round);
+    CHECK(a.t_start_s == b.t_start_s);
+    CHECK(a.t_end_s == b.t_end_s);
+    CHECK(a.participants == b.participants);
+    CHECK(a.instances == b.instances);
+    CHECK(a.failed == b.failed);
+    CHECK(a.lost_crash == b.lost_crash);
+    CHECK(a.lost_transfer == b.lost_transfer);
+    CHECK(a.lost_offline == b.lost_offline);
+    CHECK(a.lost_deadline == b.lost_deadline);
+    CHECK(a.lost_overcommit == b.lost_overcommit);
+    CHECK(a.bytes_up == b.bytes_up);
+    CHECK(a.bytes_down == b.bytes_down);
+    CHECK(a.flops == b.flops);
+    CHECK(a.stale == b.stale);
+    CHECK(a.max_staleness == b.max_staleness);
+    CHECK(a.mean_staleness == b.mean_staleness);
+    CHECK(a.unplaced == b.unplaced);
+    CHECK(std::isfinite(a.accuracy));
+    CHECK(std::isnan(b.accuracy));
+    CHECK(std::isnan(b.loss));
+  }
+  // The comparison covers faults: some instances were lost (crash, transfer, offline).
+  int lost = 0;
+  for (const results::RoundRow& r : real.rounds) lost += r.lost_crash + r.lost_transfer + r.lost_offline;
+  CHECK(lost > 0);
+  REQUIRE(real.trace.size() == timing.trace.size());
+  for (size_t i = 0; i < real.trace.size(); ++i) {
+    const results::TraceRow &a = real.trace[i], &b = timing.trace[i];
+    INFO("trace event " << i << ": " << a.event << " of " << a.task << " on node " << a.node);
+    CHECK(a.time_s == b.time_s);
+    CHECK(a.node == b.node);
+    CHECK(a.event == b.event);
+    CHECK(a.task == b.task);
+    CHECK(a.bytes == b.bytes);
+  }
+  REQUIRE(real.nodes.size() == timing.nodes.size());
+  for (size_t i = 0; i < real.nodes.size(); ++i) {
+    CHECK(real.nodes[i].samples == timing.nodes[i].samples);
+    CHECK(real.nodes[i].rounds_participated == timing.nodes[i].rounds_participated);
+    CHECK(real.nodes[i].failures == timing.nodes[i].failures);
+  }
+}
+
+// Heterogeneous default population (phones and laptops go off and on), max-min network,
+// crashes and transfer failures, a sample of 6 of 30 nodes over-committed by 1.5, and a
+// trace to compare event by event.
+const char* kTimed = R"(name: timed
+seed: 5
+swarm: {rounds: 5, clients_per_round: 6, overcommit: 1.5}
+model: {hidden: [32]}
+training: {batch_size: 20, epochs: 2, weight_decay: 0.001}
+data: {dataset: synthetic, samples: 3000, features: 24, classes: 5, separation: 1.0}
+population: {nodes: 30}
+network: {model: maxmin, server_up_mbps: 50, server_down_mbps: 50}
+faults: {crash_probability: 0.1, transfer_failure_probability: 0.1}
+output: {trace: true}
+)";
+
+}  // namespace
+
+TEST_CASE("a timing-only run has the times, bytes and FLOPs of the real run", "[runner][timing]") {
+  SECTION("synchronous, IID split (a shard of each size)") { check_timing_equals_real(kTimed, {}); }
+  SECTION("synchronous, sampled, aggregator and scheduler on the fastest node") {
+    check_timing_equals_real(kTimed, {"data.partition=sampled", "data.samples_per_node=77",
+                                      "swarm.aggregate_on=fastest_node"});
+  }
+  SECTION("FedBuff, FedProx, a deadline") {
+    check_timing_equals_real(kTimed, {"swarm.graph=fl-async", "swarm.buffer_size=4", "swarm.concurrency=8",
+                                      "training.prox_mu=0.01", "swarm.deadline_s=30"});
+  }
+  SECTION("Dirichlet partition (sizes from the labels)") {
+    check_timing_equals_real(kTimed, {"data.partition=dirichlet", "data.alpha=0.3"});
+  }
+}
+
+TEST_CASE("timing mode refuses what needs real updates or a real clock", "[runner][timing]") {
+  auto message = [](const std::vector<Override>& overrides) {
+    try {
+      load_runs(kTimed, "t.yaml", overrides);
+    } catch (const ScenarioError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(message({"training.mode=timing", "strategy.name=krum"}),
+             Catch::Contains("strategy") && Catch::Contains("'krum' cannot run with training.mode: timing"));
+  CHECK_THAT(message({"training.mode=timing", "attack.kind=sign_flip"}),
+             Catch::Contains("attack") && Catch::Contains("training.mode: timing"));
+  CHECK_THAT(message({"training.mode=timing", "backend=inprocess", "population.nodes=4", "faults.crash_probability=0",
+                      "faults.transfer_failure_probability=0"}),
+             Catch::Contains("mode") && Catch::Contains("simulated backends"));
+  CHECK_THAT(message({"training.mode=fast"}), Catch::Contains("mode"));
+  CHECK(message({"training.mode=timing"}) == "no error");
+}
+
+TEST_CASE("DataCache::shape gives the sizes of the sets get() makes, without making them", "[runner][timing]") {
+  DataSpec spec;
+  spec.dataset = "synthetic";
+  spec.samples = 2401;  // 4 classes: 601, 600, 600, 600 samples; ceil(n / 6) of each held out
+  spec.features = 16;
+  spec.classes = 4;
+  ml::TrainTestShape s = DataCache::shape(spec, 3);
+  CHECK(s.test.samples == 101 + 100 + 100 + 100);
+  CHECK(s.train.samples == 2401 - 401);
+  CHECK(s.train.features == 16);
+  CHECK(s.test.classes == 4);
+  DataCache cache;
+  ml::TrainTest tt = cache.get(spec, 3);
+  CHECK(tt.train->size() == s.train.samples);
+  CHECK(tt.test->size() == s.test.samples);
 }

@@ -16,6 +16,13 @@
 //                Settings: global "schedule" ({"max_rounds", "target_accuracy",
 //                "clients_per_round" (count, fraction in (0, 1), or -1 = no sampling),
 //                "overcommit" (>= 1), "worker_alias"}).
+//
+// Timing only (training.mode: timing): on a node whose datasets are ml::DataShape (sizes, no
+// samples), the worker reports the FLOPs train() would and adds a zero "update" of the model's
+// size and "stats" with loss NaN; the aggregator counts its FLOPs, leaves the model as it is
+// and writes it back, without running the strategy; the scheduler reports the evaluation's
+// FLOPs and NaN accuracy and loss. Every read and write is the real path's, so the bytes
+// moved are the same (docs/formats.md).
 
 #include <memory>
 

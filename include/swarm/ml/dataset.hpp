@@ -27,6 +27,19 @@ struct DatasetStorage {
   int num_features() const { return static_cast<int>(features.rows()); }
 };
 
+// The size of a node's dataset without its samples: what nodes hold in a timing-only run
+// (training.mode: timing). The FL modules compute from it the FLOPs and message sizes a real
+// run would have, and train and evaluate nothing.
+struct DataShape {
+  int64_t samples = 0;
+  int features = 0;
+  int classes = 0;
+};
+
+struct TrainTestShape {
+  DataShape train, test;
+};
+
 // A subset of a DatasetStorage. Cheap to copy: it holds a shared pointer and indices.
 class DatasetView {
  public:

@@ -20,6 +20,8 @@ struct IdxArray {
 // Throws DataError naming the file on: a missing or unreadable file, a wrong magic, a type
 // other than unsigned byte, a truncated payload, or trailing bytes.
 IdxArray read_idx(const std::filesystem::path& path);
+// The dimensions of an IDX file, from its header alone (same errors as read_idx's header).
+std::vector<uint32_t> read_idx_dims(const std::filesystem::path& path);
 
 // Writes `array` as IDX; gzip-compressed when the path ends in ".gz". Throws DataError.
 void write_idx(const std::filesystem::path& path, const IdxArray& array);
@@ -41,5 +43,7 @@ struct TrainTest {
 
 // Loads {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] from `dir`.
 TrainTest load_fashion_mnist(const std::filesystem::path& dir = kFashionMnistDir);
+// The shapes of the same sets, from the files' headers alone (nothing else is read).
+TrainTestShape fashion_mnist_shape(const std::filesystem::path& dir = kFashionMnistDir);
 
 }  // namespace swarm::ml

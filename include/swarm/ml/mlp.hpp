@@ -100,11 +100,21 @@ class Mlp {
 
   // FLOPs of one train_batch with `options` on a batch of `batch` samples. The SGD update's
   // share depends on whether momentum, weight decay and the proximal term are on (see mlp.cpp).
-  uint64_t train_flops(int64_t batch, const SgdOptions& options) const;
+  uint64_t train_flops(int64_t batch, const SgdOptions& options) const { return train_flops(sizes_, batch, options); }
   // train_flops(batch, SgdOptions{}): momentum on, no weight decay.
   uint64_t train_flops(int64_t batch) const { return train_flops(batch, SgdOptions{}); }
   // FLOPs of one evaluation forward pass (logits, softmax, loss) on `batch` samples.
-  uint64_t forward_flops(int64_t batch) const;
+  uint64_t forward_flops(int64_t batch) const { return forward_flops(sizes_, batch); }
+
+  // The same counts from the layer sizes alone, without a model (timing-only runs: what a real
+  // run would report, to the FLOP). UsageError on bad sizes, as the constructor.
+  static uint64_t train_flops(const std::vector<int>& layer_sizes, int64_t batch, const SgdOptions& options);
+  static uint64_t forward_flops(const std::vector<int>& layer_sizes, int64_t batch);
+  // What train() reports for `samples` samples: options.epochs epochs of full batches of
+  // options.batch_size and a smaller last one.
+  static uint64_t train_total_flops(const std::vector<int>& layer_sizes, int64_t samples, const SgdOptions& options);
+  // What evaluate() reports for `samples` samples in batches of `batch_size`.
+  static uint64_t evaluate_total_flops(const std::vector<int>& layer_sizes, int64_t samples, int batch_size);
 
  private:
   // Packing buffers of the matrix products; defined in mlp.cpp.

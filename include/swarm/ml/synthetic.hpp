@@ -27,4 +27,9 @@ std::shared_ptr<const DatasetStorage> make_synthetic(const SyntheticOptions& opt
 // storage of its own. Throws UsageError if every < 2.
 TrainTest hold_out(const DatasetStorage& all, int every);
 
+// The shapes hold_out(*make_synthetic(options), every) gives, without making the data (classes
+// take turns in make_synthetic, so class c has num_samples / num_classes samples, one more when
+// c < num_samples % num_classes). Throws UsageError as they would.
+TrainTestShape hold_out_shape(const SyntheticOptions& options, int every);
+
 }  // namespace swarm::ml
