@@ -194,8 +194,11 @@ int run_scenario(RunOptions o, const Registries& registries) {
     flops += r.flops;
     lost += r.failed + r.lost_crash + r.lost_transfer + r.lost_offline + r.lost_deadline;
   }
-  std::printf("# %zu rounds in %.2f s wall (%.3f rounds/s, %.1f GFLOP/s)", result.rounds.size(), wall,
-              wall > 0 ? result.rounds.size() / wall : 0.0, wall > 0 ? flops / wall / 1e9 : 0.0);
+  std::printf("# %zu rounds in %.2f s wall (%.3f rounds/s", result.rounds.size(), wall,
+              wall > 0 ? result.rounds.size() / wall : 0.0);
+  // A timing-only run computes none of its FLOPs: a rate of them would mean nothing.
+  if (sc.training_mode == scenario::TrainingMode::Real) std::printf(", %.1f GFLOP/s", wall > 0 ? flops / wall / 1e9 : 0.0);
+  std::printf(")");
   if (!result.rounds.empty()) {
     const results::RoundRow& last = result.rounds.back();
     if (sc.clock == ClockKind::Virtual) std::printf(", %.1f s virtual", last.t_end_s);
