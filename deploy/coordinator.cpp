@@ -241,7 +241,7 @@ void Coordinator::handle(const std::string& routing_id, const std::string& key, 
     }
     Node& n = nodes_[reg->node];
     if (n.alive && n.routing_id == routing_id) {  // a repeated registration: welcome again
-      send(n, Welcome{static_cast<uint32_t>(options_.heartbeat_ns / 1'000'000)});
+      send(n, Welcome{static_cast<uint32_t>(options_.heartbeat_ns / 1'000'000), options_.kernel});
       return;
     }
     if (n.alive) return refuse("node id " + std::to_string(reg->node) + " is in use by another connection");
@@ -268,7 +268,7 @@ void Coordinator::handle(const std::string& routing_id, const std::string& key, 
     n.last_seen = now;
     n.info = *reg;
     n.traits.datasets = reg->datasets;
-    send(n, Welcome{static_cast<uint32_t>(options_.heartbeat_ns / 1'000'000)});
+    send(n, Welcome{static_cast<uint32_t>(options_.heartbeat_ns / 1'000'000), options_.kernel});
     logger_->info("node {} {} ({} cores, {:.1f} GFLOP/s, kernels {}, datasets {})", reg->node,
                   rejoin ? "rejoined" : "registered", reg->cores, reg->flops / 1e9, fmt::join(reg->kernels, "; "),
                   fmt::join(reg->datasets, ","));

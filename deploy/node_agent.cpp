@@ -20,6 +20,7 @@
 #include "deploy/shard.hpp"
 #include "deploy/wire.hpp"
 #include "ml/gemm.hpp"
+#include "swarm/fl/modules.hpp"
 #include "swarm/task_context.hpp"
 
 namespace swarm::deploy {
@@ -205,6 +206,9 @@ int run_node_agent(const ModuleRegistry& modules, const NodeAgentOptions& o, spd
   reg.flops = measured_flops();
   reg.kernels = gemm_kernels();
   for (const auto& [name, value] : shard.data) reg.datasets.push_back(name);
+  // What the tasks hold: the shard's datasets, and the run's GEMM kernel once welcomed. Set
+  // before any task runs, and only read after (tasks read it from their threads).
+  LocalData data = shard.data;
 
   zmq::context_t context(1);
   Tasks tasks(context);
@@ -266,6 +270,14 @@ int run_node_agent(const ModuleRegistry& modules, const NodeAgentOptions& o, spd
         registered = true;
         heartbeat_ns = Nanos{w->heartbeat_ms} * 1'000'000;
         logger.info("node {}: registered", reg.node);
+        if (!w->kernel.empty() && data.count(fl::kGemmKernel) == 0) {
+          for (ml::Kernel k : ml::available_kernels()) {
+            if (gemm_kernel(k) == w->kernel) data.emplace(fl::kGemmKernel, k);
+          }
+          if (data.count(fl::kGemmKernel) == 0) {
+            logger.warn("node {}: the coordinator asks for the GEMM kernel '{}', which this node lacks", reg.node, w->kernel);
+          }
+        }
       } else if (const Refused* f = std::get_if<Refused>(&m)) {
         logger.warn("node {}: refused by the coordinator: {}", reg.node, f->reason);
         if (++refusals >= o.max_refusals) return 3;
@@ -281,7 +293,7 @@ int run_node_agent(const ModuleRegistry& modules, const NodeAgentOptions& o, spd
         logger.info("node {}: running instance {} (task '{}', iteration {})", reg.node, run->spec.id, run->spec.alias,
                      run->spec.iteration);
         const ModuleFn* fn = modules.find(run->spec.module);  // before the run is moved
-        tasks.run(fn, std::make_shared<ShippedState>(std::move(*run)), shard.data, o.threads, logger, generation);
+        tasks.run(fn, std::make_shared<ShippedState>(std::move(*run)), data, o.threads, logger, generation);
       } else if (const Cancel* c = std::get_if<Cancel>(&m)) {
         cancelled.insert(c->instance);
       } else if (std::holds_alternative<Bye>(m)) {

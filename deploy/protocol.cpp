@@ -166,7 +166,10 @@ std::vector<Blob> encode(const Message& m) {
                    h["kernels"] = r.kernels;
                    h["datasets"] = r.datasets;
                  },
-                 [&](const Welcome& r) { h["heartbeat_ms"] = r.heartbeat_ms; },
+                 [&](const Welcome& r) {
+                   h["heartbeat_ms"] = r.heartbeat_ms;
+                   h["kernel"] = r.kernel;
+                 },
                  [&](const Refused& r) { h["reason"] = r.reason; },
                  [&](const Run& r) {
                    h["instance"] = r.spec.id;
@@ -245,7 +248,7 @@ Message decode(std::span<const std::span<const std::byte>> frames, size_t max_by
     m.datasets.erase(std::unique(m.datasets.begin(), m.datasets.end()), m.datasets.end());
     out = std::move(m);
   } else if (type == "welcome") {
-    out = Welcome{r.integer<uint32_t>("heartbeat_ms", 1, 3'600'000)};
+    out = Welcome{r.integer<uint32_t>("heartbeat_ms", 1, 3'600'000), r.string("kernel")};
   } else if (type == "refused") {
     out = Refused{r.string("reason")};
   } else if (type == "run") {

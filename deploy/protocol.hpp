@@ -45,6 +45,9 @@ struct Register {
 // coordinator -> node: admitted, and the heartbeat it expects.
 struct Welcome {
   uint32_t heartbeat_ms = 200;
+  // The GEMM kernel the node's tasks compute with, as gemm_kernel() names it ("NAME: IDENTITY",
+  // one of the node's `kernels`); "" for the node's default.
+  std::string kernel;
 };
 
 // coordinator -> node: refused (a second connection with an identity already in use...).

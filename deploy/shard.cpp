@@ -1,5 +1,7 @@
 #include "deploy/shard.hpp"
 
+#include "swarm/fl/modules.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -43,6 +45,7 @@ void write_shard(const fs::path& dir, NodeId node, const LocalData& data) {
   if (ec) throw DataError(dir.string() + ": cannot create the shard folder: " + ec.message());
   Dict manifest{{"format", "swarmsim-shard"}, {"version", 1}, {"node", node}, {"datasets", Dict::object()}};
   for (const auto& [name, value] : data) {
+    if (name == fl::kGemmKernel) continue;  // the run's kernel: a node learns it from its welcome
     const auto* view = std::any_cast<ml::DatasetView>(&value);
     if (view == nullptr) throw UsageError("node " + std::to_string(node) + "'s dataset '" + name + "' is not a dataset view: it cannot be shipped");
     if (!std::regex_match(name, kName)) throw UsageError("dataset name '" + name + "': expected [A-Za-z0-9_-]+");

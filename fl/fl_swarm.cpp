@@ -16,9 +16,7 @@ namespace swarm::fl {
 std::map<std::string, Blob> fl_globals(const FlConfig& c, ClientSampling sampling) {
   const bool scheduler_samples = sampling == ClientSampling::Scheduler && !c.async;
   std::map<std::string, Blob> g;
-  Dict model_entry{{"layers", c.layers}};
-  if (!c.kernel.empty()) model_entry["kernel"] = c.kernel;
-  g["model"] = dict_blob(model_entry);
+  g["model"] = dict_blob(Dict{{"layers", c.layers}});
   g["hyperparameters"] = dict_blob(Dict{{"epochs", c.epochs},
                                         {"batch_size", c.batch_size},
                                         {"lr", c.lr},

@@ -108,15 +108,16 @@ std::vector<int> model_layers(TaskContext& ctx) {
   return entry<std::vector<int>>(model, "model", "layers");
 }
 
-// The GEMM kernel of global "model" ({"kernel": "openblas" | "eigen"}), the run's choice so that
-// every node computes alike; the build's default when the entry is absent (swarms that never
-// chose one).
-ml::Kernel model_kernel(TaskContext& ctx) {
-  Dict model = ctx.globals().get_dict("model");
-  if (!model.contains("kernel")) return ml::default_kernel();
-  const auto name = entry<std::string>(model, "model", "kernel");
-  const std::optional<ml::Kernel> kernel = ml::parse_kernel(name);
-  if (!kernel) throw TaskError("global 'model': unknown kernel '" + name + "' (expected openblas or eigen)");
+// The GEMM kernel this node computes with: the run's, which the node holds as its local entry
+// fl::kGemmKernel (set by the run, or by a real node when the coordinator welcomes it), so that
+// every node computes alike; the build's default when the node holds none (swarms that never
+// chose one). Not a global: what a task reads counts in its transfers, and a run's bytes must
+// not depend on the kernel.
+ml::Kernel model_kernel(const TaskContext& ctx) {
+  auto it = ctx.local().find(kGemmKernel);
+  if (it == ctx.local().end()) return ml::default_kernel();
+  const auto* kernel = std::any_cast<ml::Kernel>(&it->second);
+  if (kernel == nullptr) throw TaskError(std::string("local entry '") + kGemmKernel + "' is not an ml::Kernel");
   return *kernel;
 }
 

@@ -231,19 +231,6 @@ void check_checkpointable(const Scenario& sc) {
   }
 }
 
-namespace {
-
-// The kernel of global "model" as a run records it ("NAME: IDENTITY"): the one the models
-// computed with, also after a resume (the checkpoint's globals hold the first run's choice).
-std::string recorded_kernel(const SwarmState& state) {
-  const std::optional<Blob> model = state.global("model");
-  if (!model) return "";
-  const Dict d = to_dict(*model);
-  const std::optional<ml::Kernel> k = ml::parse_kernel(d.value("kernel", std::string()));
-  return k ? std::string(ml::kernel_name(*k)) + ": " + ml::kernel_identity(*k) : "";
-}
-
-}  // namespace
 
 results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataCache& cache) {
   return run_scenario(sc, ctx, cache, builtin_registries());
@@ -281,6 +268,12 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   if (!timing) {
     kernel = run_kernel(sc, layers);
     cfg.kernel = std::string(ml::kernel_name(kernel->kernel));
+    // Every node holds the run's kernel (fl::kGemmKernel), as it holds its datasets.
+    data = [inner = std::move(data), k = kernel->kernel](NodeId id) {
+      LocalData d = inner(id);
+      d.emplace(fl::kGemmKernel, k);
+      return d;
+    };
   }
   if (ctx.on_kernel) ctx.on_kernel(kernel);
   std::vector<uint32_t> byzantine;
@@ -360,7 +353,7 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   out.replicate = sc.replicate;
   out.seed = sc.seed;
   out.version = ctx.version;
-  out.kernel = recorded_kernel(controller.state());
+  if (kernel) out.kernel = std::string(ml::kernel_name(kernel->kernel)) + ": " + ml::kernel_identity(kernel->kernel);
   out.training_mode = to_string(sc.training_mode);
   out.rounds = std::move(recorder.rows);
   if (sc.strategy.value("strategy", std::string()) == "dp_fedavg") {

@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include "results/results.hpp"
+#include "swarm/ml/kernel.hpp"
 #include "tests/cli/run_cli.hpp"
 
 using swarm::testing::fresh_dir;
@@ -206,4 +207,34 @@ TEST_CASE("swarm calibrate measures local nodes, writes a population the simulat
   CHECK(none.code == 2);
   CHECK_THAT(none.out, Catch::Contains("calibrate starts the nodes it measures"));
   std::filesystem::remove_all(dir);
+}
+
+// Issue 13: the run's GEMM kernel reaches the nodes (in the coordinator's welcome), and a
+// deployment on a kernel gives the bits of an in-process run on that kernel.
+TEST_CASE("swarm deploy computes on the run's kernel, as an in-process run on it", "[deploy][cli][kernel]") {
+  const auto dir = fresh_dir("swarm_deploy_cli_kernel");
+  const auto file = write_file(dir, "d.yaml", kScenario);
+  std::vector<std::vector<float>> models;
+  for (swarm::ml::Kernel k : swarm::ml::available_kernels()) {
+    const std::string name(swarm::ml::kernel_name(k));
+    const std::string label = name + ": " + swarm::ml::kernel_identity(k);
+    const auto deployed = swarm_cli("deploy " + file.string() + " --launcher local --kernel " + name + " --out " +
+                                    (dir / (name + "-nodes.h5")).string());
+    INFO(deployed.out);
+    REQUIRE(deployed.code == 0);
+    const auto local = swarm_cli("run " + file.string() + " --backend inprocess --kernel " + name + " --out " +
+                                 (dir / (name + "-local.h5")).string());
+    INFO(local.out);
+    REQUIRE(local.code == 0);
+    const swarm::results::RunResult on_nodes = swarm::results::read_results(dir / (name + "-nodes.h5"))[0];
+    const swarm::results::RunResult in_process = swarm::results::read_results(dir / (name + "-local.h5"))[0];
+    CHECK(on_nodes.kernel == label);
+    CHECK(in_process.kernel == label);
+    for (const auto& n : on_nodes.nodes) CHECK(n.kernel == label);
+    CHECK(on_nodes.final_model == in_process.final_model);
+    models.push_back(on_nodes.final_model);
+  }
+  // The kernels sum in other orders: their models differ in the last bits, so the equalities
+  // above tell which kernel the nodes really used.
+  if (models.size() == 2) CHECK(models[0] != models[1]);
 }

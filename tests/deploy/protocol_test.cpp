@@ -73,6 +73,9 @@ TEST_CASE("every protocol message comes back from its frames as it was sent", "[
   const Register rg = std::get<Register>(decode(spans(encode(reg))));
   CHECK(rg.node == 2);
   CHECK(rg.kernels == reg.kernels);
+  const Welcome welcome = std::get<Welcome>(decode(spans(encode(Welcome{250, "eigen: Eigen 3.4.0 (SSE, SSE2)"}))));
+  CHECK(welcome.heartbeat_ms == 250);
+  CHECK(welcome.kernel == "eigen: Eigen 3.4.0 (SSE, SSE2)");
   CHECK(rg.datasets == std::vector<std::string>{"test", "train"});  // sorted
   CHECK(std::holds_alternative<Bye>(decode(spans(encode(Bye{})))));
   CHECK(std::get<Heartbeat>(decode(spans(encode(Heartbeat{3})))).busy == 3);

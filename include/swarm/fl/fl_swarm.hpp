@@ -47,8 +47,9 @@ struct FlConfig {
   Dict attack;                    // global "attack" ({"kind", "nodes", "scale", "noise_std"}); empty: none
   uint64_t seed = 1;              // initial model
   std::string image = "swarmsim-node:latest";
-  // The GEMM kernel every model of the run computes with ("openblas" | "eigen", global
-  // "model"'s entry "kernel"); "" for the build's default (swarm/ml/kernel.hpp).
+  // The GEMM kernel every model of the run computes with ("openblas" | "eigen"; "" for the
+  // build's default, swarm/ml/kernel.hpp): the scenario runner gives it to every node as the
+  // local entry kGemmKernel (modules.hpp).
   std::string kernel;
 };
 

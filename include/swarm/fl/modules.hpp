@@ -23,6 +23,9 @@
 // and writes it back, without running the strategy; the scheduler reports the evaluation's
 // FLOPs and NaN accuracy and loss. Every read and write is the real path's, so the bytes
 // moved are the same (docs/formats.md).
+//
+// The worker and the scheduler compute on the GEMM kernel (swarm/ml/kernel.hpp) the node holds
+// as its local entry kGemmKernel (an ml::Kernel), the build's default when it holds none.
 
 #include <memory>
 
@@ -34,6 +37,8 @@ namespace swarm::fl {
 inline constexpr const char* kWorker = "fl.worker";
 inline constexpr const char* kAggregator = "fl.aggregator";
 inline constexpr const char* kScheduler = "fl.scheduler";
+// The local entry (TaskContext::local()) naming the GEMM kernel a node computes with.
+inline constexpr const char* kGemmKernel = "gemm_kernel";
 
 // Adds fl.worker, fl.aggregator and fl.scheduler to `registry`. The aggregator builds its
 // strategies from `strategies`, which it shares: strategies added to it later (a user's) are
