@@ -26,6 +26,7 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "bench/round_support.hpp"
 #include "swarm/controller.hpp"
 #include "swarm/fl/fl_swarm.hpp"
 #include "swarm/fl/modules.hpp"
@@ -50,19 +51,6 @@ DataProvider shapes() {
   };
 }
 
-// Real data for the reference rows: Fashion-MNIST when installed, else synthetic data of its shape.
-const ml::TrainTest& real_data() {
-  static const ml::TrainTest tt = [] {
-    if (std::filesystem::exists(ml::kFashionMnistDir / "train-images-idx3-ubyte.gz")) return ml::load_fashion_mnist();
-    ml::SyntheticOptions s;
-    s.num_samples = 70000;
-    s.num_features = 784;
-    s.num_classes = 10;
-    auto all = ml::make_synthetic(s);
-    return ml::TrainTest{all, all};
-  }();
-  return tt;
-}
 
 double peak_rss_mb() {
   rusage usage{};
@@ -70,10 +58,6 @@ double peak_rss_mb() {
   return static_cast<double>(usage.ru_maxrss) * 1024 / 1e6;
 }
 
-size_t heap_bytes() {
-  const struct mallinfo2 info = mallinfo2();
-  return info.uordblks + info.hblkhd;
-}
 
 // CPU seconds of this thread: on a shared machine, unlike the wall time, it does not count the
 // time other processes held the core (the benchmarks run on one thread).
@@ -131,7 +115,7 @@ void BM_TimingRound(benchmark::State& state) {
   double setup_s = 0, round_s = 0, round_cpu_s = 0, virtual_s = 0, extra = 0;
   int64_t clients = 0;
   for (auto _ : state) {
-    const size_t before = heap_bytes();
+    const size_t before = bench::heap_bytes();
     const auto t0 = std::chrono::steady_clock::now();
     ScaleFl run(nodes, sync_config(per_round), shapes(), 1, network);
     setup_s = seconds_since(t0);
@@ -141,7 +125,7 @@ void BM_TimingRound(benchmark::State& state) {
     round_s = r.wall_s;
     virtual_s = r.end_s - r.start_s;
     clients = r.completed;
-    extra = static_cast<double>(heap_bytes() - before);
+    extra = static_cast<double>(bench::heap_bytes() - before);
   }
   state.counters["setup_s"] = setup_s;
   state.counters["round_s"] = round_s;
@@ -166,7 +150,7 @@ void BM_ModeRound(benchmark::State& state) {
   if (timing) {
     data = shapes();
   } else {
-    ml::DatasetView train(real_data().train), test(real_data().test);
+    ml::DatasetView train(bench::reference_data().train), test(bench::reference_data().test);
     data = fl::sampled_data(train, test, kSamplesPerNode, 1);
   }
   double round_s = 0;

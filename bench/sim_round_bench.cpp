@@ -14,6 +14,7 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "bench/round_support.hpp"
 #include "swarm/controller.hpp"
 #include "swarm/fl/fl_swarm.hpp"
 #include "swarm/fl/modules.hpp"
@@ -26,28 +27,7 @@ namespace {
 
 using namespace swarm;
 
-// Loaded once per process: the data's memory is not what the benchmarks measure.
-const ml::TrainTest& data() {
-  static const ml::TrainTest tt = [] {
-    if (std::filesystem::exists(ml::kFashionMnistDir / "train-images-idx3-ubyte.gz")) {
-      return ml::load_fashion_mnist();
-    }
-    ml::SyntheticOptions s;
-    s.num_samples = 70000;
-    s.num_features = 784;
-    s.num_classes = 10;
-    auto all = ml::make_synthetic(s);
-    return ml::TrainTest{all, all};
-  }();
-  return tt;
-}
 
-// Heap bytes in use (glibc's allocator: small blocks plus mmapped ones). Unlike the resident
-// set, it drops when memory is freed, so a measurement does not depend on what ran before.
-size_t heap_bytes() {
-  const struct mallinfo2 info = mallinfo2();
-  return info.uordblks + info.hblkhd;
-}
 
 // A swarm, its population and backend, and a controller that can step round by round.
 struct SimFl {
@@ -66,7 +46,7 @@ struct SimFl {
     cfg.max_rounds = 1000000;
     swarm = std::make_unique<fl::FLSwarm>(cfg);
     graph = swarm->build(registry);
-    ml::DatasetView train(data().train), test(data().test);
+    ml::DatasetView train(bench::reference_data().train), test(bench::reference_data().test);
     sim::SimOptions o;
     o.threads = threads;
     auto logger = std::make_shared<spdlog::logger>("b", std::make_shared<spdlog::sinks::null_sink_mt>());
@@ -80,7 +60,7 @@ struct SimFl {
 void BM_SimRound(benchmark::State& state) {
   const int per_round = static_cast<int>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
-  data();
+  bench::reference_data();
   SimFl run(std::max<int64_t>(100, 2 * per_round), per_round, threads);
   run.controller->step();  // the first round: the data and the speed order are set up
   double wall = 0, task_wall = 0, virtual_s = 0;
@@ -112,7 +92,7 @@ BENCHMARK(BM_SimRound)->ArgNames({"per_round", "threads"})->Args({1000, 1})->Arg
 // round. Counter speedup = total 1-thread time / total 2-thread time.
 void BM_ThreadSpeedup(benchmark::State& state) {
   const int per_round = static_cast<int>(state.range(0));
-  data();
+  bench::reference_data();
   double time[3] = {0, 0, 0};  // indexed by threads
   for (auto _ : state) {
     for (int rep = 0; rep < 3; ++rep) {
@@ -133,14 +113,14 @@ BENCHMARK(BM_ThreadSpeedup)->ArgName("per_round")->Arg(10)->Arg(100)->Iterations
 void BM_Population(benchmark::State& state) {
   const int64_t nodes = state.range(0);
   const int per_round = static_cast<int>(state.range(1));
-  data();
+  bench::reference_data();
   double extra = 0, round_s = 0;
   for (auto _ : state) {
-    const size_t before = heap_bytes();
+    const size_t before = bench::heap_bytes();
     SimFl run(nodes, per_round, 1);
     run.controller->step();  // the first round: the data and the speed order are set up
     for (int i = 0; i < 3; ++i) round_s += run.controller->step().wall_s / 3;
-    extra = static_cast<double>(heap_bytes() - before);  // while `run` is alive
+    extra = static_cast<double>(bench::heap_bytes() - before);  // while `run` is alive
   }
   state.counters["extra_MB"] = extra / 1e6;
   state.counters["bytes/node"] = extra / static_cast<double>(nodes);
