@@ -272,6 +272,31 @@ TEST_CASE("a timing-only run keeps its mode, and its empty accuracy and loss as 
   CHECK(RunResult{}.training_mode == "real");
 }
 
+// Issue 13: kernels give different numbers, so a run records its kernel, under the checksum.
+TEST_CASE("a run's GEMM kernel is recorded under the checksum; older files read none", "[results][kernel]") {
+  TempDir dir;
+  const fs::path path = dir / "kernel.h5";
+  RunResult run = full_run("k", 0, false);
+  run.kernel = "eigen: Eigen 3.4.0 (AVX2, FMA)";
+  RunResult older = full_run("old", 1, false);  // as written before the attribute existed
+  {
+    ResultWriter writer(path, false);
+    writer.write(run);
+    writer.write(older);
+    writer.finish();
+  }
+  std::vector<RunResult> back = read_results(path);
+  REQUIRE(back.size() == 2);
+  CHECK(back[0].kernel == run.kernel);
+  CHECK(back[1].kernel.empty());
+  // The attribute removed, as if lost: the run's checksum no longer holds.
+  hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  REQUIRE(file >= 0);
+  REQUIRE(H5Adelete_by_name(file, "/runs/k", "kernel", H5P_DEFAULT) >= 0);
+  H5Fclose(file);
+  CHECK_THROWS_WITH(read_results(path), Catch::Contains("k") && Catch::Contains("checksum"));
+}
+
 TEST_CASE("a report gives a timing-only run's accuracy as NaN, not 0", "[results][report]") {
   RunResult run;
   run.name = "timing";
