@@ -54,7 +54,7 @@ struct NodeRow {
   int32_t failures = 0;  // instances of the node that failed or were lost
   bool byzantine = false;
   double flops_per_s = 0;  // the speed placement used: the profile's, or the real node's measured one (0: not said)
-  std::string kernel;      // the GEMM kernel a real node reported; empty elsewhere
+  std::string kernel;      // the GEMM kernel a real node computed with (the run's, "NAME: IDENTITY"); empty elsewhere
   uint64_t wire_bytes_up = 0, wire_bytes_down = 0;  // real bytes from and to the node, framed
 };
 

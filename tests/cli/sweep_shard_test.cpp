@@ -4,7 +4,6 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <tuple>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -12,6 +11,7 @@
 
 #include "results/results.hpp"
 #include "tests/cli/run_cli.hpp"
+#include "tests/results/run_equality.hpp"
 
 namespace fs = std::filesystem;
 using swarm::testing::fresh_dir;
@@ -38,40 +38,7 @@ void require_identical_but_wall(const fs::path& a, const fs::path& b) {
   REQUIRE(y.sweep.has_value());
   CHECK(*x.sweep == *y.sweep);
   REQUIRE(x.runs.size() == y.runs.size());
-  for (size_t i = 0; i < x.runs.size(); ++i) {
-    const swarm::results::RunResult &p = x.runs[i], &q = y.runs[i];
-    INFO("run " << i << ": " << p.name);
-    CHECK(p.name == q.name);
-    CHECK(p.scenario_text == q.scenario_text);
-    CHECK(p.point == q.point);
-    CHECK(p.replicate == q.replicate);
-    CHECK(p.seed == q.seed);
-    CHECK(p.version == q.version);
-    CHECK(p.noise_multiplier == q.noise_multiplier);
-    CHECK(p.outcome == q.outcome);
-    CHECK(p.outcome_message == q.outcome_message);
-    REQUIRE(p.rounds.size() == q.rounds.size());
-    for (size_t r = 0; r < p.rounds.size(); ++r) {
-      // Every column but wall_s (field by field: a struct's padding is not its value).
-      auto columns = [](const swarm::results::RoundRow& x) {
-        return std::tuple(x.round, x.t_start_s, x.t_end_s, x.accuracy, x.loss, x.participants, x.instances, x.failed,
-                          x.lost_crash, x.lost_transfer, x.lost_offline, x.lost_deadline, x.lost_overcommit,
-                          x.bytes_up, x.bytes_down, x.flops, x.stale, x.max_staleness, x.mean_staleness, x.unplaced,
-                          x.wire_bytes_up, x.wire_bytes_down);
-      };
-      CHECK(columns(p.rounds[r]) == columns(q.rounds[r]));
-    }
-    REQUIRE(p.nodes.size() == q.nodes.size());
-    for (size_t n = 0; n < p.nodes.size(); ++n) {
-      const auto &u = p.nodes[n], &v = q.nodes[n];
-      CHECK((u.id == v.id && u.profile == v.profile && u.samples == v.samples && u.classes == v.classes &&
-             u.rounds_participated == v.rounds_participated && u.failures == v.failures &&
-             u.byzantine == v.byzantine && u.flops_per_s == v.flops_per_s && u.kernel == v.kernel &&
-             u.wire_bytes_up == v.wire_bytes_up && u.wire_bytes_down == v.wire_bytes_down));
-    }
-    CHECK(p.final_model == q.final_model);
-    CHECK(p.trace.size() == q.trace.size());
-  }
+  for (size_t i = 0; i < x.runs.size(); ++i) swarm::testing::check_same_run(x.runs[i], y.runs[i], swarm::testing::WallClock::Ignore);
 }
 
 std::vector<std::string> run_names(const fs::path& file) {
