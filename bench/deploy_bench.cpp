@@ -55,6 +55,7 @@
 #include "deploy/protocol.hpp"
 #include "deploy/shard.hpp"
 #include "deploy/wire.hpp"
+#include "tests/deploy/raw_node.hpp"
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
 #include "swarm/registries.hpp"
@@ -224,13 +225,7 @@ void BM_DeathDetection(benchmark::State& state, bool killed) {
     std::atomic<int64_t> failed_at{0};  // steady_clock ns; 0 while the node lives
     std::thread node([&] {
       zmq::context_t context(1);
-      zmq::socket_t socket(context, zmq::socket_type::dealer);
-      socket.set(zmq::sockopt::linger, 0);
-      socket.connect(coordinator.endpoint());
-      Register reg;
-      reg.node = 0;
-      reg.kernels = gemm_kernels();
-      send_message(socket, reg);
+      zmq::socket_t socket = testing::registered_raw_node(context, coordinator.endpoint());
       auto next = std::chrono::steady_clock::now();
       for (int i = 0; i < 4; ++i) {  // alive for 4 heartbeats
         next += beats;

@@ -15,6 +15,7 @@
 #include "deploy/node_agent.hpp"
 #include "deploy/protocol.hpp"
 #include "deploy/wire.hpp"
+#include "tests/deploy/raw_node.hpp"
 
 using namespace swarm;
 using namespace swarm::deploy;
@@ -59,13 +60,7 @@ TEST_CASE("the coordinator heartbeats its nodes while the server's tasks run", "
   std::atomic<bool> stop{false};
   std::thread node([&] {
     zmq::context_t context(1);
-    zmq::socket_t socket(context, zmq::socket_type::dealer);
-    socket.set(zmq::sockopt::linger, 0);
-    socket.connect(coordinator.endpoint());
-    Register reg;
-    reg.node = 0;
-    reg.kernels = gemm_kernels();
-    send_message(socket, reg);
+    zmq::socket_t socket = testing::registered_raw_node(context, coordinator.endpoint());
     while (!stop) {
       zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
       poll_interruptible(&item, 1, std::chrono::milliseconds(20));
@@ -106,13 +101,12 @@ TEST_CASE("the coordinator refuses a node that lacks the run's kernel, naming bo
   const ModuleRegistry modules;
   Coordinator coordinator(modules, o, quiet, {});
 
-  zmq::context_t context(1);
-  zmq::socket_t socket(context, zmq::socket_type::dealer);
-  socket.set(zmq::sockopt::linger, 0);
-  socket.connect(coordinator.endpoint());
-  // The same kernel name from another build (another version or instruction sets), then the run's.
+  // The same kernel name from another build (another version or instruction sets), then the run's,
+  // on one connection.
   const std::vector<std::vector<std::string>> offers{
       {std::string(ml::kernel_name(ml::default_kernel())) + ": another build"}, gemm_kernels()};
+  zmq::context_t context(1);
+  zmq::socket_t socket = testing::registered_raw_node(context, coordinator.endpoint(), offers[0]);
   std::vector<std::string> answers;
   std::thread coordinator_side([&] {
     try {
@@ -120,11 +114,8 @@ TEST_CASE("the coordinator refuses a node that lacks the run's kernel, naming bo
     } catch (const std::exception&) {
     }
   });
-  for (const std::vector<std::string>& offer : offers) {
-    Register reg;
-    reg.node = 0;
-    reg.kernels = offer;
-    send_message(socket, reg);
+  for (size_t i = 0; i < offers.size(); ++i) {
+    if (i > 0) testing::send_register(socket, offers[i]);
     zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     std::optional<Message> answer;
