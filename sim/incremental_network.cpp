@@ -84,11 +84,12 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
     validate_links(node, links);
     if (node >= nodes_.size()) {
       nodes_.resize(static_cast<size_t>(node) + 1);
-      links_.resize(nodes_.size());
+      main_.resize(nodes_.size(), {kNone, kNone});
+      link_.resize(nodes_.size(), {kNone, kNone});
     }
     nodes_[node] = links;
     for (uint32_t g = 0; g < 2; ++g) {
-      if (links_[node][g].by_beta.empty()) continue;
+      if (link_[node][g] == kNone) continue;  // no active flow
       begin_node_change(node, g);
       solve_node(node, g);
       rebalance(groups_[g]);
@@ -207,11 +208,13 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
     double free_key = 0;  // free: its key in the group's tags (first tag - offset)
   };
 
+  // A node link that carries active flows. Held only while it does (a pool slot, see link_):
+  // a population of millions has a few thousand such links at a time, and the others cost
+  // their main unit's index alone.
   struct NodeLink {
     LevelSet by_beta;    // active flows by bound / weight
     size_t bounded = 0;  // the first `bounded` of by_beta are bound-limited
     long double weight = 0;
-    uint32_t main = kNone;
   };
 
   struct Group {
@@ -303,17 +306,20 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
   void activate(uint32_t slot) {
     Flow& f = flows_[slot];
     f.active = true;
-    NodeLink& nl = links_[f.node][f.group];
-    if (nl.main == kNone) {
-      nl.main = allocate(units_, free_units_);
-      units_[nl.main] = Unit{};
-      units_[nl.main].serial = next_serial_++;
-      units_[nl.main].group = f.group;
+    uint32_t& main = main_[f.node][f.group];
+    if (main == kNone) {
+      main = allocate(units_, free_units_);
+      units_[main] = Unit{};
+      units_[main].serial = next_serial_++;
+      units_[main].group = f.group;
     }
+    uint32_t& held = link_[f.node][f.group];
+    if (held == kNone) held = allocate(node_links_, free_node_links_);  // comes empty
+    NodeLink& nl = node_links_[held];
     begin_node_change(f.node, f.group);
     nl.by_beta.insert({f.bound / f.weight, f.id, slot});
     nl.weight += f.weight;
-    join(slot, nl.main, f.remaining);
+    join(slot, main, f.remaining);
     solve_node(f.node, f.group);
     rebalance(groups_[f.group]);
   }
@@ -321,10 +327,10 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
   void remove(uint32_t slot) {
     Flow& f = flows_[slot];
     if (f.active) {
-      NodeLink& nl = links_[f.node][f.group];
+      NodeLink& nl = node_links_[link_[f.node][f.group]];
       begin_node_change(f.node, f.group);
       const uint32_t u = f.unit;
-      if (u != nl.main) {
+      if (u != main_[f.node][f.group]) {
         unplace(u);
         leave(slot);
         free_units_.push_back(u);
@@ -337,6 +343,10 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
       if (nl.by_beta.empty()) nl.weight = 0;
       solve_node(f.node, f.group);
       rebalance(groups_[f.group]);
+      if (nl.by_beta.empty()) {  // its last flow: the link is given back empty (solve_node zeroed `bounded`)
+        free_node_links_.push_back(link_[f.node][f.group]);
+        link_[f.node][f.group] = kNone;
+      }
     } else {
       activations_.erase({f.active_at, f.id, slot});
     }
@@ -371,7 +381,7 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
   }
 
   void begin_node_change(uint32_t node, uint32_t group) {
-    const uint32_t main = links_[node][group].main;
+    const uint32_t main = main_[node][group];
     if (main != kNone && units_[main].placed) unplace(main);
   }
 
@@ -380,7 +390,7 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
   // progressive filling gives it), then which flows are bound-limited (units of their own),
   // then puts the main unit back at theta = lambda_n.
   void solve_node(uint32_t node, uint32_t group) {
-    NodeLink& nl = links_[node][group];
+    NodeLink& nl = node_links_[link_[node][group]];
     const double capacity = node_capacity(node, group);
     long double taken = 0;
     long double weight = nl.weight;
@@ -418,15 +428,16 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
         const double bytes = leave(it->slot);
         free_units_.push_back(u);
         f.bounded = false;
-        join(it->slot, nl.main, bytes);
+        join(it->slot, main_[node][group], bytes);
       }
     }
     nl.bounded = count;
-    Unit& main = units_[nl.main];
+    const uint32_t u = main_[node][group];
+    Unit& main = units_[u];
     if (main.tags.empty()) return;
     main.theta = lambda_n;
     main.cap = static_cast<double>(main.weight) * lambda_n;
-    place(nl.main);
+    place(u);
   }
 
   // Puts unit u, whose virtual time is v_ref at clock_, into its group's order, capped if it
@@ -536,7 +547,10 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
   ServerLinks server_;
   TcpParams tcp_;
   std::vector<std::optional<LinkSpec>> nodes_;
-  std::vector<std::array<NodeLink, 2>> links_;  // by node, group
+  std::vector<std::array<uint32_t, 2>> main_;  // by node, group: its main unit, or kNone
+  std::vector<std::array<uint32_t, 2>> link_;  // by node, group: its NodeLink while active, or kNone
+  std::vector<NodeLink> node_links_;           // by slot
+  std::vector<uint32_t> free_node_links_;
   std::vector<Flow> flows_;                      // by slot
   std::vector<uint32_t> free_flows_;
   std::vector<Unit> units_;  // by slot
