@@ -71,36 +71,13 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// A swarm, its population and backend, and a controller that steps round by round.
-struct ScaleFl {
-  ModuleRegistry registry;
-  std::unique_ptr<fl::FLSwarm> swarm;
-  SwarmGraph graph;
-  sim::Population population;
-  std::unique_ptr<sim::SimulatedBackend> backend;
-  std::unique_ptr<Controller> controller;
-
-  ScaleFl(int64_t nodes, const fl::FlConfig& cfg, DataProvider data, int threads = 1,
-          sim::NetworkKind network = sim::NetworkKind::MaxMin)
-      : population(sim::default_population(nodes, 1)) {
-    fl::register_modules(registry);
-    swarm = std::make_unique<fl::FLSwarm>(cfg);
-    graph = swarm->build(registry);
-    sim::SimOptions o;
-    o.threads = threads;
-    o.network = network;
-    o.server.up_bytes_per_s = o.server.down_bytes_per_s = 1.25e8;  // 1 Gbit/s
-    auto logger = std::make_shared<spdlog::logger>("b", std::make_shared<spdlog::sinks::null_sink_mt>());
-    backend = std::make_unique<sim::SimulatedBackend>(registry, population, std::move(data), o, logger);
-    controller = std::make_unique<Controller>(graph, *backend, ControllerOptions{.seed = 1, .max_iterations = 1000000});
-  }
-};
-
-fl::FlConfig sync_config(int per_round) {
-  fl::FlConfig cfg;
-  cfg.clients_per_round = per_round;
-  cfg.max_rounds = 1000000;
-  return cfg;
+// The simulated backend's options here: `threads`, `network`, and a 1 Gbit/s server.
+sim::SimOptions scale_options(int threads = 1, sim::NetworkKind network = sim::NetworkKind::MaxMin) {
+  sim::SimOptions o;
+  o.threads = threads;
+  o.network = network;
+  o.server.up_bytes_per_s = o.server.down_bytes_per_s = 1.25e8;  // 1 Gbit/s
+  return o;
 }
 
 // args: nodes, clients per round, network (1 max-min, 0 constant: the engine's own cost without
@@ -117,7 +94,7 @@ void BM_TimingRound(benchmark::State& state) {
   for (auto _ : state) {
     const size_t before = bench::heap_bytes();
     const auto t0 = std::chrono::steady_clock::now();
-    ScaleFl run(nodes, sync_config(per_round), shapes(), 1, network);
+    bench::SimulatedFl run(nodes, bench::sync_config(per_round), shapes(), scale_options(1, network));
     setup_s = seconds_since(t0);
     const double cpu0 = thread_cpu_s();
     IterationReport r = run.controller->step();
@@ -155,7 +132,7 @@ void BM_ModeRound(benchmark::State& state) {
   }
   double round_s = 0;
   for (auto _ : state) {
-    ScaleFl run(2000, sync_config(kPerRound), data, 2);
+    bench::SimulatedFl run(2000, bench::sync_config(kPerRound), data, scale_options(2));
     run.controller->step();
     for (int i = 0; i < 2; ++i) round_s += run.controller->step().wall_s / 2;
   }
@@ -179,7 +156,7 @@ void BM_FedBuffIteration(benchmark::State& state) {
   constexpr int kWarmup = 20, kMeasured = 5000;
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
-    ScaleFl run(nodes, cfg, shapes());
+    bench::SimulatedFl run(nodes, cfg, shapes(), scale_options());
     setup_s = seconds_since(t0);
     for (int i = 0; i < kWarmup; ++i) run.controller->step();
     const auto t1 = std::chrono::steady_clock::now();

@@ -29,39 +29,21 @@ using namespace swarm;
 
 
 
-// A swarm, its population and backend, and a controller that can step round by round.
-struct SimFl {
-  ModuleRegistry registry;
-  std::unique_ptr<fl::FLSwarm> swarm;
-  SwarmGraph graph;
-  sim::Population population;
-  std::unique_ptr<sim::SimulatedBackend> backend;
-  std::unique_ptr<Controller> controller;
-
-  SimFl(int64_t nodes, int per_round, int threads)
-      : population(sim::default_population(nodes, 1)) {
-    fl::register_modules(registry);
-    fl::FlConfig cfg;
-    cfg.clients_per_round = per_round;
-    cfg.max_rounds = 1000000;
-    swarm = std::make_unique<fl::FLSwarm>(cfg);
-    graph = swarm->build(registry);
-    ml::DatasetView train(bench::reference_data().train), test(bench::reference_data().test);
-    sim::SimOptions o;
-    o.threads = threads;
-    auto logger = std::make_shared<spdlog::logger>("b", std::make_shared<spdlog::sinks::null_sink_mt>());
-    backend = std::make_unique<sim::SimulatedBackend>(registry, population,
-                                                      fl::sampled_data(train, test, 600, 1), o, logger);
-    controller = std::make_unique<Controller>(graph, *backend, ControllerOptions{.seed = 1, .max_iterations = 1000000});
-  }
-};
+// The FedAvg run of these benchmarks: `per_round` clients of `nodes`, 600 samples each, the
+// default server links, on `threads` threads.
+bench::SimulatedFl sim_fl(int64_t nodes, int per_round, int threads) {
+  ml::DatasetView train(bench::reference_data().train), test(bench::reference_data().test);
+  sim::SimOptions o;
+  o.threads = threads;
+  return bench::SimulatedFl(nodes, bench::sync_config(per_round), fl::sampled_data(train, test, 600, 1), o);
+}
 
 // args: nodes per round, threads. The population is 2x the nodes per round (at least 100).
 void BM_SimRound(benchmark::State& state) {
   const int per_round = static_cast<int>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
   bench::reference_data();
-  SimFl run(std::max<int64_t>(100, 2 * per_round), per_round, threads);
+  bench::SimulatedFl run = sim_fl(std::max<int64_t>(100, 2 * per_round), per_round, threads);
   run.controller->step();  // the first round: the data and the speed order are set up
   double wall = 0, task_wall = 0, virtual_s = 0;
   int64_t workers = 0;
@@ -97,7 +79,7 @@ void BM_ThreadSpeedup(benchmark::State& state) {
   for (auto _ : state) {
     for (int rep = 0; rep < 3; ++rep) {
       for (int threads : {1, 2}) {
-        SimFl run(std::max<int64_t>(100, 2 * per_round), per_round, threads);
+        bench::SimulatedFl run = sim_fl(std::max<int64_t>(100, 2 * per_round), per_round, threads);
         run.controller->step();
         for (int i = 0; i < 4; ++i) time[threads] += run.controller->step().wall_s;
       }
@@ -117,7 +99,7 @@ void BM_Population(benchmark::State& state) {
   double extra = 0, round_s = 0;
   for (auto _ : state) {
     const size_t before = bench::heap_bytes();
-    SimFl run(nodes, per_round, 1);
+    bench::SimulatedFl run = sim_fl(nodes, per_round, 1);
     run.controller->step();  // the first round: the data and the speed order are set up
     for (int i = 0; i < 3; ++i) round_s += run.controller->step().wall_s / 3;
     extra = static_cast<double>(bench::heap_bytes() - before);  // while `run` is alive
