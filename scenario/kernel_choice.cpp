@@ -99,7 +99,7 @@ ml::KernelChoice remembered_kernel(const std::filesystem::path& file, const std:
 }
 
 ml::KernelChoice run_kernel(const Scenario& sc, const std::vector<int>& layers) {
-  const ml::KernelRequest request{ml::parse_kernel(sc.fl.kernel)};
+  const ml::KernelRequest request{sc.kernel};
   if (request.kernel || ml::available_kernels().size() == 1) {
     return ml::choose_kernel(request, layers, sc.fl.batch_size);
   }

@@ -160,11 +160,10 @@ void read_model_training(Section model, Section training, Scenario& sc) {
                                                         float_value));
   sc.fl.weight_decay = training.number("weight_decay", 0, both(at_least(0), float_value));
   sc.fl.prox_mu = training.number("prox_mu", 0, both(at_least(0), float_value));
-  // "auto" (kept as "" until the run chooses, scenario::run_kernel) or a kernel of this build.
+  // "auto" (none: the run chooses, scenario::run_kernel) or a kernel of this build.
   std::vector<std::string> kernels{"auto"};
   for (ml::Kernel k : ml::available_kernels()) kernels.emplace_back(ml::kernel_name(k));
-  const std::string kernel = training.text("kernel", "auto", kernels);
-  sc.fl.kernel = kernel == "auto" ? "" : kernel;
+  sc.kernel = ml::parse_kernel(training.text("kernel", "auto", kernels));
   sc.training_mode = training.text("mode", "real", {"real", "timing"}) == "timing" ? TrainingMode::Timing
                                                                               : TrainingMode::Real;
   training.finish();

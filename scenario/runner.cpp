@@ -267,7 +267,6 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
   std::optional<ml::KernelChoice> kernel;
   if (!timing) {
     kernel = run_kernel(sc, layers);
-    cfg.kernel = std::string(ml::kernel_name(kernel->kernel));
     // Every node holds the run's kernel (fl::kGemmKernel), as it holds its datasets.
     data = [inner = std::move(data), k = kernel->kernel](NodeId id) {
       LocalData d = inner(id);
@@ -319,7 +318,7 @@ results::RunResult run_scenario(const Scenario& sc, const RunContext& ctx, DataC
                                                             .data = data,
                                                             .options = sc.backend_options,
                                                             .scenario = &sc,
-                                                            .kernel = cfg.kernel});
+                                                            .kernel = kernel ? std::string(ml::kernel_name(kernel->kernel)) : ""});
   if (!backend) throw UsageError("backend '" + sc.backend + "': its factory returned no backend");
   const auto* details = dynamic_cast<const RunDetails*>(backend.get());
 

@@ -12,6 +12,7 @@
 
 #include "swarm/blob.hpp"
 #include "swarm/fl/fl_swarm.hpp"
+#include "swarm/ml/kernel.hpp"
 #include "swarm/registries.hpp"
 #include "swarm/swarm.hpp"
 #include "scenario/yaml_reader.hpp"
@@ -72,6 +73,7 @@ struct Scenario {
   std::vector<EdgeDecl> edges;
   fl::FlConfig fl;                           // rounds, target, sampling, model, training
   TrainingMode training_mode = TrainingMode::Real;
+  std::optional<ml::Kernel> kernel;  // training.kernel; none for auto (scenario::run_kernel)
   std::optional<double> max_virtual_time_s;
   double deadline_s = 0;                     // 0: none
   DataSpec data;

@@ -47,10 +47,6 @@ struct FlConfig {
   Dict attack;                    // global "attack" ({"kind", "nodes", "scale", "noise_std"}); empty: none
   uint64_t seed = 1;              // initial model
   std::string image = "swarmsim-node:latest";
-  // The GEMM kernel every model of the run computes with ("openblas" | "eigen"; "" for the
-  // build's default, swarm/ml/kernel.hpp): the scenario runner gives it to every node as the
-  // local entry kGemmKernel (modules.hpp).
-  std::string kernel;
 };
 
 // Who draws each round's clients (clients_per_round x overcommit of them).
