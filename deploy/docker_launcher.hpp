@@ -2,7 +2,7 @@
 // backend_options.launcher: docker. One container per node from the node image, started in
 // parallel on this machine's Docker engine:
 //
-//   docker run -d --name swarm-PID-node-I --network host --read-only --tmpfs /tmp
+//   docker run -d --pull never --name swarm-PID-node-I --network host --read-only --tmpfs /tmp
 //     -v SHARD:/data:ro -v KEYS/server.key:/keys/server.key:ro
 //     -v KEYS/node-I.key_secret:/keys/node.key_secret:ro [--cpus C] [--memory M]
 //     [-e OPENBLAS_CORETYPE=...] IMAGE node --connect ENDPOINT --data /data ...
@@ -16,6 +16,8 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "deploy/launcher.hpp"
 
@@ -39,6 +41,11 @@ class DockerLauncher final : public NodeLauncher {
   bool started_ = false;
   std::chrono::steady_clock::time_point next_check_{};
 };
+
+// What is wrong when a docker command's `output` says that `image` is missing or that the engine
+// does not answer, in a message that says what to do; none for other failures.
+std::optional<std::string> image_problem(const std::string& docker, const std::string& image, const std::string& launcher,
+                                         const std::string& output);
 
 // The ID of a local image, or a UsageError saying how to build it (scripts/build-image) or
 // that the Docker engine does not answer. `launcher` names the caller in the message.
