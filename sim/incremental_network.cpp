@@ -66,9 +66,9 @@ struct Entry {
   bool operator<(const Entry& o) const { return key < o.key || (key == o.key && id < o.id); }
 };
 using LevelSet = std::set<Entry<double>>;
-using TimeSet = std::set<Entry<SimTime>>;
+using TimeSet = std::set<Entry<Instant>>;
 
-double seconds_between(SimTime from, SimTime to) { return static_cast<double>((to - from).ns()) * 1e-9; }
+double seconds_between(Instant from, Instant to) { return static_cast<double>((to - from) * 1e-9L); }
 
 class IncrementalMaxMinNetwork final : public NetworkModel {
  public:
@@ -109,7 +109,7 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
     flow.weight = shape.weight;
     flow.bound = shape.bound;
     flow.remaining = bytes;
-    flow.active_at = add_saturated(now, shape.latency);
+    flow.active_at = clock_ + shape.latency;
     index_.emplace(flow.id, slot);
     if (flow.active_at > clock_) {
       activations_.insert({flow.active_at, flow.id, slot});
@@ -127,33 +127,28 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
   }
 
   std::optional<SimTime> next_event_time() const override {
-    std::optional<SimTime> next;
-    auto consider = [&](SimTime t) {
-      if (!next || t < *next) next = t;
-    };
-    if (!activations_.empty()) consider(activations_.begin()->key);
-    if (!capped_done_.empty()) consider(capped_done_.begin()->key);
-    for (const Group& g : groups_) {
-      if (!g.tags.empty()) consider(group_done_at(g, g.tags.begin()->key));
-    }
-    return next;
+    const std::optional<Instant> next = next_instant();
+    if (!next) return std::nullopt;
+    return reported(*next);
   }
 
   std::vector<FlowId> advance(SimTime to) override {
-    detail::check_advance("maxmin network", clock_, next_event_time(), to, "advance");
-    clock_ = to;
-    // The flows done at `to` under the rates in force until now; then the flows whose latency
-    // ends at `to`, which may complete at once (no bytes).
+    detail::check_advance("maxmin network", reported_, next_event_time(), to, "advance");
+    reported_ = to;
+    // Every event reported at `to`, each at its own instant, in order: the flows done then
+    // under the rates in force until then; then the flows whose latency ends then, which may
+    // complete at once (no bytes).
     std::vector<FlowId> done;
-    remove_done(to, done);
-    if (!activations_.empty() && activations_.begin()->key == to) {
-      while (!activations_.empty() && activations_.begin()->key == to) {
+    for (std::optional<Instant> next = next_instant(); next && reported(*next) <= to; next = next_instant()) {
+      clock_ = std::max(clock_, *next);
+      remove_done(clock_, done);
+      while (!activations_.empty() && activations_.begin()->key <= clock_) {
         const uint32_t slot = activations_.begin()->slot;
         activations_.erase(activations_.begin());
         activate(slot);
       }
-      remove_done(to, done);
     }
+    clock_ = std::max(clock_, instant(to));
     std::sort(done.begin(), done.end());
     return done;
   }
@@ -180,7 +175,7 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
     bool bounded = false;  // its bound, below its node link's level, caps it: a unit of its own
     double weight = 1;
     double bound = kInf;
-    SimTime active_at;
+    Instant active_at = 0;
     double remaining = 0;  // bytes, while latent
     uint32_t unit = kNone;
     double tag = 0;  // the virtual time of its unit at which it completes
@@ -201,10 +196,10 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
     long double weight = 0;
     double cap = 0;  // theta * weight
     double v_ref = 0;
-    SimTime t_ref;
+    Instant t_ref = 0;
     double offset = 0;
     LevelSet tags;      // its flows by tag
-    SimTime done_key;   // capped: its key in capped_done_
+    Instant done_key = 0;  // capped: its key in capped_done_
     double free_key = 0;  // free: its key in the group's tags (first tag - offset)
   };
 
@@ -227,7 +222,7 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
     size_t free = 0;
     double lambda = kInf;  // rate per unit of weight of the free units
     // Virtual time: v_ref at t_ref, then rising at v_rate (lambda while there are free units).
-    SimTime t_ref;
+    Instant t_ref = 0;
     double v_ref = 0;
     double v_rate = 0;
     LevelSet tags;  // free units by free_key
@@ -244,31 +239,46 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
     return slot;
   }
 
-  double group_v(const Group& g, SimTime t) const {
+  double group_v(const Group& g, Instant t) const {
     if (g.v_rate == 0 || t == g.t_ref) return g.v_ref;
     return g.v_ref + g.v_rate * seconds_between(g.t_ref, t);
   }
 
-  double unit_v(const Unit& u, SimTime t) const {
+  double unit_v(const Unit& u, Instant t) const {
     if (!u.placed) return u.v_ref;
     if (!u.capped) return group_v(groups_[u.group], t) + u.offset;
     if (t == u.t_ref) return u.v_ref;
     return u.v_ref + u.theta * seconds_between(u.t_ref, t);
   }
 
-  SimTime group_done_at(const Group& g, double key) const {
-    return add_saturated(g.t_ref, transfer_time(std::max(0.0, key - g.v_ref), g.lambda));
-  }
+  Instant group_done_at(const Group& g, double key) const { return after_transfer(g.t_ref, key - g.v_ref, g.lambda); }
 
-  SimTime unit_done_at(const Unit& u, double tag) const {
+  Instant unit_done_at(const Unit& u, double tag) const {
     if (!u.capped) return group_done_at(groups_[u.group], tag - u.offset);
-    return add_saturated(u.t_ref, transfer_time(std::max(0.0, tag - u.v_ref), u.theta));
+    return after_transfer(u.t_ref, tag - u.v_ref, u.theta);
   }
 
+  // The instant of the next event: a flow completes or becomes active.
+  std::optional<Instant> next_instant() const {
+    std::optional<Instant> next;
+    auto consider = [&](Instant t) {
+      if (!next || t < *next) next = t;
+    };
+    if (!activations_.empty()) consider(activations_.begin()->key);
+    if (!capped_done_.empty()) consider(capped_done_.begin()->key);
+    for (const Group& g : groups_) {
+      if (!g.tags.empty()) consider(group_done_at(g, g.tags.begin()->key));
+    }
+    return next;
+  }
+
+  // A start or cancel at `now`: the clock moves there, or stays at the instant of an event
+  // reported at `now` and already handled, a fraction of a nanosecond later.
   void move_clock(SimTime now, const char* op) {
-    if (now == clock_) return;
-    detail::check_move("maxmin network", clock_, next_event_time(), now, op);
-    clock_ = now;
+    if (now == reported_) return;
+    detail::check_move("maxmin network", reported_, next_event_time(), now, op);
+    reported_ = now;
+    clock_ = std::max(clock_, instant(now));
   }
 
   double node_capacity(uint32_t node, uint32_t group) const {
@@ -276,24 +286,24 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
     return (group == kDownloads ? l.down_bytes_per_s : l.up_bytes_per_s) * tcp_.bandwidth_factor;
   }
 
-  // Removes the flows complete at `to` (their completion time, or no more than kDoneBytes
-  // left), appending their ids to `done`.
-  void remove_done(SimTime to, std::vector<FlowId>& done) {
+  // Removes the flows complete at instant `to` (their completion instant is not later, or no
+  // more than kDoneBytes are left), appending their ids to `done`.
+  void remove_done(Instant to, std::vector<FlowId>& done) {
     done_slots_.clear();
     auto collect = [&](const Unit& u) {
       const double v = unit_v(u, to);
       for (const auto& e : u.tags) {
-        if (unit_done_at(u, e.key) != to && (e.key - v) * flows_[e.slot].weight > kDoneBytes) break;
+        if (unit_done_at(u, e.key) > to && (e.key - v) * flows_[e.slot].weight > kDoneBytes) break;
         done_slots_.push_back(e.slot);
       }
     };
-    for (auto it = capped_done_.begin(); it != capped_done_.end() && it->key == to; ++it) collect(units_[it->slot]);
+    for (auto it = capped_done_.begin(); it != capped_done_.end() && it->key <= to; ++it) collect(units_[it->slot]);
     for (const Group& g : groups_) {
       const double v = group_v(g, to);
       for (const auto& e : g.tags) {
         const Unit& u = units_[e.slot];
         const double first_weight = flows_[u.tags.begin()->slot].weight;
-        if (group_done_at(g, e.key) != to && (e.key - v) * first_weight > kDoneBytes) break;
+        if (group_done_at(g, e.key) > to && (e.key - v) * first_weight > kDoneBytes) break;
         collect(u);
       }
     }
@@ -560,7 +570,8 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
   std::array<Group, 2> groups_;
   TimeSet activations_;  // latent flows
   TimeSet capped_done_;  // capped units by the completion time of their first flow
-  SimTime clock_ = SimTime::zero();
+  Instant clock_ = 0;                    // the model's own clock
+  SimTime reported_ = SimTime::zero();  // the last time given by the caller
   FlowId next_id_ = 1;
   std::vector<uint32_t> done_slots_;
 };

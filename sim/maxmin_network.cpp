@@ -40,6 +40,7 @@ constexpr double kDoneBytes = 1e-6;  // a flow with no more than this left is co
 constexpr uint32_t kServerUp = 0;
 constexpr uint32_t kServerDown = 1;
 constexpr uint32_t kNotInHeap = std::numeric_limits<uint32_t>::max();
+constexpr Instant kNever = std::numeric_limits<Instant>::infinity();
 
 uint32_t node_up(uint32_t node) { return 2 + 2 * node; }
 uint32_t node_down(uint32_t node) { return 3 + 2 * node; }
@@ -83,7 +84,7 @@ class MaxMinNetwork final : public NetworkModel {
     flow.remaining = bytes;
     flow.weight = shape.weight;
     flow.bound = shape.bound;
-    flow.active_at = add_saturated(now, shape.latency);
+    flow.active_at = clock_ + shape.latency;
     index_.emplace(flow.id, static_cast<uint32_t>(flows_.size()));
     flows_.push_back(flow);
     if (flow.active_at > clock_) {
@@ -108,34 +109,35 @@ class MaxMinNetwork final : public NetworkModel {
   }
 
   std::optional<SimTime> next_event_time() const override {
-    solve_if_stale();
-    std::optional<SimTime> next;
-    if (next_done_ != SimTime::max()) next = next_done_;
-    if (!activations_.empty() && (!next || activations_.begin()->first < *next)) {
-      next = activations_.begin()->first;
-    }
-    return next;
+    const std::optional<Instant> next = next_instant();
+    if (!next) return std::nullopt;
+    return reported(*next);
   }
 
   std::vector<FlowId> advance(SimTime to) override {
-    check_advance(to, "advance");
-    progress_to(to);
+    detail::check_advance("maxmin network", reported_, next_event_time(), to, "advance");
+    reported_ = to;
+    // Every event reported at `to`, each at its own instant, in order.
     std::vector<FlowId> done;
-    while (!activations_.empty() && activations_.begin()->first == to) {
-      const FlowId id = activations_.begin()->second;
-      activations_.erase(activations_.begin());
-      activate(flows_[index_.at(id)]);
-    }
-    for (size_t i = 0; i < flows_.size();) {
-      const Flow& flow = flows_[i];
-      if (flow.active && (flow.done_at == to || flow.remaining <= kDoneBytes)) {
-        done.push_back(flow.id);
-        stale_ = true;
-        remove(i);  // moves the last flow into i
-      } else {
-        ++i;
+    for (std::optional<Instant> next = next_instant(); next && reported(*next) <= to; next = next_instant()) {
+      progress_to(std::max(clock_, *next));
+      while (!activations_.empty() && activations_.begin()->first <= clock_) {
+        const FlowId id = activations_.begin()->second;
+        activations_.erase(activations_.begin());
+        activate(flows_[index_.at(id)]);
+      }
+      for (size_t i = 0; i < flows_.size();) {
+        const Flow& flow = flows_[i];
+        if (flow.active && (flow.done_at <= clock_ || flow.remaining <= kDoneBytes)) {
+          done.push_back(flow.id);
+          stale_ = true;
+          remove(i);  // moves the last flow into i
+        } else {
+          ++i;
+        }
       }
     }
+    progress_to(std::max(clock_, instant(to)));
     std::sort(done.begin(), done.end());
     return done;
   }
@@ -157,17 +159,17 @@ class MaxMinNetwork final : public NetworkModel {
     double remaining = 0;  // bytes, as of clock_
     double weight = 1;
     double bound = std::numeric_limits<double>::infinity();
-    SimTime active_at;
+    Instant active_at = 0;
     bool active = false;
     // Cache of the current solution (valid while !stale_ and active).
     mutable double rate = 0;
-    mutable SimTime done_at = SimTime::max();
+    mutable Instant done_at = kNever;
   };
 
   void activate(Flow& flow) {
     flow.active = true;
     flow.rate = 0;
-    flow.done_at = SimTime::max();
+    flow.done_at = kNever;
     stale_ = true;
   }
 
@@ -181,22 +183,31 @@ class MaxMinNetwork final : public NetworkModel {
     flows_.pop_back();
   }
 
-  void check_advance(SimTime to, const char* op) const {
-    detail::check_advance("maxmin network", clock_, next_event_time(), to, op);
+  // The instant of the next event: a flow completes or becomes active.
+  std::optional<Instant> next_instant() const {
+    solve_if_stale();
+    std::optional<Instant> next;
+    if (next_done_ != kNever) next = next_done_;
+    if (!activations_.empty() && (!next || activations_.begin()->first < *next)) {
+      next = activations_.begin()->first;
+    }
+    return next;
   }
 
-  // Moves the clock to `now` for start_flow/cancel_flow: no event may lie in (clock_, now].
+  // Moves the clock to `now` for start_flow/cancel_flow (no event may be reported in
+  // (reported_, now]), or keeps it at the instant of an event reported at `now` and already
+  // handled, a fraction of a nanosecond later.
   void move_clock(SimTime now, const char* op) {
-    if (now == clock_) return;
-    detail::check_move("maxmin network", clock_, next_event_time(), now, op);
-    progress_to(now);
+    if (now == reported_) return;
+    detail::check_move("maxmin network", reported_, next_event_time(), now, op);
+    reported_ = now;
+    progress_to(std::max(clock_, instant(now)));
   }
-
 
   // Transfers bytes at the current rates from clock_ to `to`, and sets clock_ = to.
-  void progress_to(SimTime to) {
+  void progress_to(Instant to) {
     solve_if_stale();
-    const double dt = static_cast<double>((to - clock_).ns()) * 1e-9;
+    const double dt = static_cast<double>((to - clock_) * 1e-9L);
     if (dt > 0) {
       for (Flow& flow : flows_) {
         if (flow.active) flow.remaining = std::max(0.0, flow.remaining - flow.rate * dt);
@@ -272,12 +283,13 @@ class MaxMinNetwork final : public NetworkModel {
   std::vector<double> capacity_;  // by resource
   std::vector<Flow> flows_;       // latent and active, in no order
   std::unordered_map<FlowId, uint32_t> index_;         // flow id -> position in flows_
-  std::set<std::pair<SimTime, FlowId>> activations_;  // latent flows
-  SimTime clock_ = SimTime::zero();
+  std::set<std::pair<Instant, FlowId>> activations_;  // latent flows
+  Instant clock_ = 0;                    // the model's own clock
+  SimTime reported_ = SimTime::zero();  // the last time given by the caller
   FlowId next_id_ = 1;
 
   mutable bool stale_ = false;
-  mutable SimTime next_done_ = SimTime::max();  // earliest done_at of an active flow
+  mutable Instant next_done_ = kNever;  // earliest done_at of an active flow
   // Scratch of solve(), by resource; count_ is all zero between solves.
   mutable std::vector<uint32_t> count_;     // unfixed active flows
   mutable std::vector<uint32_t> begin_;     // bucket of the resource's flows in members_
@@ -294,7 +306,7 @@ class MaxMinNetwork final : public NetworkModel {
 
 void MaxMinNetwork::solve() const {
   stale_ = false;
-  next_done_ = SimTime::max();
+  next_done_ = kNever;
 
   // Count the active flows of each resource and list the resources used.
   used_.clear();
@@ -381,8 +393,7 @@ void MaxMinNetwork::solve() const {
   for (const Flow& flow : flows_) {
     if (!flow.active) continue;
     // A zero rate cannot happen with positive capacities, but would mean "never".
-    flow.done_at = flow.rate > 0 ? add_saturated(clock_, transfer_time(flow.remaining, flow.rate))
-                                 : SimTime::max();
+    flow.done_at = after_transfer(clock_, flow.remaining, flow.rate);
     next_done_ = std::min(next_done_, flow.done_at);
   }
 }

@@ -26,7 +26,11 @@
 // first, and handling the flows it returns, always satisfies this. Violations throw
 // std::logic_error. Models are not thread-safe.
 //
-// Completion times are rounded up to the next nanosecond (see transfer_time()).
+// The max-min models keep their own clock in exact instants (Instant below): a flow completes
+// or becomes active at the very instant its last byte arrives or its latency ends, and rates
+// change there, not at a whole nanosecond. Only what they report is rounded, to the nearest
+// nanosecond (next_event_time()), so rounding does not add up over thousands of changes of
+// rates. The constant model rounds a completion up to the next nanosecond (transfer_time()).
 
 #include <cmath>
 #include <cstdint>
@@ -136,7 +140,7 @@ enum class MaxMinSolver { kFull, kIncremental };
 
 // Active flows share every node's uplink, every node's downlink and the server's uplink
 // and downlink by max-min fairness (progressive filling), re-solved whenever a flow becomes
-// active, completes or is cancelled. This is SimGrid's fluid model; `tcp` sets its TCP
+// active, completes or is cancelled, at the exact instant it does (see Instant). This is SimGrid's fluid model; `tcp` sets its TCP
 // corrections (none by default: a flow's rate is not bounded by latency or a TCP window).
 // Remaining bytes are tracked in doubles; a flow with <= 1e-6 bytes left counts as done.
 // Throws swarm::UsageError on bad server links or TCP parameters.
@@ -157,13 +161,33 @@ inline SimTime transfer_time(double bytes, double bytes_per_s) {
   return SimTime::from_ns(static_cast<int64_t>(rounded));
 }
 
+// An instant of a max-min model's own clock: nanoseconds since 0 with their fraction. A long
+// double holds every SimTime exactly (64-bit significand) and, at 100 s, a fraction of 5e-9 ns.
+using Instant = long double;
+
+inline Instant instant(SimTime t) { return static_cast<Instant>(t.ns()); }
+
+// The nanosecond nearest to an instant, as the models report it; SimTime::max() beyond it.
+inline SimTime reported(Instant x) {
+  if (!(x < 9223372036854775807.0L)) return SimTime::max();
+  if (!(x > 0)) return SimTime::zero();
+  return SimTime::from_ns(static_cast<int64_t>(std::floor(x + 0.5L)));
+}
+
+// The instant `bytes` are sent from `from` at `bytes_per_s` (infinity at rate 0).
+inline Instant after_transfer(Instant from, double bytes, double bytes_per_s) {
+  if (!(bytes > 0)) return from;
+  if (!(bytes_per_s > 0)) return std::numeric_limits<Instant>::infinity();
+  return from + static_cast<Instant>(bytes / bytes_per_s * 1e9);  // the duration to 1e-16 relative
+}
+
 namespace detail {
 
 // What the max-min models need of a flow, from its links and the TCP parameters (see
 // TcpParams): how long its latency phase lasts, its sharing weight (1 / penalty) and its
 // rate bound (infinity if none).
 struct FlowShape {
-  SimTime latency;
+  Instant latency = 0;  // in ns, exact: latency_factor x the route's latency
   double weight = 1;
   double bound = std::numeric_limits<double>::infinity();
 };
@@ -171,9 +195,8 @@ struct FlowShape {
 inline FlowShape flow_shape(const TcpParams& tcp, const LinkSpec& node, const ServerLinks& server,
                             Direction dir) {
   FlowShape shape;
-  const SimTime route = add_saturated(node.latency, server.latency);
   const double route_s = node.latency.seconds() + server.latency.seconds();
-  shape.latency = tcp.latency_factor == 1 ? route : SimTime::from_seconds(route_s * tcp.latency_factor);
+  shape.latency = (instant(node.latency) + instant(server.latency)) * static_cast<Instant>(tcp.latency_factor);
   if (tcp.rtt_sharing) {
     // The route in SimGrid's order: a download leaves by the server's uplink.
     const double first = dir == Direction::Download ? server.up_bytes_per_s : node.up_bytes_per_s;
