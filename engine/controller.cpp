@@ -296,13 +296,18 @@ std::vector<NodeId> Controller::choose_nodes(int task, int iteration) {
     const Maximum& maximum = spec.options.maximum;
     const bool first_placement = fixed == fixed_nodes_.end();
     // The k nodes chosen are among any k + |excluded| nodes chosen the same way from the
-    // available ones: the fastest for BestResources, a uniform sample for Any.
-    const size_t enough = static_cast<size_t>(std::max<int64_t>(0, maximum.resolve(INT64_MAX))) + busy.size() +
-                          spec.options.excepted_ids.size();
+    // available ones: the fastest for BestResources, a uniform sample for Any, where the busy
+    // nodes are passed over while drawing, so that only the instances still allowed are drawn
+    // for (an asynchronous task that replaces 10 of its 100 workers draws about 10 nodes, not
+    // 190; the sample is uniform over the available nodes that are not busy either way).
+    const size_t excepted = spec.options.excepted_ids.size();
     if (maximum.is_count() && first_placement && spec.options.method == Method::BestResources) {
-      available = backend_.fastest_available(enough);
+      available = backend_.fastest_available(static_cast<size_t>(std::max<int64_t>(0, maximum.resolve(INT64_MAX))) +
+                                             busy.size() + excepted);
     } else if (maximum.is_count() && first_placement && spec.options.method == Method::Any) {
-      available = sample_available(backend_, state_.node_ids(), enough, rng);
+      const std::vector<NodeId> sorted_busy = sorted_unique(busy);
+      const auto still = static_cast<size_t>(maximum.remaining(static_cast<int64_t>(busy.size())));
+      available = sample_available(backend_, state_.node_ids(), still + excepted, rng, sorted_busy);
     } else {
       available = backend_.available_nodes();
     }

@@ -12,6 +12,7 @@
 
 #include "swarm/error.hpp"
 #include "swarm/seed.hpp"
+#include "sim/huge_pages.hpp"
 
 namespace swarm::sim {
 
@@ -56,7 +57,9 @@ bool parse_whole(std::string_view s, double& out) {
 
 AvailabilityModel::AvailabilityModel(const std::vector<NodeProfile>& profiles,
                                      std::vector<uint16_t> profile_of, uint64_t seed)
-    : seed_(seed), states_(profile_of.size()) {
+    : seed_(seed) {
+  reserve_huge(states_, profile_of.size());
+  states_.resize(profile_of.size());
   for (size_t i = 0; i < profile_of.size(); ++i) states_[i].profile = profile_of[i];
   params_.reserve(profiles.size());
   for (const NodeProfile& p : profiles) {

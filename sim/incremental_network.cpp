@@ -46,6 +46,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "sim/huge_pages.hpp"
 #include "sim/network.hpp"
 
 namespace swarm::sim {
@@ -94,6 +95,12 @@ class IncrementalMaxMinNetwork final : public NetworkModel {
       solve_node(node, g);
       rebalance(groups_[g]);
     }
+  }
+
+  void reserve_nodes(size_t n) override {
+    reserve_huge(nodes_, n);
+    reserve_huge(main_, n);
+    reserve_huge(link_, n);
   }
 
   FlowId start_flow(SimTime now, uint32_t node, Direction dir, double bytes) override {

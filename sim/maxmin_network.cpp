@@ -31,6 +31,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "sim/huge_pages.hpp"
 #include "sim/network.hpp"
 
 namespace swarm::sim {
@@ -68,6 +69,13 @@ class MaxMinNetwork final : public NetworkModel {
     capacity_[node_up(node)] = links.up_bytes_per_s * tcp_.bandwidth_factor;
     capacity_[node_down(node)] = links.down_bytes_per_s * tcp_.bandwidth_factor;
     stale_ = true;
+  }
+
+  void reserve_nodes(size_t n) override {
+    reserve_huge(nodes_, n);
+    reserve_huge(capacity_, 2 + 2 * n);
+    for (auto* v : {&count_, &begin_, &end_, &heap_pos_}) reserve_huge(*v, 2 + 2 * n);
+    for (auto* v : {&left_, &weights_}) reserve_huge(*v, 2 + 2 * n);
   }
 
   FlowId start_flow(SimTime now, uint32_t node, Direction dir, double bytes) override {

@@ -75,6 +75,10 @@ class NetworkModel {
   // on a bandwidth that is not positive and finite or on a negative latency.
   virtual void set_node_links(uint32_t node, const LinkSpec& links) = 0;
 
+  // Room for nodes 0 .. n - 1, to be declared next: spares the growth of per-node arrays one
+  // node at a time, and lets large ones use huge pages (sim/huge_pages.hpp). Optional.
+  virtual void reserve_nodes(size_t n) { (void)n; }
+
   // Starts a flow of `bytes` between `node` and the server at `now`: it waits the node's
   // latency plus the server's, then transfers. Returns its id; ids increase from 1.
   // Throws swarm::UsageError if `bytes` is negative or not finite, or if the node has no

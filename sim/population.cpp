@@ -8,6 +8,7 @@
 
 #include "swarm/error.hpp"
 #include "swarm/seed.hpp"
+#include "sim/huge_pages.hpp"
 
 namespace swarm::sim {
 
@@ -140,6 +141,7 @@ Population::Population(const PopulationSpec& spec) : counts_(resolve_counts(spec
   const int64_t n = std::accumulate(counts_.begin(), counts_.end(), int64_t{0});
 
   // Blocks by profile, then a seeded Fisher-Yates shuffle.
+  reserve_huge(nodes_, static_cast<size_t>(n));
   nodes_.resize(static_cast<size_t>(n));
   size_t at = 0;
   for (size_t p = 0; p < counts_.size(); ++p) {

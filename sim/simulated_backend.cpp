@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include "swarm/seed.hpp"
+#include "sim/huge_pages.hpp"
 
 namespace swarm::sim {
 namespace {
@@ -39,6 +40,7 @@ SimulatedBackend::SimulatedBackend(const ModuleRegistry& registry, const Populat
   if (!(options_.server_flops > 0)) throw UsageError("server_flops must be > 0");
   check_probability(options_.crash_probability, "crash probability");
   check_probability(options_.transfer_failure_probability, "transfer failure probability");
+  network_->reserve_nodes(population_.size());
   for (uint32_t i = 0; i < population_.size(); ++i) {
     network_->set_node_links(i, {population_.up_bytes_per_s(i), population_.down_bytes_per_s(i),
                                  SimTime::from_seconds(population_.latency_s(i))});
@@ -48,7 +50,9 @@ SimulatedBackend::SimulatedBackend(const ModuleRegistry& registry, const Populat
 SimulatedBackend::~SimulatedBackend() = default;
 
 std::vector<NodeId> SimulatedBackend::node_ids() {
-  std::vector<NodeId> out(population_.size());
+  std::vector<NodeId> out;
+  reserve_huge(out, population_.size());  // placement draws from it at random
+  out.resize(population_.size());
   for (uint32_t i = 0; i < out.size(); ++i) out[i] = i;
   return out;
 }
@@ -71,8 +75,7 @@ std::vector<NodeDescriptor> SimulatedBackend::available_among(std::span<const No
   const SimTime now = sim_.now();
   for (NodeId id : ids) {
     if (id >= population_.size()) continue;
-    const auto i = static_cast<uint32_t>(id);
-    add_if_available(i, now, out);
+    add_if_available(static_cast<uint32_t>(id), now, out);
   }
   return out;
 }

@@ -189,6 +189,47 @@ TEST_CASE("sample_available lists the rest when few nodes are on, and returns wh
   CHECK(sample_available(backend, all, 0, rng2).empty());
 }
 
+TEST_CASE("sample_available passes over excluded (busy) nodes without asking about them", "[placement]") {
+  // 1,000,000 nodes all on, 90 of them busy: a sample of 10 asks about 10 nodes, none busy.
+  OnOffBackend backend(std::vector<bool>(1000000, true));
+  const std::vector<NodeId> all = backend.node_ids();
+  std::vector<NodeId> busy;
+  for (NodeId id = 5; id < 5 + 90 * 1111; id += 1111) busy.push_back(id);
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    backend.asked = 0;
+    std::mt19937_64 rng(seed);
+    const std::vector<NodeId> s = ids_of(sample_available(backend, all, 10, rng, busy));
+    REQUIRE(s.size() == 10);
+    for (NodeId id : s) REQUIRE(!std::binary_search(busy.begin(), busy.end(), id));
+    REQUIRE(backend.asked <= 10);
+  }
+  // A small population where most nodes are busy: every node not busy is found (the rest is
+  // listed once draws run out), each sample uniform over them.
+  OnOffBackend small(std::vector<bool>(300, true));
+  const std::vector<NodeId> few = small.node_ids();
+  std::vector<NodeId> most;
+  for (NodeId id = 0; id < 300; ++id) {
+    if (id % 50 != 0) most.push_back(id);  // 6 nodes free: 0, 50, ..., 250
+  }
+  std::vector<int> hits(300, 0);
+  for (uint64_t seed = 0; seed < 600; ++seed) {
+    std::mt19937_64 rng(seed);
+    const std::vector<NodeId> s = ids_of(sample_available(small, few, 3, rng, most));
+    REQUIRE(s.size() == 3);
+    for (NodeId id : s) ++hits[id];
+  }
+  for (NodeId id = 0; id < 300; ++id) {
+    // 600 x 3 / 6 = 300 draws each on average (binomial sd ~15).
+    if (id % 50 == 0) {
+      CHECK((hits[id] > 200 && hits[id] < 400));
+    } else {
+      CHECK(hits[id] == 0);
+    }
+  }
+  std::mt19937_64 rng(1);
+  CHECK(ids_of(sample_available(small, few, 10, rng, most)) == std::vector<NodeId>{0, 50, 100, 150, 200, 250});
+}
+
 TEST_CASE("a count maximum counts instances still running (carried over)", "[placement]") {
   TaskSpec spec{Module{"m"}, {.method = Method::Any, .maximum = 5}};
   auto available = nodes(20);
