@@ -295,19 +295,23 @@ std::vector<NodeId> Controller::choose_nodes(int task, int iteration) {
   if (scheduled == nullptr && spec.options.specified_ids.empty()) {
     const Maximum& maximum = spec.options.maximum;
     const bool first_placement = fixed == fixed_nodes_.end();
-    // The k nodes chosen are among any k + |excluded| nodes chosen the same way from the
-    // available ones: the fastest for BestResources, a uniform sample for Any, where the busy
-    // nodes are passed over while drawing, so that only the instances still allowed are drawn
-    // for (an asynchronous task that replaces 10 of its 100 workers draws about 10 nodes, not
-    // 190; the sample is uniform over the available nodes that are not busy either way).
-    const size_t excepted = spec.options.excepted_ids.size();
+    // BestResources: the k nodes chosen are among the k + |excluded| fastest available ones.
+    // Any: a uniform sample of the instances still allowed, drawn from the available nodes that
+    // are not busy with the task, excepted or lacking a dataset (an asynchronous task that
+    // replaces 10 of its 100 workers looks up about 10 nodes, not 190).
     if (maximum.is_count() && first_placement && spec.options.method == Method::BestResources) {
       available = backend_.fastest_available(static_cast<size_t>(std::max<int64_t>(0, maximum.resolve(INT64_MAX))) +
-                                             busy.size() + excepted);
+                                             busy.size() + spec.options.excepted_ids.size());
     } else if (maximum.is_count() && first_placement && spec.options.method == Method::Any) {
       const std::vector<NodeId> sorted_busy = sorted_unique(busy);
+      const IdFilter lists(spec.options, nullptr);
+      const std::vector<std::string>& datasets = spec.module.datasets;
+      auto admits = [&](const NodeDescriptor& n) {
+        return !std::binary_search(sorted_busy.begin(), sorted_busy.end(), n.id) && lists.admits(n.id) &&
+               n.holds(datasets);
+      };
       const auto still = static_cast<size_t>(maximum.remaining(static_cast<int64_t>(busy.size())));
-      available = sample_available(backend_, state_.node_ids(), still + excepted, rng, sorted_busy);
+      available = sample_available(backend_, state_.node_ids(), still, rng, admits);
     } else {
       available = backend_.available_nodes();
     }

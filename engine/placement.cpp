@@ -44,15 +44,16 @@ std::vector<NodeId> IdFilter::named_nodes() const {
 }
 
 std::vector<NodeDescriptor> sample_available(Backend& backend, std::span<const NodeId> ids, size_t count,
-                                             std::mt19937_64& rng, std::span<const NodeId> excluded) {
+                                             std::mt19937_64& rng,
+                                             const std::function<bool(const NodeDescriptor&)>& admits) {
   std::vector<NodeDescriptor> found;
   if (count == 0) return found;
-  auto is_excluded = [&](NodeId id) { return std::binary_search(excluded.begin(), excluded.end(), id); };
+  auto admitted = [&](const NodeDescriptor& n) { return !admits || admits(n); };
   // Draws beyond this many mean most nodes are off: listing the available ones is cheaper.
   const size_t draw_limit = 4 * count + 64;
   if (ids.size() <= draw_limit) {
     found = backend.available_among(ids);
-    std::erase_if(found, [&](const NodeDescriptor& n) { return is_excluded(n.id); });
+    std::erase_if(found, [&](const NodeDescriptor& n) { return !admitted(n); });
     sample_in_place(found, count, rng);
     std::sort(found.begin(), found.end(), by_id);
     return found;
@@ -64,19 +65,21 @@ std::vector<NodeDescriptor> sample_available(Backend& backend, std::span<const N
     // As many new ids as nodes still wanted: a batch never overshoots, so the result is the
     // first `count` available nodes in the order drawn.
     batch.clear();
-    while (batch.size() < count - found.size() && drawn.size() < draw_limit) {
+    while (batch.size() < count - found.size()) {
       const size_t p = position(rng);
-      if (drawn.insert(p).second && !is_excluded(ids[p])) batch.push_back(ids[p]);
+      if (drawn.insert(p).second) batch.push_back(ids[p]);
     }
     std::sort(batch.begin(), batch.end());
-    for (const NodeDescriptor& n : backend.available_among(batch)) found.push_back(n);
+    for (const NodeDescriptor& n : backend.available_among(batch)) {
+      if (admitted(n)) found.push_back(n);
+    }
   }
   if (found.size() < count) {
     // The rest of the random order, in one go: the available nodes not drawn yet, sampled.
     std::vector<NodeDescriptor> rest;
     for (const NodeDescriptor& n : backend.available_among(ids)) {
       const size_t p = static_cast<size_t>(std::lower_bound(ids.begin(), ids.end(), n.id) - ids.begin());
-      if (!drawn.count(p) && !is_excluded(n.id)) rest.push_back(n);
+      if (!drawn.count(p) && admitted(n)) rest.push_back(n);
     }
     sample_in_place(rest, count - found.size(), rng);
     found.insert(found.end(), rest.begin(), rest.end());

@@ -3,6 +3,7 @@
 // specified_ids / excepted_ids, plus the restriction a scheduler set with
 // schedule_next_iter().
 
+#include <functional>
 #include <optional>
 #include <random>
 #include <span>
@@ -40,11 +41,13 @@ std::vector<NodeId> place(const PlacementRequest& request, std::mt19937_64& rng)
 // of them if fewer are), sorted by id: the first `count` available nodes of a random order
 // of `ids`. It asks the backend about drawn ids only, in batches, so that when most nodes are
 // on, a round in a population of millions costs O(count); it lists every available node only
-// when too few of the drawn ones are on. Ids in `excluded` (nodes busy with the task) are
-// passed over as if off, without asking the backend. Same `rng`, same availability: same
-// sample, whatever the backend. REQUIRES: `ids` and `excluded` sorted ascending, unique.
+// when too few of the drawn ones are on. With `admits`, only the available nodes it admits
+// count (placement passes over the nodes busy with the task, excepted, or lacking a dataset,
+// so that it draws for the instances still allowed only). Same `rng`, same availability:
+// same sample, whatever the backend. REQUIRES: `ids` sorted ascending, unique.
 std::vector<NodeDescriptor> sample_available(Backend& backend, std::span<const NodeId> ids, size_t count,
-                                             std::mt19937_64& rng, std::span<const NodeId> excluded = {});
+                                             std::mt19937_64& rng,
+                                             const std::function<bool(const NodeDescriptor&)>& admits = {});
 
 // The id lists of placement: a node passes if it is in specified_ids (when that is non-empty),
 // not in excepted_ids, and in `scheduled` (when a scheduler named nodes).
