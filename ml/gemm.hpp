@@ -7,9 +7,9 @@
 // task instances), several threads may run products at once, and the same operands on the
 // same kernel give the same bits, so results do not depend on the thread count.
 
-#include <Eigen/Core>
 #include <memory>
 
+#include "swarm/ml/eigen.hpp"
 #include "swarm/ml/kernel.hpp"
 
 namespace swarm::ml {

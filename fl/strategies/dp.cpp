@@ -17,8 +17,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include <Eigen/Core>
-
+#include "swarm/ml/eigen.hpp"
 #include "fl/strategies/weighted_average.hpp"
 #include "fl/strategies/common.hpp"
 

@@ -7,9 +7,8 @@
 #include <limits>
 #include <numeric>
 
-#include <Eigen/Core>
-
 #include "swarm/error.hpp"
+#include "swarm/ml/eigen.hpp"
 #include "fl/strategies/weighted_average.hpp"
 #include "fl/strategies/common.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include <Eigen/Core>
+#include "swarm/ml/eigen.hpp"
 
 namespace swarm::strategies {
 

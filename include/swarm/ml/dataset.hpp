@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <Eigen/Core>
+#include "swarm/ml/eigen.hpp"
 
 namespace swarm::ml {
 
