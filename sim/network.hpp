@@ -91,8 +91,9 @@ class NetworkModel {
   // The earliest time a flow completes or becomes active, if any flow is left.
   virtual std::optional<SimTime> next_event_time() const = 0;
 
-  // Moves the model's clock to `to` and returns the flows completed exactly at `to`, in
-  // increasing FlowId order. A completed flow is gone: rate() reports 0, cancel is a no-op.
+  // Moves the model's clock to `to` and returns the flows completed at `to` (for the max-min
+  // models: whose completion instant is reported as `to`, see Instant), in increasing FlowId
+  // order. A completed flow is gone: rate() reports 0, cancel is a no-op.
   // REQUIRES: to >= the last time given and, if there is a next event, to <= its time;
   // throws std::logic_error otherwise.
   virtual std::vector<FlowId> advance(SimTime to) = 0;
@@ -168,6 +169,8 @@ inline SimTime transfer_time(double bytes, double bytes_per_s) {
 // An instant of a max-min model's own clock: nanoseconds since 0 with their fraction. A long
 // double holds every SimTime exactly (64-bit significand) and, at 100 s, a fraction of 5e-9 ns.
 using Instant = long double;
+static_assert(std::numeric_limits<Instant>::digits >= 64,
+              "sim::Instant needs a long double of at least 64 bits of significand (x87 or IEEE quad)");
 
 inline Instant instant(SimTime t) { return static_cast<Instant>(t.ns()); }
 
