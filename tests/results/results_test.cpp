@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
-#include <cstring>
 #include <fstream>
 #include <string>
 
@@ -644,53 +643,10 @@ TEST_CASE("reading a file that is not ours throws DataError naming it", "[result
 
 namespace {
 
-bool same_run(const RunResult& a, const RunResult& b) {
-  auto same_rounds = [](const RoundRow& x, const RoundRow& y) {
-    return std::memcmp(&x, &y, sizeof(RoundRow)) == 0;  // every field; RoundRow has no padding gaps read
-  };
-  if (a.name != b.name || a.scenario_text != b.scenario_text || a.point != b.point || a.replicate != b.replicate ||
-      a.seed != b.seed || a.version != b.version || a.noise_multiplier != b.noise_multiplier ||
-      a.outcome != b.outcome || a.outcome_message != b.outcome_message || a.rounds.size() != b.rounds.size() ||
-      a.nodes.size() != b.nodes.size() || a.final_model != b.final_model || a.trace.size() != b.trace.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.rounds.size(); ++i) {
-    const RoundRow &x = a.rounds[i], &y = b.rounds[i];
-    if (x.round != y.round || x.t_start_s != y.t_start_s || x.t_end_s != y.t_end_s || x.wall_s != y.wall_s ||
-        x.accuracy != y.accuracy || x.loss != y.loss || x.participants != y.participants ||
-        x.instances != y.instances || x.failed != y.failed || x.lost_crash != y.lost_crash ||
-        x.lost_transfer != y.lost_transfer || x.lost_offline != y.lost_offline || x.lost_deadline != y.lost_deadline ||
-        x.lost_overcommit != y.lost_overcommit || x.bytes_up != y.bytes_up || x.bytes_down != y.bytes_down ||
-        x.flops != y.flops || x.stale != y.stale || x.max_staleness != y.max_staleness ||
-        x.mean_staleness != y.mean_staleness || x.unplaced != y.unplaced || x.wire_bytes_up != y.wire_bytes_up ||
-        x.wire_bytes_down != y.wire_bytes_down) {
-      return false;
-    }
-  }
-  (void)same_rounds;
-  for (size_t i = 0; i < a.nodes.size(); ++i) {
-    const NodeRow &x = a.nodes[i], &y = b.nodes[i];
-    if (x.id != y.id || x.profile != y.profile || x.samples != y.samples || x.classes != y.classes ||
-        x.rounds_participated != y.rounds_participated || x.failures != y.failures || x.byzantine != y.byzantine ||
-        x.flops_per_s != y.flops_per_s || x.kernel != y.kernel || x.wire_bytes_up != y.wire_bytes_up ||
-        x.wire_bytes_down != y.wire_bytes_down) {
-      return false;
-    }
-  }
-  for (size_t i = 0; i < a.trace.size(); ++i) {
-    const TraceRow &x = a.trace[i], &y = b.trace[i];
-    if (x.time_s != y.time_s || x.node != y.node || x.event != y.event || x.task != y.task ||
-        x.instance != y.instance || x.bytes != y.bytes) {
-      return false;
-    }
-  }
-  return true;
-}
-
 bool same_runs(const std::vector<RunResult>& a, const std::vector<RunResult>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (!same_run(a[i], b[i])) return false;
+    if (!testing::same_run(a[i], b[i])) return false;
   }
   return true;
 }
